@@ -1,0 +1,313 @@
+"""Reading landing files into cell tables: every physical row, its 1-based row number as a
+spreadsheet shows it, and its cells as text.
+
+CSV goes through DuckDB's reader (parallel, no Python loop over rows); a CSV DuckDB
+cannot read strictly (ragged rows, quoted line breaks, mixed line endings) falls back to
+Python's csv module so that nothing is dropped. GBK/GB18030 files are transcoded to
+UTF-8 first, because DuckDB reads UTF-8 only without its (downloaded) encodings
+extension. XLSX/XLS/ODS go through python-calamine (Rust, several times faster than
+openpyxl, reads .xls too).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import mmap
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from charset_normalizer import from_bytes
+
+from pipelines.landing.headers import HeaderMatch, find_header
+from pipelines.landing.titles import TitleInfo, parse_title_rows
+
+CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+HEAD_BYTES = 256 * 1024
+HEAD_ROWS = 60
+TRANSCODE_CHUNK = 16 * 1024 * 1024
+
+
+class UnreadableFile(Exception):
+    """The file as a whole cannot be read; the message says why (in Chinese and English)."""
+
+
+@dataclass
+class TableInFile:
+    """One recognised table: a CSV file, or one sheet of a workbook."""
+
+    sheet: str | None
+    header: HeaderMatch
+    title: TitleInfo
+    encoding: str | None = None
+    delimiter: str | None = None
+    rows: list[list[object]] | None = None  # workbook sheets: every row, read already
+
+
+@dataclass
+class SkippedSheet:
+    sheet: str
+    reason: str
+
+
+# ---------------------------------------------------------------- encodings and CSV
+
+
+def detect_encoding(head: bytes) -> str:
+    """utf-8 (BOM or not), else GB18030 (a superset of GBK and GB2312), else a guess."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    trimmed = head[: head.rfind(b"\n") + 1] if len(head) == HEAD_BYTES and b"\n" in head else head
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            trimmed.decode(encoding)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    guess = from_bytes(trimmed).best()
+    if guess is None:
+        raise UnreadableFile("无法识别文件编码 / cannot detect the text encoding")
+    return guess.encoding
+
+
+def _sniff_delimiter(lines: list[str]) -> str:
+    sample = "\n".join(lines[:HEAD_ROWS])
+    counts = {d: sample.count(d) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def read_csv_head(path: Path) -> tuple[str, str, list[list[object]]]:
+    """(encoding, delimiter, first rows) of a CSV file."""
+    with open(path, "rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    if not head.strip():
+        raise UnreadableFile("文件为空 / the file is empty")
+    encoding = detect_encoding(head)
+    text = head.decode(encoding, errors="replace")
+    if len(head) == HEAD_BYTES:
+        text = text[: text.rfind("\n") + 1]
+    lines = text.splitlines()
+    delimiter = _sniff_delimiter(lines)
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[:HEAD_ROWS]
+    return encoding, delimiter, rows
+
+
+def recognise_csv(path: Path) -> TableInFile:
+    encoding, delimiter, rows = read_csv_head(path)
+    header = find_header(rows)
+    if header is None:
+        raise UnreadableFile("未找到可识别的表头行 / no recognisable header row in the first rows")
+    title = parse_title_rows(rows[: header.row_index])
+    return TableInFile(None, header, title, encoding=encoding, delimiter=delimiter)
+
+
+def _utf8_copy(path: Path, encoding: str, workdir: Path) -> Path:
+    """Stream-transcode to UTF-8; undecodable bytes become U+FFFD, which staging rejects."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    handle, name = tempfile.mkstemp(suffix=".csv", dir=workdir)
+    with os.fdopen(handle, "wb") as out, open(path, "rb") as src:
+        while chunk := src.read(TRANSCODE_CHUNK):
+            out.write(decoder.decode(chunk).encode("utf-8"))
+        out.write(decoder.decode(b"", final=True).encode("utf-8"))
+    return Path(name)
+
+
+def _empty_line_numbers(path: Path) -> list[int]:
+    """1-based numbers of the empty lines, which DuckDB's reader skips without a trace."""
+    if path.stat().st_size == 0:
+        return []
+    found: list[int] = []
+    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        positions = []
+        for pattern in (b"\n\n", b"\n\r\n"):
+            start = 0
+            while (pos := data.find(pattern, start)) != -1:
+                positions.append(pos)
+                start = pos + 1
+        if data[:1] in (b"\n", b"\r"):
+            found.append(1)
+        line, last = 1, 0
+        for pos in sorted(positions):
+            line += data[last:pos].count(b"\n")
+            last = pos
+            found.append(line + 1)  # the line after the newline at `pos` is empty
+    return sorted(set(found))
+
+
+def _cell_columns(width: int) -> list[str]:
+    return [f"c{i}" for i in range(width)]
+
+
+def load_csv_cells(con: duckdb.DuckDBPyConnection, path: Path, table: TableInFile, workdir: Path) -> None:
+    """Fill temp table `_cells(source_row, c0.., overflow)` with every row below the header."""
+    width = table.header.width
+    first_data_line = table.header.row_index + 2
+    source = path
+    if table.encoding not in ("utf-8", "utf-8-sig", "ascii"):
+        source = _utf8_copy(path, table.encoding, workdir)
+    try:
+        try:
+            _duckdb_csv(con, source, table.delimiter or ",", width, first_data_line)
+        except duckdb.Error:
+            _python_csv(con, source, table.delimiter or ",", width, first_data_line)
+    finally:
+        if source != path:
+            source.unlink(missing_ok=True)
+
+
+def _duckdb_csv(con, source: Path, delimiter: str, width: int, first_data_line: int) -> None:
+    columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in _cell_columns(width)) + "}"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _read AS SELECT * FROM read_csv(?, auto_detect=false,
+        header=false, skip={first_data_line - 1}, delim=?, quote='"', escape='"', strict_mode=true,
+        null_padding=true, columns={columns})""",
+        [str(source), delimiter],
+    )
+    empties = [n for n in _empty_line_numbers(source) if n >= first_data_line]
+    # Row k (0-based, file order) of what DuckDB read sits after every empty line whose
+    # count of non-empty lines before it is <= k.
+    thresholds = [(e - first_data_line - i, i + 1) for i, e in enumerate(empties)]
+    con.execute("CREATE OR REPLACE TEMP TABLE _empties(t BIGINT, n BIGINT)")
+    if thresholds:
+        con.executemany("INSERT INTO _empties VALUES (?, ?)", thresholds)
+    cells = ", ".join(_cell_columns(width))
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _cells AS
+        WITH r AS (SELECT rowid AS k, * FROM _read),
+        e AS (SELECT t, max(n) AS n FROM _empties GROUP BY t)
+        SELECT {first_data_line} + r.k + coalesce(e.n, 0) AS source_row, {cells},
+               NULL::VARCHAR AS overflow
+        FROM r ASOF LEFT JOIN e ON r.k >= e.t"""
+    )
+    con.execute("DROP TABLE _read")
+
+
+def _python_csv(con, source: Path, delimiter: str, width: int, first_data_line: int) -> None:
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    rows: list[int] = []
+    overflow: list[str | None] = []
+    with open(source, encoding="utf-8-sig", errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        line = 1
+        for record in reader:
+            start = line
+            line = reader.line_num + 1
+            if start < first_data_line or not record:
+                continue
+            rows.append(start)
+            for i in range(width):
+                value = record[i] if i < len(record) else ""
+                columns[i].append(value if value != "" else None)
+            extra = [v for v in record[width:] if v.strip()]
+            overflow.append(json.dumps(extra, ensure_ascii=False) if extra else None)
+    _cells_from_columns(con, rows, columns, overflow)
+
+
+def _cells_from_columns(con, rows: list[int], columns: list[list], overflow: list) -> None:
+    arrays = {"source_row": pa.array(rows, pa.int64())}
+    for i, values in enumerate(columns):
+        arrays[f"c{i}"] = pa.array(values, pa.string())
+    arrays["overflow"] = pa.array(overflow, pa.string())
+    arrow = pa.table(arrays)
+    con.register("_cells_arrow", arrow)
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE _cells AS SELECT * FROM _cells_arrow")
+    finally:
+        con.unregister("_cells_arrow")
+
+
+# ---------------------------------------------------------------- workbooks
+
+
+def cell_text(value: object) -> str | None:
+    """A workbook cell as the text a person sees; numbers exactly, dates as ISO dates."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return format(Decimal(repr(value)), "f")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat()
+    return str(value)
+
+
+def recognise_workbook(path: Path) -> tuple[list[TableInFile], list[SkippedSheet]]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as error:  # calamine raises its own error types for corrupt files
+        raise UnreadableFile(f"无法打开工作簿 / cannot open the workbook: {error}") from error
+    tables: list[TableInFile] = []
+    skipped: list[SkippedSheet] = []
+    for name in workbook.sheet_names:
+        try:
+            rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except Exception as error:
+            skipped.append(SkippedSheet(name, f"无法读取工作表 / cannot read the sheet: {error}"))
+            continue
+        if not any(any(cell not in ("", None) for cell in row) for row in rows):
+            skipped.append(SkippedSheet(name, "空工作表 / empty sheet"))
+            continue
+        texts = [[cell_text(c) for c in row] for row in rows[:HEAD_ROWS]]
+        header = find_header(texts)
+        if header is None:
+            skipped.append(SkippedSheet(name, "未找到可识别的表头行 / no recognisable header row"))
+            continue
+        title = parse_title_rows(texts[: header.row_index])
+        tables.append(TableInFile(name, header, title, rows=rows))
+    return tables, skipped
+
+
+def load_sheet_cells(con: duckdb.DuckDBPyConnection, table: TableInFile) -> None:
+    width = table.header.width
+    data = table.rows[table.header.row_index + 1 :]
+    first = table.header.row_index + 2
+    rows: list[int] = []
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    overflow: list[str | None] = []
+    for offset, record in enumerate(data):
+        texts = [cell_text(c) for c in record]
+        if not any(t is not None and t.strip() for t in texts):
+            continue
+        rows.append(first + offset)
+        for i in range(width):
+            columns[i].append(texts[i] if i < len(texts) else None)
+        extra = [t for t in texts[width:] if t is not None and t.strip()]
+        overflow.append(json.dumps(extra, ensure_ascii=False) if extra else None)
+    _cells_from_columns(con, rows, columns, overflow)
+
+
+def recognise(path: Path) -> tuple[list[TableInFile], list[SkippedSheet]]:
+    """The tables a landing file holds; raises UnreadableFile when it holds none."""
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return [recognise_csv(path)], []
+    if suffix in EXCEL_SUFFIXES:
+        tables, skipped = recognise_workbook(path)
+        if not tables:
+            reasons = "; ".join(f"{s.sheet}: {s.reason}" for s in skipped) or "没有工作表 / no sheets"
+            raise UnreadableFile(f"工作簿中没有可识别的表 / no recognisable table in the workbook ({reasons})")
+        return tables, skipped
+    raise UnreadableFile(f"不支持的文件类型 / unsupported file type '{suffix}'")

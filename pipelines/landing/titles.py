@@ -1,0 +1,117 @@
+"""Title lines above a header row: the amount unit, the unit, the period, the year.
+
+Exports carry facts about the whole file there (contract section 2): `单位：万元` scales
+every amount, `单位：117001 常宁市住房和城乡建设局` names the unit when no column does,
+`2021年1月1日至2021年3月31日` is a voucher file's period.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－：（）［］／　", "0123456789.,-:()[]/ ")
+
+_AMOUNT_UNIT = re.compile(r"(?:^|\s)(?:金额)?单位[:：]\s*(万元|元)\s*$")
+_AMOUNT_UNIT_ANYWHERE = re.compile(r"金额单位[:：]\s*(万元|元)")
+_UNIT_LINE = re.compile(r"^(?:单位|单位名称|单位编码|预算单位)[:：]\s*(.+?)\s*$")
+_CODE = re.compile(r"^\[?([0-9A-Za-z][0-9A-Za-z\-_.]*)\]?$")
+_DATE = r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?"
+_PERIOD = re.compile(_DATE + r"\s*(?:至|到|-|—|－|~|～)\s*" + _DATE)
+_MONTH_PERIOD = re.compile(
+    r"(\d{4})\s*年\s*(\d{1,2})\s*月(?:份)?\s*(?:至|到|-|—|~)\s*(?:(\d{4})\s*年)?\s*(\d{1,2})\s*月(?:份)?"
+)
+_YEAR = re.compile(r"(?:(\d{4})\s*年度)|(?:(?:预算)?年度[:：]\s*(\d{4}))")
+
+WAN = Decimal(10000)
+
+
+@dataclass(frozen=True)
+class TitleInfo:
+    scale: Decimal = Decimal(1)
+    unit_code: str | None = None
+    unit_name: str | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    fiscal_year: int | None = None
+    amount_unit_text: str | None = None
+
+
+def _cells(rows: list[list[object]]) -> list[str]:
+    out = []
+    for row in rows:
+        for cell in row:
+            if cell is None:
+                continue
+            text = str(cell).translate(FULL_WIDTH).replace("\ufeff", "").strip()
+            if text:
+                out.append(text)
+    return out
+
+
+def _safe_date(y: str, m: str, d: str) -> date | None:
+    try:
+        return date(int(y), int(m), int(d))
+    except ValueError:
+        return None
+
+
+def parse_title_rows(rows: list[list[object]]) -> TitleInfo:
+    """Facts stated on the rows above the header (each row a list of cells)."""
+    scale = Decimal(1)
+    amount_unit_text = None
+    unit_code = unit_name = None
+    period_start = period_end = None
+    fiscal_year = None
+    for text in _cells(rows):
+        amount = _AMOUNT_UNIT.search(text) or _AMOUNT_UNIT_ANYWHERE.search(text)
+        if amount:
+            amount_unit_text = amount.group(1)
+            scale = WAN if amount.group(1) == "万元" else Decimal(1)
+            # A cell like `编制单位：X局  单位：万元` may also name the unit before it.
+            text = text[: amount.start()].strip()
+            if not text:
+                continue
+        unit = _UNIT_LINE.match(text)
+        if unit and unit_code is None and unit_name is None:
+            value = unit.group(1)
+            parts = value.split(None, 1)
+            code = _CODE.match(parts[0]) if parts else None
+            if code and any(ch.isdigit() for ch in code.group(1)):
+                unit_code = code.group(1)
+                unit_name = parts[1].strip() if len(parts) > 1 else None
+            else:
+                bracket = re.match(r"^\[([0-9A-Za-z\-_.]+)\]\s*(.*)$", value)
+                if bracket:
+                    unit_code, unit_name = bracket.group(1), bracket.group(2) or None
+                else:
+                    unit_name = value
+            continue
+        period = _PERIOD.search(text)
+        if period and period_start is None:
+            start = _safe_date(*period.group(1, 2, 3))
+            end = _safe_date(*period.group(4, 5, 6))
+            if start and end and start <= end:
+                period_start, period_end = start, end
+                continue
+        months = _MONTH_PERIOD.search(text)
+        if months and period_start is None:
+            y1, m1, y2, m2 = months.groups()
+            y2 = y2 or y1
+            try:
+                start = date(int(y1), int(m1), 1)
+                end = date(int(y2), int(m2), calendar.monthrange(int(y2), int(m2))[1])
+            except ValueError:
+                start = end = None
+            if start and end and start <= end:
+                period_start, period_end = start, end
+                continue
+        year = _YEAR.search(text)
+        if year and fiscal_year is None:
+            fiscal_year = int(year.group(1) or year.group(2))
+    if fiscal_year is None and period_start is not None and period_start.year == period_end.year:
+        fiscal_year = period_start.year
+    return TitleInfo(scale, unit_code, unit_name, period_start, period_end, fiscal_year, amount_unit_text)

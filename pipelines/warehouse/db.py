@@ -1,0 +1,78 @@
+"""The DuckDB connection and the runner for the SQL files in `sql/`."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import duckdb
+
+from pipelines.settings import SQL_DIR
+
+SCHEMAS = ("meta", "ref", "raw", "staging", "core", "build", "build_public", "marts", "marts_public", "quality")
+
+
+def connect(db_path: Path, *, read_only: bool = False, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection with the macros loaded. One writer process at a time (DuckDB's rule)."""
+    if not read_only:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(db_path), read_only=read_only)
+    except duckdb.IOException as error:
+        if "lock" in str(error).lower():
+            raise WarehouseBusy(
+                f"{db_path} is being written by another process (a load is running?). "
+                "DuckDB allows one writer; try again when it has finished."
+            ) from error
+        raise
+    if memory_limit:
+        con.execute(f"SET memory_limit = '{memory_limit}'")
+    if not read_only:
+        for schema in SCHEMAS:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    load_macros(con)
+    return con
+
+
+class WarehouseBusy(RuntimeError):
+    pass
+
+
+@cache
+def sql_text(relative: str) -> str:
+    return (SQL_DIR / relative).read_text(encoding="utf-8")
+
+
+def run_sql_file(con: duckdb.DuckDBPyConnection, relative: str) -> None:
+    """Run every statement of a SQL file (statements separated by `;` at a line end)."""
+    for statement in split_statements(sql_text(relative)):
+        con.execute(statement)
+
+
+def split_statements(text: str) -> list[str]:
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    return [s.strip() for s in re.split(r";\s*(?:\n|$)", body) if s.strip()]
+
+
+def load_macros(con: duckdb.DuckDBPyConnection) -> None:
+    for path in sorted((SQL_DIR / "macros").glob("*.sql")):
+        run_sql_file(con, f"macros/{path.name}")
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, name = qualified.split(".")
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+    )
+
+
+def model_sql(relative: str) -> str:
+    """A model file: one SELECT (optionally with CTEs), no trailing semicolon."""
+    statements = split_statements(sql_text(relative))
+    if len(statements) != 1:
+        raise ValueError(f"sql/{relative} must hold exactly one SELECT")
+    return statements[0]

@@ -1,0 +1,81 @@
+"""staging -> core -> marts (as DuckDB tables in schema `build`), for a scope of
+(unit, fiscal year) pairs: each model deletes the scope's rows and inserts them anew, in
+one transaction, so a re-run replaces and an incremental run touches only its scope."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import duckdb
+
+from pipelines.warehouse.db import model_sql, table_exists
+
+CORE_MODELS = (
+    "fact_spending",
+    "fact_budget",
+    "fact_staffing",
+    "fact_procurement",
+    "fact_indicators",
+    "dim_project",  # after the facts: it lists the projects they name
+    "dim_unit_year",
+)
+MART_MODELS = (
+    "spending_by_category",
+    "spending_by_project",
+    "spending_by_year",
+    "budget_execution",
+    "three_public",
+    "performance_indicators",
+    "evaluation_indicators",
+)
+
+Scope = set[tuple[str, int]]
+
+
+def set_scope(con: duckdb.DuckDBPyConnection, scope: Iterable[tuple[str, int]]) -> None:
+    con.execute("CREATE OR REPLACE TEMP TABLE _scope(unit_code VARCHAR, fiscal_year INTEGER)")
+    rows = sorted(set(scope))
+    if rows:
+        con.executemany("INSERT INTO _scope VALUES (?, ?)", rows)
+
+
+def all_unit_years(con: duckdb.DuckDBPyConnection) -> Scope:
+    rows = con.execute("SELECT DISTINCT unit_code, fiscal_year FROM meta.slices").fetchall()
+    return {(u, y) for u, y in rows}
+
+
+def with_following_years(con: duckdb.DuckDBPyConnection, scope: Scope) -> Scope:
+    """Year-over-year figures of (unit, y+1) depend on (unit, y): rebuild those too."""
+    known = all_unit_years(con) | _built_unit_years(con)
+    return scope | {(u, y + 1) for u, y in scope if (u, y + 1) in known}
+
+
+def _built_unit_years(con) -> Scope:
+    if not table_exists(con, "core.dim_unit_year"):
+        return set()
+    return {(u, y) for u, y in con.execute("SELECT unit_code, fiscal_year FROM core.dim_unit_year").fetchall()}
+
+
+def rebuild_model(con: duckdb.DuckDBPyConnection, target: str, model: str) -> int:
+    """Replace the scope's rows of `target` by what `sql/<model>.sql` selects; returns rows inserted."""
+    sql = model_sql(f"{model}.sql")
+    if not table_exists(con, target):
+        con.execute(f"CREATE TABLE {target} AS SELECT * FROM ({sql}) LIMIT 0")
+    con.execute(
+        f"DELETE FROM {target} USING _scope s WHERE {target}.unit_code = s.unit_code AND {target}.fiscal_year = s.fiscal_year"
+    )
+    return con.execute(f"INSERT INTO {target} {sql}").fetchone()[0]
+
+
+def build_core(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    counts = {}
+    for name in CORE_MODELS:
+        counts[name] = rebuild_model(con, f"core.{name}", f"core/{name}")
+    return counts
+
+
+def build_marts(con: duckdb.DuckDBPyConnection, names: Iterable[str] = MART_MODELS) -> dict[str, int]:
+    counts = {}
+    for name in names:
+        counts[name] = rebuild_model(con, f"build.{name}", f"marts/{name}")
+    return counts

@@ -1,0 +1,96 @@
+-- staging.budget_lines: budget lines (预算指标) typed and checked. `amount` is signed as it
+-- counts toward the final budget: 追减 always subtracts (whatever sign is written),
+-- 调剂 keeps the sign written (调入 +, 调出 -), everything else as written.
+WITH src AS (
+    SELECT r.*, s.scale, s.scaled_columns, s.title_unit_code, s.title_unit_name, s.title_fiscal_year
+    FROM raw.budget_lines r
+    JOIN meta.sources s USING (source_id)
+    WHERE r.row_kind = 'data' AND r.source_id IN (SELECT source_id FROM _batch)
+),
+p AS (
+    SELECT
+        source_id, source_file, sheet, source_row,
+        coalesce(fw_id(unit_code), title_unit_code) AS unit_code,
+        coalesce(fw_text(unit_name), title_unit_name) AS unit_name,
+        coalesce(fw_integer(fiscal_year), title_fiscal_year)::INTEGER AS fiscal_year,
+        fw_text(fiscal_year) AS fiscal_year_text,
+        fw_text(doc_no) AS doc_no,
+        fw_text(budget_kind) AS budget_kind_text,
+        CASE
+            WHEN budget_kind_text IS NULL THEN NULL
+            WHEN contains(budget_kind_text, '年初') THEN '年初预算'
+            WHEN contains(budget_kind_text, '追减') OR contains(budget_kind_text, '调减') THEN '追减'
+            WHEN contains(budget_kind_text, '追加') OR contains(budget_kind_text, '调增') THEN '追加'
+            WHEN contains(budget_kind_text, '调剂') OR contains(budget_kind_text, '调入')
+              OR contains(budget_kind_text, '调出') THEN '调剂'
+            WHEN contains(budget_kind_text, '结转') OR contains(budget_kind_text, '结余') THEN '上年结转'
+        END AS budget_kind,
+        fw_code(func_class) AS func_code,
+        fw_code_name(func_class) AS func_name_given,
+        fw_text(func_class) AS func_text,
+        fw_code(econ_class) AS econ_code,
+        fw_code_name(econ_class) AS econ_name_given,
+        fw_text(econ_class) AS econ_text,
+        fw_project_code(project_code) AS project_code,
+        fw_project_name(project_code) AS project_name_given,
+        fw_fund_source(fund_source) AS fund_source,
+        fw_amount(amount, CASE WHEN contains(coalesce(scaled_columns, ''), '"amount"') THEN 10000 ELSE scale END) AS amount_written,
+        fw_text(amount) AS amount_text,
+        fw_amount(procurement_amount,
+                  CASE WHEN contains(coalesce(scaled_columns, ''), '"procurement_amount"') THEN 10000 ELSE scale END)
+            AS procurement_amount,
+        fw_text(procurement_amount) AS procurement_text,
+        contains(concat_ws('|', unit_code, fiscal_year, doc_no, budget_kind, func_class, econ_class, project_code,
+                           fund_source, amount, procurement_amount), chr(65533)) AS bad_text
+    FROM src
+),
+c AS (
+    SELECT p.*,
+        CASE
+            WHEN budget_kind = '追减' THEN -abs(amount_written)
+            WHEN budget_kind = '调剂' AND contains(budget_kind_text, '调出') THEN -abs(amount_written)
+            WHEN budget_kind = '调剂' AND contains(budget_kind_text, '调入') THEN abs(amount_written)
+            ELSE amount_written
+        END AS amount,
+        econ_code IS NULL OR EXISTS (
+            SELECT 1 FROM ref.econ_class e
+            WHERE e.code = p.econ_code AND p.fiscal_year BETWEEN e.valid_from AND coalesce(e.valid_to, 9999)
+        ) AS econ_known,
+        func_code IS NULL OR EXISTS (
+            SELECT 1 FROM ref.func_class f
+            WHERE f.code = p.func_code AND p.fiscal_year BETWEEN f.valid_from AND coalesce(f.valid_to, 9999)
+        ) AS func_known
+    FROM p
+)
+SELECT
+    source_id, source_file, sheet, source_row,
+    unit_code, unit_name, fiscal_year, doc_no, budget_kind, budget_kind_text,
+    func_code, func_name_given, econ_code, econ_name_given, project_code, project_name_given, fund_source,
+    amount_written, amount::DECIMAL(18, 2) AS amount, coalesce(procurement_amount, 0)::DECIMAL(18, 2) AS procurement_amount,
+    CASE
+        WHEN bad_text THEN 'unreadable_text'
+        WHEN unit_code IS NULL OR amount_text IS NULL OR fiscal_year_text IS NULL AND fiscal_year IS NULL
+            THEN 'missing_required'
+        WHEN fiscal_year IS NULL OR fiscal_year NOT BETWEEN 2000 AND year(current_date) + 1 THEN 'unreadable_year'
+        WHEN amount_written IS NULL OR procurement_amount IS NULL THEN 'unreadable_amount'
+        WHEN budget_kind IS NULL THEN 'unknown_budget_kind'
+        WHEN NOT econ_known OR (econ_text IS NOT NULL AND econ_code IS NULL) THEN 'unknown_econ_code'
+        WHEN NOT func_known OR (func_text IS NOT NULL AND func_code IS NULL) THEN 'unknown_func_code'
+    END AS reject_code,
+    CASE
+        WHEN bad_text THEN '含无法解码的字符（文件编码有误） / text with undecodable bytes'
+        WHEN unit_code IS NULL THEN '缺少单位编码 / unit code missing'
+        WHEN amount_text IS NULL THEN '缺少金额 / amount missing'
+        WHEN fiscal_year_text IS NULL AND fiscal_year IS NULL THEN '缺少预算年度 / fiscal year missing'
+        WHEN fiscal_year IS NULL OR fiscal_year NOT BETWEEN 2000 AND year(current_date) + 1
+            THEN '无法识别的预算年度 / unreadable fiscal year: ' || coalesce(fiscal_year_text, '')
+        WHEN amount_written IS NULL THEN '无法识别的金额 / unreadable amount: ' || amount_text
+        WHEN procurement_amount IS NULL THEN '无法识别的政府采购预算 / unreadable procurement amount: ' || procurement_text
+        WHEN budget_kind IS NULL THEN '无法识别的指标类型 / unknown budget kind: ' || coalesce(budget_kind_text, '（空）')
+            || '（应为 年初预算/追加/追减/调剂/上年结转）'
+        WHEN NOT econ_known OR (econ_text IS NOT NULL AND econ_code IS NULL)
+            THEN '经济分类编码不在' || fiscal_year::VARCHAR || '年度科目表中 / unknown economic class: ' || econ_text
+        WHEN NOT func_known OR (func_text IS NOT NULL AND func_code IS NULL)
+            THEN '功能分类编码不在' || fiscal_year::VARCHAR || '年度科目表中 / unknown functional class: ' || func_text
+    END AS reject_reason
+FROM c

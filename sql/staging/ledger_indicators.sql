@@ -1,0 +1,65 @@
+-- staging.ledger_indicators: the project ledger's 绩效指标 sheet, typed and checked.
+-- Targets and actuals keep their text; the number in them (95 for `≥95%`) is what scores.
+-- A direction written into the target (`≥95%`) counts when the 指标方向 column is empty.
+WITH src AS (
+    SELECT r.*, s.title_unit_code, s.title_unit_name, s.title_fiscal_year
+    FROM raw.ledger_indicators r
+    JOIN meta.sources s USING (source_id)
+    WHERE r.row_kind = 'data' AND r.source_id IN (SELECT source_id FROM _batch)
+),
+p AS (
+    SELECT
+        source_id, source_file, sheet, source_row,
+        coalesce(fw_id(unit_code), title_unit_code) AS unit_code,
+        coalesce(fw_text(unit_name), title_unit_name) AS unit_name,
+        coalesce(fw_integer(fiscal_year), title_fiscal_year)::INTEGER AS fiscal_year,
+        fw_text(fiscal_year) AS fiscal_year_text,
+        fw_project_code(project_code) AS project_code,
+        fw_text(level1) AS level1,
+        fw_text(level2) AS level2,
+        fw_text(name) AS name,
+        fw_text(measure_unit) AS measure_unit,
+        fw_ascii(direction) AS direction_text,
+        fw_ascii(target) AS target_text,
+        fw_ascii(actual) AS actual_text,
+        TRY_CAST(regexp_extract(replace(fw_ascii(target), ',', ''), '(-?\d+(\.\d+)?)', 1) AS DOUBLE) AS target,
+        TRY_CAST(regexp_extract(replace(fw_ascii(actual), ',', ''), '(-?\d+(\.\d+)?)', 1) AS DOUBLE) AS actual,
+        TRY_CAST(replace(fw_ascii(weight), ',', '') AS DOUBLE) AS weight,
+        fw_text(weight) AS weight_text,
+        fw_text(note) AS note,
+        contains(concat_ws('|', unit_code, project_code, level1, level2, name, target, actual), chr(65533)) AS bad_text
+    FROM src
+),
+d AS (
+    SELECT p.*,
+        CASE
+            WHEN regexp_matches(coalesce(direction_text, ''), '≥|>|大于|不低于|不少于|≧|以上') THEN '≥'
+            WHEN regexp_matches(coalesce(direction_text, ''), '≤|<|小于|不高于|不多于|不超过|≦|以下|以内') THEN '≤'
+            WHEN regexp_matches(coalesce(direction_text, ''), '=|等于|定量|定性') THEN '='
+            WHEN regexp_matches(coalesce(target_text, ''), '^(≥|>|大于|不低于|不少于|≧)') THEN '≥'
+            WHEN regexp_matches(coalesce(target_text, ''), '^(≤|<|小于|不高于|不超过|≦)') THEN '≤'
+            WHEN regexp_matches(coalesce(target_text, ''), '^(=)') THEN '='
+            ELSE '≥'
+        END AS direction
+    FROM p
+)
+SELECT
+    source_id, source_file, sheet, source_row,
+    unit_code, unit_name, fiscal_year, project_code, level1, level2, name, measure_unit, direction,
+    target_text, target, actual_text, actual, weight, note,
+    CASE
+        WHEN bad_text THEN 'unreadable_text'
+        WHEN unit_code IS NULL OR name IS NULL OR fiscal_year IS NULL AND fiscal_year_text IS NULL THEN 'missing_required'
+        WHEN fiscal_year IS NULL OR fiscal_year NOT BETWEEN 2000 AND year(current_date) + 1 THEN 'unreadable_year'
+        WHEN weight_text IS NOT NULL AND weight IS NULL THEN 'unreadable_number'
+    END AS reject_code,
+    CASE
+        WHEN bad_text THEN '含无法解码的字符（文件编码有误） / text with undecodable bytes'
+        WHEN unit_code IS NULL THEN '缺少单位编码（无单位编码列，标题行也未注明单位） / unit code missing'
+        WHEN name IS NULL THEN '缺少三级指标名称 / indicator name missing'
+        WHEN fiscal_year IS NULL AND fiscal_year_text IS NULL THEN '缺少年度 / fiscal year missing'
+        WHEN fiscal_year IS NULL OR fiscal_year NOT BETWEEN 2000 AND year(current_date) + 1
+            THEN '无法识别的年度 / unreadable fiscal year: ' || fiscal_year_text
+        WHEN weight_text IS NOT NULL AND weight IS NULL THEN '无法识别的分值 / unreadable weight: ' || weight_text
+    END AS reject_reason
+FROM d

@@ -1,0 +1,58 @@
+-- staging.ledger_projects: the project ledger's 项目 sheet, typed and checked.
+WITH src AS (
+    SELECT r.*, s.title_unit_code, s.title_unit_name, s.title_fiscal_year
+    FROM raw.ledger_projects r
+    JOIN meta.sources s USING (source_id)
+    WHERE r.row_kind = 'data' AND r.source_id IN (SELECT source_id FROM _batch)
+),
+p AS (
+    SELECT
+        source_id, source_file, sheet, source_row,
+        coalesce(fw_id(unit_code), title_unit_code) AS unit_code,
+        coalesce(fw_text(unit_name), title_unit_name) AS unit_name,
+        coalesce(fw_integer(fiscal_year), title_fiscal_year)::INTEGER AS fiscal_year,
+        fw_text(fiscal_year) AS fiscal_year_text,
+        fw_project_code(project_code) AS project_code,
+        coalesce(fw_text(project_name), fw_project_name(project_code)) AS project_name,
+        fw_text(category) AS category,
+        fw_text(office) AS office,
+        fw_bool(is_key) AS is_key,
+        fw_text(is_key) AS is_key_text,
+        CASE
+            WHEN fw_text(disclosure) IS NULL THEN '公开'
+            WHEN regexp_matches(fw_text(disclosure), '涉密|保密|不公开|不予公开|秘密|机密|绝密')
+              OR fw_text(disclosure) IN ('否', 'N', 'n', 'NO', 'No', 'no') THEN '涉密'
+            ELSE '公开'
+        END AS disclosure,
+        fw_text(disclosure) AS disclosure_text,
+        fw_date(start_date) AS start_date,
+        fw_text(start_date) AS start_text,
+        fw_date(end_date) AS end_date,
+        fw_text(end_date) AS end_text,
+        fw_text(status) AS status,
+        contains(concat_ws('|', unit_code, project_code, project_name, category, office, disclosure), chr(65533)) AS bad_text
+    FROM src
+)
+SELECT
+    source_id, source_file, sheet, source_row,
+    unit_code, unit_name, fiscal_year, project_code, project_name, category, office,
+    coalesce(is_key, FALSE) AS is_key, disclosure, disclosure_text, start_date, end_date, status,
+    CASE
+        WHEN bad_text THEN 'unreadable_text'
+        WHEN unit_code IS NULL OR project_code IS NULL OR fiscal_year IS NULL AND fiscal_year_text IS NULL
+            THEN 'missing_required'
+        WHEN fiscal_year IS NULL OR fiscal_year NOT BETWEEN 2000 AND year(current_date) + 1 THEN 'unreadable_year'
+        WHEN start_text IS NOT NULL AND start_date IS NULL OR end_text IS NOT NULL AND end_date IS NULL
+            THEN 'unreadable_date'
+    END AS reject_code,
+    CASE
+        WHEN bad_text THEN '含无法解码的字符（文件编码有误） / text with undecodable bytes'
+        WHEN unit_code IS NULL THEN '缺少单位编码（无单位编码列，标题行也未注明单位） / unit code missing'
+        WHEN project_code IS NULL THEN '缺少项目编码 / project code missing'
+        WHEN fiscal_year IS NULL AND fiscal_year_text IS NULL THEN '缺少年度 / fiscal year missing'
+        WHEN fiscal_year IS NULL OR fiscal_year NOT BETWEEN 2000 AND year(current_date) + 1
+            THEN '无法识别的年度 / unreadable fiscal year: ' || fiscal_year_text
+        WHEN start_text IS NOT NULL AND start_date IS NULL THEN '无法识别的开工日期 / unreadable start date: ' || start_text
+        WHEN end_text IS NOT NULL AND end_date IS NULL THEN '无法识别的计划完工日期 / unreadable end date: ' || end_text
+    END AS reject_reason
+FROM p
