@@ -253,14 +253,14 @@ PAYROLL_2021 = {
 }
 # (econ, fund, total, number of payments, monthly)
 BASIC_2021 = [
-    ("30201", GEN, "163000.00", 14, False), ("30201", UNITF, "23400.00", 4, False),
-    ("30202", GEN, "42300.00", 6, False),
+    ("30201", GEN, "163000.00", 26, False), ("30201", UNITF, "23400.00", 4, False),
+    ("30202", GEN, "42300.00", 8, False),
     ("30205", GEN, "38600.00", 12, True), ("30206", GEN, "126800.00", 12, True),
-    ("30207", GEN, "64200.00", 12, True), ("30211", GEN, "168500.00", 40, False),
-    ("30213", GEN, "112700.00", 10, False), ("30215", GEN, "45600.00", 5, False),
-    ("30216", GEN, "58900.00", 7, False), ("30217", GEN, "52360.00", 16, False),
+    ("30207", GEN, "64200.00", 12, True), ("30211", GEN, "168500.00", 72, False),
+    ("30213", GEN, "112700.00", 14, False), ("30215", GEN, "45600.00", 5, False),
+    ("30216", GEN, "58900.00", 7, False), ("30217", GEN, "52360.00", 22, False),
     ("30217", UNITF, "3600.00", 3, False), ("30228", GEN, "218900.00", 4, False),
-    ("30231", GEN, "98500.00", 26, False), ("30299", GEN, "238180.00", 14, False),
+    ("30231", GEN, "98500.00", 42, False), ("30299", GEN, "238180.00", 20, False),
     ("30299", UNITF, "41260.00", 6, False),
 ]
 
@@ -293,14 +293,14 @@ PAYROLL_2020 = {
     "30113": "1988800.00",
 }
 BASIC_2020 = [
-    ("30201", GEN, "158500.00", 14, False), ("30201", UNITF, "19800.00", 4, False),
+    ("30201", GEN, "158500.00", 24, False), ("30201", UNITF, "19800.00", 4, False),
     ("30202", GEN, "48600.00", 6, False),
     ("30205", GEN, "36900.00", 12, True), ("30206", GEN, "121400.00", 12, True),
-    ("30207", GEN, "61800.00", 12, True), ("30211", GEN, "182700.00", 42, False),
-    ("30213", GEN, "98400.00", 9, False), ("30215", GEN, "52300.00", 6, False),
-    ("30216", GEN, "61200.00", 7, False), ("30217", GEN, "68420.00", 18, False),
+    ("30207", GEN, "61800.00", 12, True), ("30211", GEN, "182700.00", 76, False),
+    ("30213", GEN, "98400.00", 13, False), ("30215", GEN, "52300.00", 6, False),
+    ("30216", GEN, "61200.00", 7, False), ("30217", GEN, "68420.00", 26, False),
     ("30217", UNITF, "4200.00", 3, False), ("30228", GEN, "206100.00", 4, False),
-    ("30231", GEN, "121650.00", 28, False), ("30299", GEN, "243130.00", 14, False),
+    ("30231", GEN, "121650.00", 44, False), ("30299", GEN, "243130.00", 20, False),
     ("30299", UNITF, "38500.00", 6, False),
     ("31002", GEN, "35000.00", 2, False), ("31013", GEN, "179800.00", 1, False),
 ]
@@ -384,17 +384,23 @@ def alloc(total: Decimal, weights: dict) -> dict[str, Decimal]:
 
 
 def bday(year: int, month: int, day: int) -> date:
-    """A working day (Mon–Fri) in the month, at or after ``day`` (or before, at the month's end)."""
+    """A working day in the month, at or after ``day`` (or before, at the month's end)."""
     last = (date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)).day
     d = date(year, month, min(max(day, 1), last))
     fwd = d
-    while fwd.weekday() >= 5:
+    while not _working(fwd):
         fwd += timedelta(days=1)
     if fwd.month == month:
         return fwd
-    while d.weekday() >= 5:
+    while not _working(d):
         d -= timedelta(days=1)
     return d
+
+
+def _working(d: date) -> bool:
+    """Monday to Friday, and not New Year's Day, the May Day or the National Day holidays."""
+    holiday = (d.month, d.day) == (1, 1) or (d.month == 5 and d.day <= 5) or (d.month == 10 and d.day <= 7)
+    return d.weekday() < 5 and not holiday
 
 
 def month_end(year: int, month: int) -> date:
@@ -606,13 +612,15 @@ class LedgerBuilder:
             for fund, func, weights, total in cells:
                 total = D(total)
                 by_econ = alloc(total, weights)
-                n_events = max(3, min(14, int(total / 1_000_000) + 3))
+                n_events = max(3, min(24, int(total / 600_000) + 3))
                 months = sorted(rng.choices(range(1, 13), MONTH_W_PROJECT, k=n_events))
                 dates = [bday(self.year, m, rng.randint(1, 28)) for m in months]
                 events: list[list[Item]] = [[] for _ in range(n_events)]
                 for econ, amount in by_econ.items():
                     share = float(amount / total)
                     k = max(1, min(n_events, round(n_events * share * 1.3)))
+                    if econ in ("30211", "30215", "30216", "30217", "30231"):
+                        k = max(k, min(n_events, 3))  # small running costs are paid several times
                     parts = split(amount, k, rng, jitter=0.45, round_prob=0.4)
                     slots = rng.sample(range(n_events), k)
                     for slot, part in zip(slots, parts):
@@ -770,11 +778,9 @@ def spending_by(vouchers, key) -> dict:
 
 def basic_budget(vouchers, year: int, doc0: str, raise_301: Decimal, raise_doc: str) -> list[BudgetLine]:
     """Basic-spending budget lines per econ code and fund, a little above spending."""
-    spent = spending_by([v for v in vouchers], lambda ln: (ln.econ, ln.func, ln.fund, ln.project))
+    spent = spending_by(vouchers, lambda ln: (ln.econ, ln.func, ln.fund, ln.project))
     lines = []
-    for (econ, func, fund, project), amount in sorted(spent.items()):
-        if project is not None:
-            continue
+    for (econ, func, fund, _), amount in sorted((k, v) for k, v in spent.items() if k[3] is None):
         if econ.startswith("301"):
             final = ceil_to(amount * D("1.012"), D(1000))
         elif fund == UNITF:
@@ -894,7 +900,7 @@ def budget_2020(vouchers) -> list[BudgetLine]:
         B("常财指〔2020〕88号", "追加", "2120102", "30299", P_YZ, GEN, d("300000.00")),
         B(y0, "年初预算", "2030603", "31005", P_RF, GEN, d("900000.00")),
         B(y0, "年初预算", "2030603", "30227", P_RF, GEN, d("700000.00")),
-        B(y0, "年初预算", "2030603", "31002", P_RF, GEN, d("400000.00"), d("1000000.00") - d("600000.00")),
+        B(y0, "年初预算", "2030603", "31002", P_RF, GEN, d("400000.00"), d("400000.00")),
         B(y0, "年初预算", "2120803", "31005", P_GS, GOV, d("3900000.00"), d("3900000.00")),
         B(y0, "年初预算", "2120803", "30227", P_GS, GOV, d("400000.00")),
         B(y0, "年初预算", "2120501", "31005", P_LJC, GEN, d("3000000.00"), d("3000000.00")),

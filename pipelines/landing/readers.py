@@ -57,6 +57,7 @@ class TableInFile:
 class SkippedSheet:
     sheet: str
     reason: str
+    empty: bool = False
 
 
 # ---------------------------------------------------------------- encodings and CSV
@@ -174,8 +175,9 @@ def _duckdb_csv(con, source: Path, delimiter: str, width: int, first_data_line: 
         [str(source), delimiter],
     )
     empties = [n for n in _empty_line_numbers(source) if n >= first_data_line]
-    # Row k (0-based, file order) of what DuckDB read sits after every empty line whose
-    # count of non-empty lines before it is <= k.
+    # DuckDB keeps file order in `_read`'s row ids (contiguous, but not from 0 inside a
+    # transaction). Row k (0-based) sits after every empty line whose count of non-empty
+    # lines before it is <= k.
     thresholds = [(e - first_data_line - i, i + 1) for i, e in enumerate(empties)]
     con.execute("CREATE OR REPLACE TEMP TABLE _empties(t BIGINT, n BIGINT)")
     if thresholds:
@@ -183,7 +185,7 @@ def _duckdb_csv(con, source: Path, delimiter: str, width: int, first_data_line: 
     cells = ", ".join(_cell_columns(width))
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _cells AS
-        WITH r AS (SELECT rowid AS k, * FROM _read),
+        WITH r AS (SELECT rowid - (SELECT min(rowid) FROM _read) AS k, * FROM _read),
         e AS (SELECT t, max(n) AS n FROM _empties GROUP BY t)
         SELECT {first_data_line} + r.k + coalesce(e.n, 0) AS source_row, {cells},
                NULL::VARCHAR AS overflow
@@ -268,12 +270,12 @@ def recognise_workbook(path: Path) -> tuple[list[TableInFile], list[SkippedSheet
             skipped.append(SkippedSheet(name, f"无法读取工作表 / cannot read the sheet: {error}"))
             continue
         if not any(any(cell not in ("", None) for cell in row) for row in rows):
-            skipped.append(SkippedSheet(name, "空工作表 / empty sheet"))
+            skipped.append(SkippedSheet(name, "空工作表 / empty sheet", empty=True))
             continue
         texts = [[cell_text(c) for c in row] for row in rows[:HEAD_ROWS]]
         header = find_header(texts)
         if header is None:
-            skipped.append(SkippedSheet(name, "未找到可识别的表头行 / no recognisable header row"))
+            skipped.append(SkippedSheet(name, f"工作表 {name} 中未找到可识别的表头行 / no recognisable header row in sheet {name}"))
             continue
         title = parse_title_rows(texts[: header.row_index])
         tables.append(TableInFile(name, header, title, rows=rows))

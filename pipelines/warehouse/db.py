@@ -26,6 +26,7 @@ def connect(db_path: Path, *, read_only: bool = False, memory_limit: str | None 
                 "DuckDB allows one writer; try again when it has finished."
             ) from error
         raise
+    con.execute("SET enable_progress_bar = false")
     if memory_limit:
         con.execute(f"SET memory_limit = '{memory_limit}'")
     if not read_only:

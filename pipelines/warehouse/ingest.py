@@ -28,6 +28,7 @@ from pipelines.landing.readers import (
     load_sheet_cells,
     recognise,
 )
+from pipelines.reference import load_reference
 from pipelines.warehouse.db import model_sql, run_sql_file, table_exists
 
 Progress = Callable[[str], None]
@@ -95,6 +96,7 @@ def raw_table_ddl(kind: str) -> str:
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     run_sql_file(con, "meta/tables.sql")
+    load_reference(con)
     for kind in KINDS:
         con.execute(raw_table_ddl(kind))
     con.execute("CREATE TEMP TABLE IF NOT EXISTS _batch(source_id VARCHAR)")
@@ -146,7 +148,7 @@ def _insert_raw(con, kind: str, table: TableInFile, source_id: str, source_file:
     con.execute(
         f"""INSERT INTO raw.{kind} ({', '.join(LINEAGE_COLUMNS)}, {', '.join(ALIASES[kind])}, extra, file_sha256, loaded_at)
         SELECT ?, ?, ?, source_row, {_row_kind_sql(table)}, {select_canon}, {extra}, ?, ?
-        FROM _cells ORDER BY source_row""",
+        FROM _cells""",
         [source_id, source_file, table.sheet, sha, loaded_at],
     )
 
@@ -194,31 +196,54 @@ def _scope_of_files(con, file_ids: list[str]) -> set[tuple[str, int]]:
 
 
 def _read_file(con, landing: LandingFile, sha: str, workdir: Path, loaded_at, progress: Progress) -> list[str]:
-    """Read one file into raw; returns its source ids. Raises UnreadableFile."""
+    """Read one file into raw, one committed transaction per table; returns its source ids.
+
+    Raises UnreadableFile (nothing of the file is left behind then)."""
     file_id = file_id_for(landing.source_file, sha)
     suffix = landing.path.suffix.lower()
     if suffix not in CSV_SUFFIXES | EXCEL_SUFFIXES:
         raise UnreadableFile(f"不支持的文件类型 / unsupported file type '{suffix or landing.path.name}'")
     tables, skipped = recognise(landing.path)
     source_ids = []
-    for table in tables:
-        source_id = f"{file_id}:{table.sheet or ''}"
-        if table.rows is None:
-            load_csv_cells(con, landing.path, table, workdir)
-        else:
-            load_sheet_cells(con, table)
-        _insert_raw(con, table.header.kind, table, source_id, landing.source_file, sha, loaded_at)
-        data_rows, _ = _record_source(con, table, source_id, file_id, landing.source_file, loaded_at)
-        con.execute("DROP TABLE IF EXISTS _cells")
-        where = f" [{table.sheet}]" if table.sheet else ""
-        progress(f"  read {landing.source_file}{where}: {table.header.kind}, {data_rows:,} rows")
-        source_ids.append(source_id)
-    notes = "; ".join(f"工作表 {s.sheet} 已跳过 / sheet skipped: {s.reason}" for s in skipped) or None
+    try:
+        for table in tables:
+            source_id = f"{file_id}:{table.sheet or ''}"
+            # Reading into the temp table happens outside the transaction: DuckDB reads
+            # faster into committed temp storage than into transaction-local storage.
+            if table.rows is None:
+                load_csv_cells(con, landing.path, table, workdir)
+            else:
+                load_sheet_cells(con, table)
+            con.execute("BEGIN")
+            _insert_raw(con, table.header.kind, table, source_id, landing.source_file, sha, loaded_at)
+            data_rows, _ = _record_source(con, table, source_id, file_id, landing.source_file, loaded_at)
+            con.execute("COMMIT")
+            con.execute("DROP TABLE IF EXISTS _cells")
+            where = f" [{table.sheet}]" if table.sheet else ""
+            progress(f"  read {landing.source_file}{where}: {table.header.kind}, {data_rows:,} rows")
+            source_ids.append(source_id)
+    except BaseException:
+        _rollback_quietly(con)
+        _delete_file(con, file_id)
+        raise
+    notes = None
+    if skipped:
+        notes = json.dumps(
+            {"skipped_sheets": [{"sheet": s.sheet, "reason": s.reason, "empty": s.empty} for s in skipped]},
+            ensure_ascii=False,
+        )
     con.execute(
         "INSERT INTO meta.files VALUES (?, ?, ?, ?, ?, 'loaded', NULL, ?, ?)",
         [file_id, landing.source_file, sha, landing.size, landing.mtime_ns, notes, loaded_at],
     )
     return source_ids
+
+
+def _rollback_quietly(con) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass  # no transaction was open
 
 
 def stage_sources(con: duckdb.DuckDBPyConnection, source_ids: list[str]) -> None:
@@ -282,12 +307,9 @@ def ingest(
     loaded_at = datetime.now().replace(microsecond=0)
     for number, (landing, sha) in enumerate(to_read, 1):
         progress(f"[{number}/{len(to_read)}] {landing.source_file} ({landing.size / 1e6:,.1f} MB)")
-        con.execute("BEGIN")
         try:
             result.loaded_sources += _read_file(con, landing, sha, workdir, loaded_at, progress)
-            con.execute("COMMIT")
-        except (UnreadableFile, duckdb.Error, OSError, ValueError) as error:
-            con.execute("ROLLBACK")
+        except (UnreadableFile, duckdb.Error, OSError, ValueError, UnicodeError) as error:
             reason = str(error) if isinstance(error, UnreadableFile) else f"无法读取 / cannot read: {error}"
             progress(f"  UNREADABLE {landing.source_file}: {reason}")
             result.unreadable.append((landing.source_file, reason))

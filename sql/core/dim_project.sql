@@ -40,5 +40,5 @@ SELECT
     coalesce(l.ledger_rows, 0) AS ledger_rows
 FROM named n
 JOIN _scope s ON s.unit_code = n.unit_code AND s.fiscal_year = n.fiscal_year
-LEFT JOIN ledger l USING (unit_code, fiscal_year, project_code)
-LEFT JOIN ever e USING (unit_code, project_code)
+LEFT JOIN ledger l ON l.unit_code = n.unit_code AND l.fiscal_year = n.fiscal_year AND l.project_code = n.project_code
+LEFT JOIN ever e ON e.unit_code = n.unit_code AND e.project_code = n.project_code

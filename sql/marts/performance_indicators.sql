@@ -44,7 +44,6 @@ SELECT
     w.target_text, w.actual_text, w.note,
     w.weight IS NOT NULL AS weight_from_ledger,
     CASE WHEN w.target IS NULL OR w.actual IS NULL
-         THEN '指标值或完成值不是数值，需人工评分 / target or actual is not a number: score by hand' END AS reason,
-    w.source_file, w.source_row
+         THEN '指标值或完成值不是数值，需人工评分 / target or actual is not a number: score by hand' END AS reason
 FROM w
 JOIN core.dim_unit_year u ON u.unit_code = w.unit_code AND u.fiscal_year = w.fiscal_year

@@ -1,0 +1,1 @@
+"""Data quality: Great Expectations suites and the rule catalogue, run after every load."""

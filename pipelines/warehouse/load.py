@@ -1,0 +1,322 @@
+"""The load, stage by stage. Each stage is a function over one DuckDB connection; the
+Dagster assets call them one asset a stage, `run_load` calls them in order (tests, bench).
+
+Stages hand work to each other through the warehouse itself: ingest marks the (unit,
+year)s whose inputs changed in `meta.dirty`; core, marts and publishing rebuild those;
+publishing clears what it published. A run that fails half-way leaves them dirty, and
+the next run finishes the job.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from pipelines.evaluation.rules import Rules, load_rules, register_rules
+from pipelines.landing.headers import KINDS
+from pipelines.settings import Settings
+from pipelines.warehouse import ingest as ingest_module
+from pipelines.warehouse import publish as publish_module
+from pipelines.warehouse import slices, transform
+from pipelines.warehouse.db import connect
+from pipelines.warehouse.quarantine import rebuild_quarantine
+
+Progress = Callable[[str], None]
+Scope = set[tuple[str, int]]
+
+DIRTY_DDL = "CREATE TABLE IF NOT EXISTS meta.dirty(unit_code VARCHAR, fiscal_year INTEGER, PRIMARY KEY (unit_code, fiscal_year))"
+
+
+@dataclass
+class ScopeFilter:
+    """`--unit` / `--year`: limit what is rebuilt and published (ingest always runs)."""
+
+    units: frozenset[str] = frozenset()
+    years: frozenset[int] = frozenset()
+
+    def __call__(self, scope: Scope) -> Scope:
+        return {(u, y) for u, y in scope if (not self.units or u in self.units) and (not self.years or y in self.years)}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.units or self.years)
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+# ------------------------------------------------------------------ stages
+
+
+def stage_ingest(con: duckdb.DuckDBPyConnection, settings: Settings, progress: Progress = _quiet,
+                 full_refresh: bool = False) -> ingest_module.IngestResult:
+    """Landing folder -> raw -> staging; decide which files count; mark dirty unit-years."""
+    con.execute(DIRTY_DDL)
+    result = ingest_module.ingest(con, settings.landing_dir, settings.work_dir, progress, full_refresh)
+    con.execute("BEGIN")
+    slices.record_slices(con, result.loaded_sources)
+    changed = slices.resolve(con)
+    new_scope = {
+        (u, y)
+        for u, y in con.execute(
+            "SELECT DISTINCT unit_code, fiscal_year FROM meta.slices WHERE source_id IN (SELECT unnest(?::VARCHAR[]))",
+            [result.loaded_sources],
+        ).fetchall()
+    }
+    result.touched_scope |= changed | new_scope
+    if full_refresh:
+        result.touched_scope |= transform.all_unit_years(con)
+    mark_dirty(con, result.touched_scope)
+    con.execute("COMMIT")
+    return result
+
+
+def mark_dirty(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
+    con.execute(DIRTY_DDL)
+    if scope:
+        con.executemany("INSERT OR IGNORE INTO meta.dirty VALUES (?, ?)", sorted(scope))
+
+
+def dirty_scope(con: duckdb.DuckDBPyConnection, scope_filter: ScopeFilter | None = None) -> Scope:
+    con.execute(DIRTY_DDL)
+    scope = {(u, y) for u, y in con.execute("SELECT unit_code, fiscal_year FROM meta.dirty").fetchall()}
+    scope = transform.with_following_years(con, scope)
+    if scope_filter and scope_filter.active:
+        # Asked for explicitly: rebuild those even when nothing changed.
+        scope = scope_filter(scope | transform.all_unit_years(con))
+    return scope
+
+
+def stage_core(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, int]:
+    con.execute("BEGIN")
+    transform.set_scope(con, scope)
+    counts = transform.build_core(con)
+    rebuild_quarantine(con)
+    con.execute("COMMIT")
+    return counts
+
+
+def stage_marts(con: duckdb.DuckDBPyConnection, scope: Scope, rules: Rules) -> dict[str, int]:
+    con.execute("BEGIN")
+    transform.set_scope(con, scope)
+    register_rules(con, rules)
+    counts = transform.build_marts(con)
+    publish_module.build_public(con)
+    con.execute("COMMIT")
+    return counts
+
+
+def stage_publish(con: duckdb.DuckDBPyConnection, settings: Settings, scope: Scope,
+                  withheld: Scope = frozenset()) -> publish_module.PublishResult:
+    result = publish_module.publish(con, settings.warehouse_dir, scope, set(withheld))
+    publish_module.create_views(con, settings.warehouse_dir)
+    publish_module.write_quarantine_parquet(con, settings.quarantine_dir)
+    published = scope - set(withheld)
+    if published:
+        con.executemany("DELETE FROM meta.dirty WHERE unit_code = ? AND fiscal_year = ?", sorted(published))
+    return result
+
+
+# ------------------------------------------------------------------ the summary
+
+
+@dataclass
+class LoadSummary:
+    load_id: str
+    landing_dir: str
+    warehouse_dir: str
+    files_seen: int = 0
+    files_new: int = 0
+    files_changed: int = 0
+    files_removed: int = 0
+    files_unreadable: list[tuple[str, str]] = field(default_factory=list)
+    rows_by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
+    quarantine_by_reason: dict[str, int] = field(default_factory=dict)
+    files_mismatched: list[str] = field(default_factory=list)
+    overlapping_files: list[tuple[str, str]] = field(default_factory=list)
+    scope: list[tuple[str, int]] = field(default_factory=list)
+    marts_written: int = 0
+    marts_deleted: int = 0
+    marts_unchanged: int = 0
+    withheld: list[tuple[str, int]] = field(default_factory=list)
+    checks_failed: list[dict] = field(default_factory=list)
+    quality_report: str | None = None
+    reports_written: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(k["loaded"] for k in self.rows_by_kind.values())
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(self.quarantine_by_reason.values())
+
+    @property
+    def blocking_failures(self) -> list[dict]:
+        return [c for c in self.checks_failed if c.get("severity") == "fatal"]
+
+    def as_dict(self) -> dict:
+        data = self.__dict__.copy()
+        data["rows_loaded"] = self.rows_loaded
+        data["rows_quarantined"] = self.rows_quarantined
+        return data
+
+
+def row_accounting(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
+    """Per kind: rows read, loaded (counted), quarantined, superseded, and non-data rows skipped.
+
+    Every data row read is loaded, quarantined, or superseded by a newer file for the
+    same identity; footer and repeated header rows are skipped and counted.
+    """
+    out = {}
+    for kind in KINDS:
+        row = con.execute(
+            f"""SELECT
+                count(*),
+                count(*) FILTER (WHERE s.reject_code IS NULL AND a.status = 'active'),
+                count(*) FILTER (WHERE s.reject_code IS NOT NULL AND coalesce(a.status, 'active') = 'active'),
+                count(*) FILTER (WHERE a.status = 'replaced'),
+                count(*) FILTER (WHERE s.reject_code IS NULL AND a.status IS NULL)
+            FROM staging.{kind} s
+            LEFT JOIN meta.slices a
+              ON a.source_id = s.source_id AND a.unit_code = s.unit_code AND a.fiscal_year = s.fiscal_year"""
+        ).fetchone()
+        skipped = con.execute(
+            "SELECT coalesce(sum(rows_footer), 0) FROM meta.sources WHERE kind = ?", [kind]
+        ).fetchone()[0]
+        out[kind] = {
+            "read": row[0], "loaded": row[1], "quarantined": row[2], "superseded": row[3],
+            "unassigned": row[4], "skipped_footer_rows": int(skipped),
+        }
+    return out
+
+
+def fill_summary(con: duckdb.DuckDBPyConnection, summary: LoadSummary) -> None:
+    summary.rows_by_kind = row_accounting(con)
+    summary.quarantine_by_reason = dict(
+        con.execute("SELECT reason_code, count(*) FROM quarantine GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+    )
+    summary.files_unreadable = con.execute(
+        "SELECT source_file, reason FROM meta.files WHERE status = 'unreadable' ORDER BY 1"
+    ).fetchall()
+    summary.overlapping_files = con.execute(
+        "SELECT DISTINCT so.source_file, sl.overlaps_with FROM meta.slices sl JOIN meta.sources so USING (source_id) "
+        "WHERE sl.overlaps_with IS NOT NULL ORDER BY 1"
+    ).fetchall()
+
+
+def format_summary(summary: LoadSummary) -> str:
+    lines = [
+        f"fiscal-warehouse load {summary.load_id}",
+        f"  landing folder:   {summary.landing_dir}",
+        f"  warehouse:        {summary.warehouse_dir}",
+        f"  files:            {summary.files_seen} seen, {summary.files_new} new, {summary.files_changed} changed, "
+        f"{summary.files_removed} removed, {len(summary.files_unreadable)} unreadable",
+        f"  rows loaded:      {summary.rows_loaded:,}",
+        f"  rows quarantined: {summary.rows_quarantined:,}"
+        + (" (" + ", ".join(f"{k} {v:,}" for k, v in summary.quarantine_by_reason.items()) + ")"
+           if summary.quarantine_by_reason else ""),
+    ]
+    for kind, counts in summary.rows_by_kind.items():
+        if counts["read"] or counts["skipped_footer_rows"]:
+            extra = f", {counts['superseded']:,} superseded by newer files" if counts["superseded"] else ""
+            lines.append(
+                f"    {kind:<18} {counts['read']:>10,} read = {counts['loaded']:,} loaded + "
+                f"{counts['quarantined']:,} quarantined{extra}; {counts['skipped_footer_rows']:,} footer rows skipped"
+            )
+    for name, reason in summary.files_unreadable:
+        lines.append(f"  UNREADABLE {name}: {reason}")
+    for name, others in summary.overlapping_files:
+        lines.append(f"  OVERLAP    {name} overlaps {others} (both kept; see the quality report)")
+    fatal = summary.blocking_failures
+    lines.append(
+        f"  checks failed:    {len(summary.checks_failed)} ({len(fatal)} blocking)"
+    )
+    for check in summary.checks_failed[:20]:
+        lines.append(f"    [{check['severity']}] {check['id']}: {check['failing']:,} — {check['message']}")
+    lines.append(
+        f"  marts:            {summary.marts_written} partition files written, {summary.marts_deleted} deleted, "
+        f"{summary.marts_unchanged} unchanged; {len(summary.scope)} unit-year(s) rebuilt"
+    )
+    if summary.withheld:
+        lines.append("  WITHHELD (blocking check failed, previous marts kept): "
+                     + ", ".join(f"{u}/{y}" for u, y in summary.withheld))
+    if summary.quality_report:
+        lines.append(f"  quality report:   {summary.quality_report}")
+    for path in summary.reports_written:
+        lines.append(f"  report:           {path}")
+    lines.append(f"  took {summary.seconds:,.1f} s")
+    return "\n".join(lines)
+
+
+def record_load(con: duckdb.DuckDBPyConnection, summary: LoadSummary, started: datetime) -> None:
+    con.execute(
+        "INSERT INTO meta.loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [summary.load_id, started, datetime.now(), summary.landing_dir, summary.files_seen, summary.files_new,
+         summary.files_changed, summary.files_removed, len(summary.files_unreadable),
+         json.dumps(sorted(summary.scope)), json.dumps(summary.as_dict(), ensure_ascii=False, default=str)],
+    )
+
+
+def new_load_id() -> str:
+    return datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+# ------------------------------------------------------------------ all stages in order
+
+
+def run_load(settings: Settings, progress: Progress = _quiet, *, full_refresh: bool = False,
+             scope_filter: ScopeFilter | None = None, rules: Rules | None = None,
+             with_reports: bool = True) -> LoadSummary:
+    """The whole load in one process (what `fiscal-warehouse load` runs through Dagster)."""
+    import time
+
+    from pipelines.quality.run import run_quality
+    from pipelines.evaluation.outputs import write_reports
+
+    started_clock = time.perf_counter()
+    started = datetime.now()
+    rules = rules or load_rules()
+    summary = LoadSummary(new_load_id(), str(settings.landing_dir), str(settings.warehouse_dir))
+    con = connect(settings.db_path)
+    try:
+        result = stage_ingest(con, settings, progress, full_refresh)
+        summary.files_seen, summary.files_new = result.files_seen, len(result.new)
+        summary.files_changed, summary.files_removed = len(result.changed), len(result.removed)
+        scope = dirty_scope(con, scope_filter)
+        summary.scope = sorted(scope)
+        progress(f"building core and marts for {len(scope)} unit-year(s)")
+        stage_core(con, scope)
+        stage_marts(con, scope, rules)
+        progress("running quality checks")
+        quality = run_quality(con, settings, scope, summary.load_id)
+        summary.checks_failed = quality.failed
+        summary.quality_report = quality.report_path
+        progress("publishing marts")
+        published = stage_publish(con, settings, scope, quality.withheld)
+        summary.marts_written, summary.marts_deleted = len(published.written), len(published.deleted)
+        summary.marts_unchanged, summary.withheld = published.unchanged, published.withheld
+        if with_reports:
+            summary.reports_written = write_reports(con, settings, scope - set(quality.withheld), rules, progress)
+        fill_summary(con, summary)
+        summary.seconds = time.perf_counter() - started_clock
+        record_load(con, summary, started)
+    finally:
+        con.close()
+    return summary
+
+
+def open_warehouse(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    return connect(settings.db_path, read_only=read_only)
+
+
+def warehouse_exists(settings: Settings) -> bool:
+    return Path(settings.db_path).exists()

@@ -1,0 +1,77 @@
+"""The quarantine: every row that could not be taken, with file, row, raw cells and reason.
+
+Built from the staging tables' rejected rows (raw cells looked up in the raw layer, keyed
+by the headers as the file wrote them) plus one row per file or sheet that could not be
+read at all. Rows of a file that a newer file replaces entirely are not shown: the
+corrected export is what counts.
+"""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from pipelines.landing.headers import ALIASES, KINDS
+
+QUARANTINE_DDL = """CREATE TABLE IF NOT EXISTS quarantine (
+    source_file VARCHAR NOT NULL, sheet VARCHAR, source_row BIGINT, reason_code VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL, raw VARCHAR, loaded_at TIMESTAMP NOT NULL,
+    kind VARCHAR, unit_code VARCHAR, fiscal_year INTEGER, file_sha256 VARCHAR)"""
+
+
+def _raw_json_sql(headers: dict[str, str]) -> str:
+    pairs = []
+    for canonical in ALIASES_ORDER:
+        if canonical in headers:
+            text = headers[canonical].replace("'", "''")
+            pairs.append(f"'{text}', r.{canonical}")
+    obj = f"json_object({', '.join(pairs)})" if pairs else "json_object()"
+    # Unmapped columns were kept in raw.extra as a JSON object: merge them in.
+    return f"CAST(CASE WHEN r.extra IS NULL THEN {obj} ELSE json_merge_patch({obj}, r.extra::JSON) END AS VARCHAR)"
+
+
+ALIASES_ORDER: tuple[str, ...] = tuple(dict.fromkeys(c for kind in KINDS for c in ALIASES[kind]))
+
+
+def rebuild_quarantine(con: duckdb.DuckDBPyConnection) -> int:
+    """Recreate the quarantine table; returns its row count."""
+    con.execute(QUARANTINE_DDL)
+    con.execute("DELETE FROM quarantine")
+    sources = con.execute(
+        """SELECT so.source_id, so.kind, so.headers
+        FROM meta.sources so
+        WHERE EXISTS (SELECT 1 FROM meta.slices sl WHERE sl.source_id = so.source_id AND sl.status = 'active')
+           OR NOT EXISTS (SELECT 1 FROM meta.slices sl WHERE sl.source_id = so.source_id)
+        ORDER BY so.source_file, so.sheet"""
+    ).fetchall()
+    for source_id, kind, headers in sources:
+        raw_json = _raw_json_sql(json.loads(headers))
+        con.execute(
+            f"""INSERT INTO quarantine
+            SELECT s.source_file, s.sheet, s.source_row, s.reject_code, s.reject_reason, {raw_json}, r.loaded_at,
+                   '{kind}', s.unit_code, s.fiscal_year, r.file_sha256
+            FROM staging.{kind} s
+            JOIN raw.{kind} r ON r.source_id = s.source_id AND r.source_row = s.source_row
+            WHERE s.source_id = ? AND s.reject_code IS NOT NULL
+            ORDER BY s.source_row""",
+            [source_id],
+        )
+    con.execute(
+        """INSERT INTO quarantine
+        SELECT source_file, NULL, NULL, 'unreadable_file', reason, NULL, loaded_at, NULL, NULL, NULL, file_sha256
+        FROM meta.files WHERE status = 'unreadable' ORDER BY source_file"""
+    )
+    skipped_sheets = []
+    for source_file, notes, loaded_at, sha in con.execute(
+        "SELECT source_file, notes, loaded_at, file_sha256 FROM meta.files WHERE notes IS NOT NULL ORDER BY source_file"
+    ).fetchall():
+        for sheet in json.loads(notes).get("skipped_sheets", []):
+            if not sheet["empty"]:
+                skipped_sheets.append((source_file, sheet["sheet"], sheet["reason"], loaded_at, sha))
+    if skipped_sheets:
+        con.executemany(
+            "INSERT INTO quarantine VALUES (?, ?, NULL, 'unreadable_sheet', ?, NULL, ?, NULL, NULL, NULL, ?)",
+            skipped_sheets,
+        )
+    return con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
