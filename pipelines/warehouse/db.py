@@ -32,6 +32,7 @@ def connect(db_path: Path, *, read_only: bool = False, memory_limit: str | None 
     if not read_only:
         for schema in SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        run_sql_file(con, "meta/tables.sql")
     load_macros(con)
     return con
 

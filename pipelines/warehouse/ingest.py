@@ -95,7 +95,6 @@ def raw_table_ddl(kind: str) -> str:
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    run_sql_file(con, "meta/tables.sql")
     load_reference(con)
     for kind in KINDS:
         con.execute(raw_table_ddl(kind))

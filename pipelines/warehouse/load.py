@@ -35,17 +35,19 @@ DIRTY_DDL = "CREATE TABLE IF NOT EXISTS meta.dirty(unit_code VARCHAR, fiscal_yea
 
 @dataclass
 class ScopeFilter:
-    """`--unit` / `--year`: limit what is rebuilt and published (ingest always runs)."""
+    """`--unit` / `--year`: what to rebuild and publish even if unchanged, and nothing else
+    (ingest always runs; other changed unit-years stay marked for the next load)."""
 
     units: frozenset[str] = frozenset()
     years: frozenset[int] = frozenset()
+    everything: bool = False  # rebuild every unit-year (that matches), changed or not
 
     def __call__(self, scope: Scope) -> Scope:
         return {(u, y) for u, y in scope if (not self.units or u in self.units) and (not self.years or y in self.years)}
 
     @property
     def active(self) -> bool:
-        return bool(self.units or self.years)
+        return bool(self.units or self.years or self.everything)
 
 
 def _quiet(_: str) -> None:
@@ -164,10 +166,7 @@ class LoadSummary:
         return [c for c in self.checks_failed if c.get("severity") == "fatal"]
 
     def as_dict(self) -> dict:
-        data = self.__dict__.copy()
-        data["rows_loaded"] = self.rows_loaded
-        data["rows_quarantined"] = self.rows_quarantined
-        return data
+        return self.__dict__.copy()
 
 
 def row_accounting(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
@@ -257,60 +256,39 @@ def format_summary(summary: LoadSummary) -> str:
     return "\n".join(lines)
 
 
-def record_load(con: duckdb.DuckDBPyConnection, summary: LoadSummary, started: datetime) -> None:
+def start_load(con: duckdb.DuckDBPyConnection, load_id: str, settings: Settings) -> None:
     con.execute(
-        "INSERT INTO meta.loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [summary.load_id, started, datetime.now(), summary.landing_dir, summary.files_seen, summary.files_new,
-         summary.files_changed, summary.files_removed, len(summary.files_unreadable),
-         json.dumps(sorted(summary.scope)), json.dumps(summary.as_dict(), ensure_ascii=False, default=str)],
+        "INSERT OR IGNORE INTO meta.loads (load_id, started_at, landing_dir, summary) VALUES (?, ?, ?, ?)",
+        [load_id, datetime.now(), str(settings.landing_dir),
+         json.dumps(LoadSummary(load_id, str(settings.landing_dir), str(settings.warehouse_dir)).as_dict(),
+                    ensure_ascii=False, default=str)],
     )
 
 
-def new_load_id() -> str:
-    return datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+def update_load(con: duckdb.DuckDBPyConnection, load_id: str, **fields) -> None:
+    """Merge what a stage did into the load's summary (kept as JSON in meta.loads)."""
+    row = con.execute("SELECT summary FROM meta.loads WHERE load_id = ?", [load_id]).fetchone()
+    data = json.loads(row[0]) if row and row[0] else {}
+    data.update(fields)
+    con.execute(
+        "UPDATE meta.loads SET summary = ?, finished_at = ?, files_seen = ?, files_new = ?, files_changed = ?, "
+        "files_removed = ?, scope = ? WHERE load_id = ?",
+        [json.dumps(data, ensure_ascii=False, default=str), datetime.now(), data.get("files_seen"),
+         data.get("files_new"), data.get("files_changed"), data.get("files_removed"),
+         json.dumps(data.get("scope", [])), load_id],
+    )
 
 
-# ------------------------------------------------------------------ all stages in order
-
-
-def run_load(settings: Settings, progress: Progress = _quiet, *, full_refresh: bool = False,
-             scope_filter: ScopeFilter | None = None, rules: Rules | None = None,
-             with_reports: bool = True) -> LoadSummary:
-    """The whole load in one process (what `fiscal-warehouse load` runs through Dagster)."""
-    import time
-
-    from pipelines.quality.run import run_quality
-    from pipelines.evaluation.outputs import write_reports
-
-    started_clock = time.perf_counter()
-    started = datetime.now()
-    rules = rules or load_rules()
-    summary = LoadSummary(new_load_id(), str(settings.landing_dir), str(settings.warehouse_dir))
-    con = connect(settings.db_path)
-    try:
-        result = stage_ingest(con, settings, progress, full_refresh)
-        summary.files_seen, summary.files_new = result.files_seen, len(result.new)
-        summary.files_changed, summary.files_removed = len(result.changed), len(result.removed)
-        scope = dirty_scope(con, scope_filter)
-        summary.scope = sorted(scope)
-        progress(f"building core and marts for {len(scope)} unit-year(s)")
-        stage_core(con, scope)
-        stage_marts(con, scope, rules)
-        progress("running quality checks")
-        quality = run_quality(con, settings, scope, summary.load_id)
-        summary.checks_failed = quality.failed
-        summary.quality_report = quality.report_path
-        progress("publishing marts")
-        published = stage_publish(con, settings, scope, quality.withheld)
-        summary.marts_written, summary.marts_deleted = len(published.written), len(published.deleted)
-        summary.marts_unchanged, summary.withheld = published.unchanged, published.withheld
-        if with_reports:
-            summary.reports_written = write_reports(con, settings, scope - set(quality.withheld), rules, progress)
-        fill_summary(con, summary)
-        summary.seconds = time.perf_counter() - started_clock
-        record_load(con, summary, started)
-    finally:
-        con.close()
+def read_summary(con: duckdb.DuckDBPyConnection, load_id: str) -> LoadSummary:
+    row = con.execute("SELECT summary FROM meta.loads WHERE load_id = ?", [load_id]).fetchone()
+    if row is None:
+        raise KeyError(f"no load {load_id} in the warehouse")
+    data = json.loads(row[0])
+    summary = LoadSummary(**{k: v for k, v in data.items() if k in LoadSummary.__dataclass_fields__})
+    summary.scope = [tuple(x) for x in summary.scope]
+    summary.withheld = [tuple(x) for x in summary.withheld]
+    summary.files_unreadable = [tuple(x) for x in summary.files_unreadable]
+    summary.overlapping_files = [tuple(x) for x in summary.overlapping_files]
     return summary
 
 
@@ -320,3 +298,7 @@ def open_warehouse(settings: Settings, read_only: bool = False) -> duckdb.DuckDB
 
 def warehouse_exists(settings: Settings) -> bool:
     return Path(settings.db_path).exists()
+
+
+def new_load_id() -> str:
+    return datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]

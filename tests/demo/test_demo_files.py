@@ -345,7 +345,7 @@ def budgets() -> dict[int, list[dict]]:
 
 
 def total(rows, pred=lambda r: True, field="amount") -> Decimal:
-    return sum((r[field] if field != "spent" else r["debit"] - r["credit"] for r in rows if pred(r)), D(0))
+    return sum((r[field] for r in rows if pred(r)), D(0))
 
 
 def spent(rows, pred=lambda r: True) -> Decimal:

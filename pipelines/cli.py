@@ -1,0 +1,240 @@
+"""`fiscal-warehouse load | report | status`: the warehouse without the UI.
+
+Exit codes (contract §1): 0 success; 1 a blocking check failed (or the run failed);
+2 a usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+EXIT_OK, EXIT_BLOCKING, EXIT_USAGE = 0, 1, 2
+
+
+class Progress:
+    """One updating status line on a terminal; plain timestamped lines otherwise."""
+
+    def __init__(self, stream=sys.stderr, quiet: bool = False):
+        self.stream = stream
+        self.quiet = quiet
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+        self.started = time.perf_counter()
+        self._open_line = False
+
+    def __call__(self, message: str) -> None:
+        if self.quiet:
+            return
+        elapsed = time.perf_counter() - self.started
+        if self.tty:
+            text = f"[{elapsed:6.1f}s] {message.strip()}"
+            width = max(20, os.get_terminal_size(self.stream.fileno()).columns - 1)
+            self.stream.write("\r" + text[:width].ljust(width))
+            self._open_line = True
+        else:
+            self.stream.write(f"{datetime.now():%H:%M:%S} {message}\n")
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self._open_line:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open_line = False
+
+
+def _usage_error(message: str) -> int:
+    print(f"fiscal-warehouse: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _settings(args):
+    from pipelines.settings import load_settings
+
+    return load_settings(getattr(args, "landing", None), getattr(args, "warehouse", None))
+
+
+def _instance(settings):
+    """A persistent Dagster instance inside the warehouse folder unless DAGSTER_HOME is set."""
+    import dagster as dg
+
+    home = Path(os.environ.get("DAGSTER_HOME") or settings.dagster_home)
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()
+
+
+def materialize(settings, selection, tags: dict[str, str], progress) -> tuple[bool, str]:
+    """Materialize the warehouse's assets in this process; returns (success, load id)."""
+    import dagster as dg
+
+    from pipelines.defs import assets as asset_module
+    from pipelines.defs.checks import ALL_CHECKS
+    from pipelines.defs.resources import WarehouseResource
+    from pipelines.warehouse.load import new_load_id
+
+    load_id = new_load_id()
+    tags = {**tags, asset_module.TAG_LOAD_ID: load_id}
+    progress("starting Dagster run")
+    result = dg.materialize(
+        [*asset_module.ALL_ASSETS, *ALL_CHECKS],
+        selection=selection,
+        instance=_instance(settings),
+        resources={
+            "warehouse": WarehouseResource(
+                landing_dir=str(settings.landing_dir), warehouse_dir=str(settings.warehouse_dir)
+            ),
+            "progress": progress_resource(progress),
+        },
+        tags=tags,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+    )
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure:
+                error = event.step_failure_data.error
+                print(f"step {event.step_key} failed: {error.message.strip() if error else ''}", file=sys.stderr)
+    return result.success, load_id
+
+
+def progress_resource(progress):
+    import dagster as dg
+
+    return dg.ResourceDefinition.hardcoded_resource(progress)
+
+
+def cmd_load(args) -> int:
+    from pipelines.defs import assets as asset_module
+    from pipelines.warehouse.db import WarehouseBusy, connect
+    from pipelines.warehouse.load import format_summary, read_summary
+
+    settings = _settings(args)
+    if not settings.landing_dir.is_dir():
+        return _usage_error(f"landing folder {settings.landing_dir} does not exist (set FISCAL_LANDING_DIR)")
+    tags = {}
+    if args.unit:
+        tags[asset_module.TAG_UNITS] = ",".join(args.unit)
+    if args.year:
+        tags[asset_module.TAG_YEARS] = ",".join(str(y) for y in args.year)
+    if args.full_refresh:
+        tags[asset_module.TAG_FULL_REFRESH] = "true"
+    progress = Progress(quiet=args.quiet)
+    try:
+        success, load_id = materialize(settings, None, tags, progress)
+    except WarehouseBusy as error:
+        progress.done()
+        return _usage_error(str(error))
+    progress.done()
+    con = connect(settings.db_path)
+    try:
+        summary = read_summary(con, load_id)
+    except KeyError:
+        print("the load failed before it started: see the errors above", file=sys.stderr)
+        return EXIT_BLOCKING
+    finally:
+        con.close()
+    print(format_summary(summary))
+    if not success:
+        print("the load did not finish: see the failed step above", file=sys.stderr)
+        return EXIT_BLOCKING
+    return EXIT_BLOCKING if summary.blocking_failures else EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from pipelines.defs import assets as asset_module
+    from pipelines.warehouse.db import WarehouseBusy, connect
+    from pipelines.warehouse.load import read_summary
+
+    settings = _settings(args)
+    if not settings.db_path.exists():
+        return _usage_error(f"no warehouse at {settings.db_path}: run `fiscal-warehouse load` first")
+    tags = {asset_module.TAG_REBUILD_ALL: "true"}
+    if args.unit:
+        tags[asset_module.TAG_UNITS] = ",".join(args.unit)
+    if args.year:
+        tags[asset_module.TAG_YEARS] = ",".join(str(y) for y in args.year)
+    progress = Progress(quiet=args.quiet)
+    selection = [
+        *(["marts", m] for m in asset_module.MART_MODELS),
+        *(["marts_public", m] for m in asset_module.MART_MODELS),
+        ["quality", "results"], ["parquet", "marts"], ["reports", "self_evaluation"],
+    ]
+    import dagster as dg
+
+    try:
+        success, load_id = materialize(settings, dg.AssetSelection.assets(*selection), tags, progress)
+    except WarehouseBusy as error:
+        progress.done()
+        return _usage_error(str(error))
+    progress.done()
+    con = connect(settings.db_path)
+    try:
+        summary = read_summary(con, load_id)
+    finally:
+        con.close()
+    if not summary.scope:
+        return _usage_error("no unit-year in the warehouse matches --unit/--year")
+    for path in summary.reports_written:
+        print(path)
+    if not success:
+        return EXIT_BLOCKING
+    return EXIT_BLOCKING if summary.blocking_failures else EXIT_OK
+
+
+def cmd_status(args) -> int:
+    from pipelines.warehouse.status import format_status, warehouse_status
+
+    settings = _settings(args)
+    if not settings.db_path.exists():
+        return _usage_error(f"no warehouse at {settings.db_path}: run `fiscal-warehouse load` first")
+    print(format_status(warehouse_status(settings)))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fiscal-warehouse", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p):
+        p.add_argument("--landing", help="landing folder (default: $FISCAL_LANDING_DIR, else the bundled demo data)")
+        p.add_argument("--warehouse", help="warehouse folder (default: $FISCAL_WAREHOUSE_DIR, else ./warehouse)")
+        p.add_argument("--quiet", action="store_true", help="no progress output, only the summary")
+
+    load = sub.add_parser("load", help="load the landing folder: ingest, check, publish the marts and reports")
+    common(load)
+    load.add_argument("--unit", action="append", help="rebuild and publish only this unit (repeatable)")
+    load.add_argument("--year", action="append", type=int, help="rebuild and publish only this fiscal year (repeatable)")
+    load.add_argument("--full-refresh", action="store_true", help="re-read every landing file and rebuild everything")
+    load.set_defaults(handler=cmd_load)
+
+    report = sub.add_parser("report", help="rebuild the evaluation tables and reports from the existing warehouse")
+    common(report)
+    report.add_argument("--unit", action="append", help="only this unit (repeatable)")
+    report.add_argument("--year", action="append", type=int, help="only this fiscal year (repeatable)")
+    report.set_defaults(handler=cmd_report)
+
+    status = sub.add_parser("status", help="partitions with their last load, row counts, failed checks, stale inputs")
+    common(status)
+    status.set_defaults(handler=cmd_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return EXIT_BLOCKING
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""The Dagster code location: `dg dev` / `dagster dev -m pipelines.definitions`."""
+
+import dagster as dg
+
+from pipelines.defs.assets import ALL_ASSETS
+from pipelines.defs.checks import ALL_CHECKS
+from pipelines.defs.jobs import full_load_job, landing_files_sensor, nightly_load_schedule
+from pipelines.defs.resources import WarehouseResource
+
+defs = dg.Definitions(
+    assets=ALL_ASSETS,
+    asset_checks=ALL_CHECKS,
+    jobs=[full_load_job],
+    schedules=[nightly_load_schedule],
+    sensors=[landing_files_sensor],
+    resources={
+        "warehouse": WarehouseResource(),
+        # Progress for a person watching (the CLI passes a printer); the run log has it anyway.
+        "progress": dg.ResourceDefinition.hardcoded_resource(lambda message: None),
+    },
+    executor=dg.in_process_executor,
+)

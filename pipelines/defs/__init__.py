@@ -1,0 +1,1 @@
+"""The Dagster code location's definitions, one module a concern."""

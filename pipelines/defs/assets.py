@@ -1,0 +1,251 @@
+"""The warehouse's assets, one step a stage: ingest (raw + staging), core (+ quarantine),
+marts (internal and public DuckDB tables), quality, Parquet publishing, evaluation reports.
+
+Each stage is one step holding one DuckDB connection: DuckDB allows one writer, and a
+step per table would cost Dagster's per-step overhead many times over for seconds of
+SQL (../shared/notes/traps.md). Asset keys mirror the warehouse's schemas.
+"""
+
+
+import re
+from collections.abc import Callable
+
+import dagster as dg
+import duckdb
+
+from pipelines.defs.resources import WarehouseResource
+from pipelines.evaluation.rules import load_rules
+from pipelines.landing.headers import KIND_LABELS, KINDS
+from pipelines.settings import SQL_DIR
+from pipelines.warehouse import load as stages
+from pipelines.warehouse.transform import CORE_MODELS, MART_MODELS
+
+# Run tags that narrow a load (set by `fiscal-warehouse load --unit/--year/--full-refresh`).
+TAG_UNITS = "fiscal/units"
+TAG_YEARS = "fiscal/years"
+TAG_FULL_REFRESH = "fiscal/full_refresh"
+TAG_LOAD_ID = "fiscal/load_id"
+TAG_REBUILD_ALL = "fiscal/rebuild_all"
+
+ProgressFn = Callable[[str], None]
+
+
+def scope_filter_from_tags(tags: dict[str, str]) -> stages.ScopeFilter:
+    units = frozenset(u for u in tags.get(TAG_UNITS, "").split(",") if u)
+    years = frozenset(int(y) for y in tags.get(TAG_YEARS, "").split(",") if y)
+    return stages.ScopeFilter(units, years, everything=tags.get(TAG_REBUILD_ALL) == "true")
+
+
+def reporter(context, progress: ProgressFn) -> ProgressFn:
+    """Progress goes to the run's log (the UI) and to whoever started the run (the CLI)."""
+
+    def report(message: str) -> None:
+        context.log.info(message)
+        progress(message)
+
+    return report
+
+
+def load_id_of(context: dg.AssetExecutionContext) -> str:
+    return context.run.tags.get(TAG_LOAD_ID) or context.run_id
+
+
+def model_description(relative: str) -> str:
+    """The leading comment of a SQL model, which says what the table is."""
+    path = SQL_DIR / relative
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("--"):
+            break
+        lines.append(line[2:].strip())
+    text = " ".join(lines)
+    return re.sub(r"^\S+: ", "", text)
+
+
+def table_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict:
+    columns = con.execute(f"DESCRIBE {table}").fetchall()
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    return {
+        "dagster/row_count": dg.MetadataValue.int(rows),
+        "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(name, str(kind)) for name, kind, *_ in columns]),
+        "dagster/table_name": dg.MetadataValue.text(table),
+    }
+
+
+def _spec(key: list[str], group: str, description: str, deps=(), kinds=("duckdb",)) -> dg.AssetSpec:
+    return dg.AssetSpec(key=key, group_name=group, description=description, deps=list(deps), kinds=set(kinds))
+
+
+INGEST_SPECS = [
+    _spec(["raw", kind], "ingest", f"{KIND_LABELS[kind]}: every row of the landing files of this kind as read (text), "
+          "with lineage (source_file, source_row, file_sha256, loaded_at).", kinds=("duckdb", "csv", "excel"))
+    for kind in KINDS
+] + [
+    _spec(["staging", kind], "ingest", model_description(f"staging/{kind}.sql"), deps=[["raw", kind]])
+    for kind in KINDS
+]
+
+
+@dg.multi_asset(specs=INGEST_SPECS, name="ingest")
+def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]):
+    """Read new and changed landing files into raw, type and check them into staging."""
+    settings = warehouse.settings
+    con = warehouse.connect()
+    try:
+        load_id = load_id_of(context)
+        stages.start_load(con, load_id, settings)
+        result = stages.stage_ingest(
+            con, settings, reporter(context, progress), full_refresh=context.run.tags.get(TAG_FULL_REFRESH) == "true"
+        )
+        stages.update_load(
+            con, load_id, files_seen=result.files_seen, files_new=len(result.new), files_changed=len(result.changed),
+            files_removed=len(result.removed), files_unreadable=result.unreadable,
+        )
+        for kind in KINDS:
+            for layer in ("raw", "staging"):
+                yield dg.MaterializeResult(asset_key=[layer, kind], metadata=table_metadata(con, f"{layer}.{kind}"))
+    finally:
+        con.close()
+
+
+CORE_SPECS = [
+    _spec(["core", name], "core", model_description(f"core/{name}.sql"), deps=[["staging", k] for k in KINDS])
+    for name in CORE_MODELS
+] + [
+    _spec(["quarantine"], "core", "Every row that could not be taken: file, sheet, row, reason code, reason, raw "
+          "cells (JSON by header), loaded_at; one row per file that could not be read at all.",
+          deps=[["staging", k] for k in KINDS])
+]
+
+
+@dg.multi_asset(specs=CORE_SPECS, name="core")
+def core(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]):
+    """Facts and dimensions for the unit-years whose inputs changed; the quarantine table."""
+    con = warehouse.connect()
+    try:
+        scope = stages.dirty_scope(con, scope_filter_from_tags(context.run.tags))
+        reporter(context, progress)(f"core: rebuilding {len(scope)} unit-year(s)")
+        stages.stage_core(con, scope)
+        for name in CORE_MODELS:
+            yield dg.MaterializeResult(asset_key=["core", name], metadata=table_metadata(con, f"core.{name}"))
+        yield dg.MaterializeResult(asset_key=["quarantine"], metadata=table_metadata(con, "quarantine"))
+    finally:
+        con.close()
+
+
+MART_SPECS = [
+    _spec(["marts", name], "marts", model_description(f"marts/{name}.sql"), deps=[["core", c] for c in CORE_MODELS])
+    for name in MART_MODELS
+] + [
+    _spec(["marts_public", name], "marts", f"The public copy of marts.{name} (涉密 projects redacted).",
+          deps=[["marts", name]])
+    for name in MART_MODELS
+]
+
+
+@dg.multi_asset(specs=MART_SPECS, name="marts")
+def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]):
+    """The marts as DuckDB tables (schema build, public copy build_public), before publishing."""
+    con = warehouse.connect()
+    try:
+        scope = stages.dirty_scope(con, scope_filter_from_tags(context.run.tags))
+        reporter(context, progress)(f"marts: building {len(scope)} unit-year(s)")
+        stages.stage_marts(con, scope, load_rules())
+        for name in MART_MODELS:
+            yield dg.MaterializeResult(asset_key=["marts", name], metadata=table_metadata(con, f"build.{name}"))
+            yield dg.MaterializeResult(
+                asset_key=["marts_public", name], metadata=table_metadata(con, f"build_public.{name}")
+            )
+    finally:
+        con.close()
+
+
+@dg.asset(
+    key=["quality", "results"],
+    group_name="quality",
+    kinds={"duckdb", "great_expectations"},
+    deps=[["marts", name] for name in MART_MODELS] + [["quarantine"]],
+)
+def quality_results(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]) -> dg.MaterializeResult:
+    """Runs the Great Expectations suites and the rule catalogue over the changed unit-years;
+    writes quality.results and the error report finance staff act on."""
+    from pipelines.quality.run import run_quality
+
+    con = warehouse.connect()
+    try:
+        scope = stages.dirty_scope(con, scope_filter_from_tags(context.run.tags))
+        load_id = load_id_of(context)
+        stages.start_load(con, load_id, warehouse.settings)
+        reporter(context, progress)("quality: running the expectation suites and the rule catalogue")
+        outcome = run_quality(con, warehouse.settings, scope, load_id)
+        stages.update_load(con, load_id, checks_failed=outcome.failed, quality_report=outcome.report_path,
+                           withheld=sorted(outcome.withheld))
+        metadata = {"failed_checks": dg.MetadataValue.int(len(outcome.failed)),
+                    "withheld_unit_years": dg.MetadataValue.int(len(outcome.withheld))}
+        if outcome.report_path:
+            metadata["report"] = dg.MetadataValue.path(outcome.report_path)
+        return dg.MaterializeResult(metadata=metadata)
+    finally:
+        con.close()
+
+
+@dg.asset(
+    key=["parquet", "marts"],
+    group_name="marts",
+    kinds={"parquet", "duckdb"},
+    deps=[["quality", "results"]] + [["marts_public", name] for name in MART_MODELS],
+)
+def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]) -> dg.MaterializeResult:
+    """The Parquet marts for BI tools (marts/ and marts_public/), the DuckDB views over them,
+    and quarantine/quarantine.parquet. Unit-years with a failed blocking check keep their
+    previous files."""
+    settings = warehouse.settings
+    con = warehouse.connect()
+    try:
+        scope = stages.dirty_scope(con, scope_filter_from_tags(context.run.tags))
+        load_id = load_id_of(context)
+        withheld = {tuple(x) for x in stages.read_summary(con, load_id).withheld}
+        reporter(context, progress)(f"publishing marts for {len(scope)} unit-year(s)")
+        result = stages.stage_publish(con, settings, scope, withheld)
+        summary = stages.read_summary(con, load_id)
+        stages.fill_summary(con, summary)
+        stages.update_load(
+            con, load_id, scope=sorted(scope), marts_written=len(result.written), marts_deleted=len(result.deleted),
+            marts_unchanged=result.unchanged, withheld=result.withheld, rows_by_kind=summary.rows_by_kind,
+            quarantine_by_reason=summary.quarantine_by_reason, files_unreadable=summary.files_unreadable,
+            overlapping_files=summary.overlapping_files,
+        )
+        return dg.MaterializeResult(metadata={
+            "files_written": dg.MetadataValue.int(len(result.written)),
+            "files_deleted": dg.MetadataValue.int(len(result.deleted)),
+            "partitions_unchanged": dg.MetadataValue.int(result.unchanged),
+            "marts_dir": dg.MetadataValue.path(str(settings.marts_dir)),
+        })
+    finally:
+        con.close()
+
+
+@dg.asset(
+    key=["reports", "self_evaluation"],
+    group_name="evaluation",
+    kinds={"xlsx", "docx"},
+    deps=[["parquet", "marts"]],
+)
+def evaluation_reports(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]) -> dg.MaterializeResult:
+    """部门整体支出绩效自评表 (XLSX) and 自评报告 (DOCX, Markdown) for each published unit-year."""
+    from pipelines.evaluation.outputs import write_reports
+
+    settings = warehouse.settings
+    con = warehouse.connect()
+    try:
+        load_id = load_id_of(context)
+        summary = stages.read_summary(con, load_id)
+        scope = {tuple(x) for x in summary.scope} - {tuple(x) for x in summary.withheld}
+        written = write_reports(con, settings, scope, load_rules(), reporter(context, progress))
+        stages.update_load(con, load_id, reports_written=written)
+        return dg.MaterializeResult(metadata={"files_written": dg.MetadataValue.int(len(written))})
+    finally:
+        con.close()
+
+
+ALL_ASSETS = [ingest, core, marts, quality_results, published_marts, evaluation_reports]

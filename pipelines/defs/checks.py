@@ -1,0 +1,3 @@
+"""Asset checks: filled in by the quality module."""
+
+ALL_CHECKS: list = []
