@@ -1,0 +1,250 @@
+"""Ingestion on real files written here, through real loads (Dagster, DuckDB in tmp_path)."""
+
+from __future__ import annotations
+
+import json
+import os
+from decimal import Decimal
+
+import pytest
+
+from tests.conftest import VOUCHER_HEADER, payment, query, run_load, voucher_file, write_csv, write_xlsx
+
+
+def spending(warehouse, unit="900001", year=2021):
+    rows = query(warehouse, "SELECT coalesce(sum(amount_yuan), 0) FROM marts.spending_by_category "
+                            "WHERE unit_code = ? AND fiscal_year = ?", [unit, year])
+    return rows[0][0]
+
+
+def test_gbk_csv_with_title_lines_blank_and_footer_rows(tmp_path):
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    lines = payment("2021-01-05", "记-0001", "1,000.00") + [[""] * 12] + payment("2021/1/6", "记-0002", "（200.00）")
+    lines += [["", "", "", "本月合计", "", "", "800.00", "800.00"], []]
+    lines += payment("2021年2月1日", "记-0001", "１２３．４５", econ="[30211]差旅费", func="2120101-行政运行")
+    voucher_file(landing / "序时账.csv", lines, period="2021年1月1日至2021年3月31日")
+    assert run_load(landing, warehouse) == 0
+    # 4 title rows + header = 5 rows; data starts on row 6. Row 10 is all-empty cells, row 15
+    # is the footer, row 16 an empty line.
+    rows = query(warehouse, "SELECT source_row, voucher_date::VARCHAR, debit, credit, econ_code FROM staging.voucher_lines "
+                            "WHERE account_code = '7101' ORDER BY source_row")
+    assert rows == [
+        (6, "2021-01-05", Decimal("1000.00"), Decimal("0.00"), "30201"),
+        (11, "2021-01-06", Decimal("-200.00"), Decimal("0.00"), "30201"),
+        (17, "2021-02-01", Decimal("123.45"), Decimal("0.00"), "30211"),
+    ]
+    assert spending(warehouse) == Decimal("923.45")  # 5xxx lines are never spending
+    assert query(warehouse, "SELECT rows_raw, rows_footer, header_row FROM meta.sources") == [(13, 1, 5)]
+    assert query(warehouse, "SELECT count(*) FROM quarantine") == [(0,)]
+
+
+def test_xlsx_with_excel_dates_serials_and_wan_yuan(tmp_path):
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    import datetime as dt
+
+    header = ["单位编码", "单位名称", "记账日期", "凭证字号", "会计科目编码", "借方", "贷方", "部门经济分类", "支出功能分类", "资金来源"]
+    rows = [["凭证明细"], ["单位：万元"], header,
+            ["900002", "二号单位", dt.date(2021, 3, 15), "记-1", "7201", 2194.33, None, "30101", "2120101", "一般公共预算"],
+            ["900002", "二号单位", 44270, "记-1", "6001", None, 2194.33, None, None, "一般公共预算"],
+            ["900002", "二号单位", "20210316", "记-2", "7201", "0.0001", "-", "30201", "2120101", "单位资金"],
+            ["900002", "二号单位", "2021-03-16", "记-2", "8001", "", "0.0001", "", "", "单位资金"],
+            ["合计", None, None, None, None, 2194.3301, 2194.3301]]
+    write_xlsx(landing / "凭证.xlsx", {"Sheet1": rows})
+    assert run_load(landing, warehouse) == 0
+    assert query(warehouse, "SELECT voucher_date::VARCHAR, debit, credit FROM staging.voucher_lines ORDER BY source_row") == [
+        ("2021-03-15", Decimal("21943300.00"), Decimal("0.00")),
+        ("2021-03-15", Decimal("0.00"), Decimal("21943300.00")),
+        ("2021-03-16", Decimal("1.00"), Decimal("0.00")),
+        ("2021-03-16", Decimal("0.00"), Decimal("1.00")),
+    ]
+    assert spending(warehouse, "900002") == Decimal("21943301.00")
+    assert query(warehouse, "SELECT sheet, source_row FROM staging.voucher_lines ORDER BY 2 LIMIT 1") == [("Sheet1", 4)]
+
+
+BAD_ROWS = [
+    # (row cells, expected reason) — each bad row in its own voucher with a balancing partner
+    (["2021-01-10", "记-0101", 1, "坏金额", "7101", "行政支出", "12x", "", "2120101", "30201", "", "一般公共预算"], "unreadable_amount"),
+    (["2021-13-45", "记-0102", 1, "坏日期", "7101", "行政支出", "10", "", "2120101", "30201", "", "一般公共预算"], "unreadable_date"),
+    (["1999-12-31", "记-0103", 1, "太早", "7101", "行政支出", "10", "", "2120101", "30201", "", "一般公共预算"], "date_out_of_range"),
+    (["2099-01-01", "记-0104", 1, "太晚", "7101", "行政支出", "10", "", "2120101", "30201", "", "一般公共预算"], "date_out_of_range"),
+    (["2021-07-01", "记-0105", 1, "期外", "7101", "行政支出", "10", "", "2120101", "30201", "", "一般公共预算"], "date_out_of_range"),
+    (["2021-01-11", "记-0106", 1, "坏经济", "7101", "行政支出", "10", "", "2120101", "39998", "", "一般公共预算"], "unknown_econ_code"),
+    (["2021-01-12", "记-0107", 1, "坏功能", "7101", "行政支出", "10", "", "2129998", "30201", "", "一般公共预算"], "unknown_func_code"),
+    (["2021-01-13", "记-0108", 1, "无科目", "", "行政支出", "10", "", "2120101", "30201", "", "一般公共预算"], "missing_required"),
+    (["", "记-0109", 1, "无日期", "7101", "行政支出", "10", "", "2120101", "30201", "", "一般公共预算"], "missing_required"),
+    (["2021-01-14", "", 1, "无凭证号", "7101", "行政支出", "10", "", "2120101", "30201", "", "一般公共预算"], "missing_required"),
+    (["2021-01-15", "记-0110", 1, "无经济分类", "7101", "行政支出", "10", "", "2120101", "", "", "一般公共预算"], "missing_required"),
+]
+
+
+@pytest.fixture(scope="module")
+def messy_load(tmp_path_factory):
+    """One voucher file with one bad row of each kind, plus an unbalanced voucher."""
+    tmp = tmp_path_factory.mktemp("messy")
+    landing, warehouse = tmp / "landing", tmp / "wh"
+    lines = payment("2021-01-05", "记-0001", "500.00")
+    expected = {}
+    for row, reason in BAD_ROWS:
+        expected[8 + len(lines) - 4 + 1] = reason  # physical row of the bad line (title 4 + header 1)
+        lines.append(row)
+        lines.append([row[0], row[1], 2, row[3], "6001", "财政拨款预算收入", "", "10", "", "", "", "一般公共预算"])
+    # An unbalanced voucher: 7101 100 against 6001 90; its financial book balances.
+    lines += [
+        ["2021-01-20", "记-0200", 1, "不平", "7101", "行政支出", "100", "", "2120101", "30201", "", "一般公共预算"],
+        ["2021-01-20", "记-0200", 2, "不平", "6001", "财政拨款预算收入", "", "90", "", "", "", "一般公共预算"],
+        ["2021-01-20", "记-0200", 3, "不平", "5001", "业务活动费用", "100", "", "", "", "", ""],
+        ["2021-01-20", "记-0200", 4, "不平", "4001", "财政拨款收入", "", "100", "", "", "", ""],
+    ]
+    voucher_file(landing / "q1.csv", lines, period="2021年1月1日至2021年3月31日")
+    assert run_load(landing, warehouse) == 0
+    return warehouse, lines
+
+
+def test_each_bad_row_goes_to_quarantine_with_its_reason(messy_load):
+    warehouse, lines = messy_load
+    reasons = dict(query(warehouse, "SELECT source_row, reason_code FROM quarantine"))
+    first_bad = 6 + 4  # after the good payment's four lines
+    for i, (_, reason) in enumerate(BAD_ROWS):
+        assert reasons[first_bad + 2 * i] == reason
+        # Its partner line shares the date and voucher number: it fails the same check when
+        # the problem is there, else its voucher no longer balances without the bad line.
+        assert reasons[first_bad + 2 * i + 1] in (reason, "unbalanced_voucher")
+
+
+def test_unbalanced_voucher_quarantines_only_its_book(messy_load):
+    warehouse, lines = messy_load
+    first = 6 + 4 + 2 * len(BAD_ROWS)
+    assert query(warehouse, "SELECT source_row FROM quarantine WHERE reason_code = 'unbalanced_voucher' "
+                            "AND raw LIKE '%记-0200%' ORDER BY 1") == [(first,), (first + 1,)]
+    # Its financial-book lines balance and stay; none of its spending counts.
+    assert query(warehouse, "SELECT count(*) FROM staging.voucher_lines WHERE voucher_no = '记-0200' "
+                            "AND reject_code IS NULL") == [(2,)]
+
+
+def test_quarantine_row_has_raw_cells_by_header_and_reason(messy_load):
+    warehouse, _ = messy_load
+    raw, reason, sheet, source_file = query(
+        warehouse, "SELECT raw, reason, sheet, source_file FROM quarantine WHERE reason_code = 'unreadable_amount'")[0]
+    cells = json.loads(raw)
+    assert list(cells)[:4] == VOUCHER_HEADER[:4] or set(VOUCHER_HEADER) <= set(cells)
+    assert cells["借方金额"] == "12x" and cells["凭证号"] == "记-0101"
+    assert "12x" in reason and sheet is None and source_file == "q1.csv"
+
+
+def test_rows_in_equal_loaded_plus_quarantined(messy_load):
+    warehouse, lines = messy_load
+    data_rows = len([line for line in lines if any(str(c) for c in line)])
+    loaded = query(warehouse, "SELECT count(*) FROM staging.voucher_lines WHERE reject_code IS NULL")[0][0]
+    quarantined = query(warehouse, "SELECT count(*) FROM quarantine")[0][0]
+    assert loaded + quarantined == data_rows
+    assert spending(warehouse) == Decimal("500.00")
+
+
+def test_unreadable_files_are_reported_and_the_load_goes_on(tmp_path):
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    voucher_file(landing / "good.csv", payment("2021-01-05", "记-1", "10"))
+    (landing / "corrupt.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    write_csv(landing / "no_header.csv", [["a", "b"], ["1", "2"]])
+    (landing / "empty.csv").write_bytes(b"")
+    (landing / "scan.pdf").write_bytes(b"%PDF-1.4")
+    write_xlsx(landing / "notes.xlsx", {"说明": [["这是说明"]], "预算": [["单位编码", "年度", "指标类型", "金额"],
+                                                                    ["900001", 2021, "年初预算", 100]]})
+    assert run_load(landing, warehouse) == 0
+    rows = query(warehouse, "SELECT source_file, sheet, source_row, reason_code FROM quarantine ORDER BY 1")
+    assert rows == [
+        ("corrupt.xlsx", None, None, "unreadable_file"),
+        ("empty.csv", None, None, "unreadable_file"),
+        ("no_header.csv", None, None, "unreadable_file"),
+        ("notes.xlsx", "说明", None, "unreadable_sheet"),
+        ("scan.pdf", None, None, "unreadable_file"),
+    ]
+    assert spending(warehouse) == Decimal("10.00")
+    assert query(warehouse, "SELECT sum(amount) FROM core.fact_budget") == [(Decimal("100.00"),)]
+
+
+def test_budget_rows_missing_unit_year_or_amount(tmp_path):
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    write_csv(landing / "budget.csv", [
+        ["单位编码", "年度", "指标文号", "指标类型", "功能分类", "经济分类", "项目编码", "资金性质", "金额"],
+        ["900001", "2021", "文1", "年初预算", "2120101", "30201", "", "一般公共预算", "1,000"],
+        ["", "2021", "文2", "追加", "2120101", "30201", "", "一般公共预算", "10"],
+        ["900001", "", "文3", "追加", "2120101", "30201", "", "一般公共预算", "10"],
+        ["900001", "2021", "文4", "追加", "2120101", "30201", "", "一般公共预算", ""],
+        ["900001", "2021", "文5", "追减", "2120101", "30201", "", "一般公共预算", "100"],
+        ["900001", "2021", "文6", "追减", "2120101", "30201", "", "一般公共预算", "-50"],
+        ["900001", "2021", "文7", "调剂", "2120101", "30201", "", "一般公共预算", "-20"],
+        ["900001", "2021", "文8", "上年结转", "2120101", "30201", "", "一般公共预算", "5"],
+        ["900001", "2021", "文9", "乱写", "2120101", "30201", "", "一般公共预算", "5"],
+    ], encoding="utf-8-sig")
+    assert run_load(landing, warehouse) == 0
+    assert query(warehouse, "SELECT source_row, reason_code FROM quarantine ORDER BY 1") == [
+        (3, "missing_required"), (4, "missing_required"), (5, "missing_required"), (10, "unknown_budget_kind")]
+    assert query(warehouse, "SELECT budget_initial_yuan, budget_final_yuan, adjustment_yuan FROM marts.budget_execution") == [
+        (Decimal("1000.00"), Decimal("835.00"), Decimal("-165.00"))]
+
+
+def _spending_sources(warehouse):
+    return query(warehouse, "SELECT so.source_file, sl.status, sl.overlaps_with IS NOT NULL FROM meta.slices sl "
+                            "JOIN meta.sources so USING (source_id) ORDER BY 1")
+
+
+def _touch(path, seconds):
+    os.utime(path, ns=(seconds * 10**9, seconds * 10**9))
+
+
+def test_year_to_date_export_replaces_quarterly_one(tmp_path):
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    q1 = voucher_file(landing / "a_q1.csv", payment("2021-01-05", "记-1", "100"), period="2021年1月1日至2021年3月31日")
+    _touch(q1, 1_700_000_000)
+    assert run_load(landing, warehouse) == 0
+    assert spending(warehouse) == Decimal("100.00")
+    ytd = voucher_file(landing / "b_ytd.csv", payment("2021-01-05", "记-1", "100") + payment("2021-05-05", "记-1", "50"),
+                       period="2021年1月1日至2021年6月30日")
+    _touch(ytd, 1_700_000_100)
+    assert run_load(landing, warehouse) == 0
+    assert spending(warehouse) == Decimal("150.00")
+    assert _spending_sources(warehouse) == [("a_q1.csv", "replaced", False), ("b_ytd.csv", "active", False)]
+
+
+def test_corrected_file_with_same_identity_replaces_and_disjoint_periods_add_up(tmp_path):
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    _touch(voucher_file(landing / "jan.csv", payment("2021-01-05", "记-1", "100")), 1_700_000_000)
+    _touch(voucher_file(landing / "feb.csv", payment("2021-02-05", "记-1", "20")), 1_700_000_010)
+    assert run_load(landing, warehouse) == 0
+    assert spending(warehouse) == Decimal("120.00")
+    # A corrected January export under another name: same kind, unit, year and period.
+    _touch(voucher_file(landing / "jan_corrected.csv", payment("2021-01-05", "记-1", "90")), 1_700_000_020)
+    assert run_load(landing, warehouse) == 0
+    assert spending(warehouse) == Decimal("110.00")
+    assert _spending_sources(warehouse) == [
+        ("feb.csv", "active", False), ("jan.csv", "replaced", False), ("jan_corrected.csv", "active", False)]
+
+
+def test_overlapping_files_are_both_kept_and_flagged(tmp_path):
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    _touch(voucher_file(landing / "full.csv", payment("2021-06-05", "记-1", "100"),
+                        period="2021年1月1日至2021年12月31日"), 1_700_000_000)
+    # A December supplement after a full-year export: inside the older period.
+    _touch(voucher_file(landing / "dec.csv", payment("2021-12-05", "记-9", "7"),
+                        period="2021年12月1日至2021年12月31日"), 1_700_000_010)
+    assert run_load(landing, warehouse) == 0
+    assert spending(warehouse) == Decimal("107.00")
+    assert _spending_sources(warehouse) == [("dec.csv", "active", True), ("full.csv", "active", True)]
+
+
+def test_reload_changes_nothing_and_removing_a_file_takes_its_rows_out(tmp_path):
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    voucher_file(landing / "jan.csv", payment("2021-01-05", "记-1", "100"))
+    voucher_file(landing / "other.csv", payment("2021-01-05", "记-1", "5"), unit="900009 其他单位")
+    assert run_load(landing, warehouse) == 0
+    marts = sorted((warehouse / "marts").rglob("*.parquet"))
+    before = {p: p.stat().st_mtime_ns for p in marts}
+    counts = query(warehouse, "SELECT count(*) FROM staging.voucher_lines")
+    assert run_load(landing, warehouse) == 0
+    assert {p: p.stat().st_mtime_ns for p in sorted((warehouse / "marts").rglob("*.parquet"))} == before
+    assert query(warehouse, "SELECT count(*) FROM staging.voucher_lines") == counts
+    (landing / "jan.csv").unlink()
+    assert run_load(landing, warehouse) == 0
+    assert spending(warehouse) == Decimal("0")
+    assert not (warehouse / "marts" / "spending_by_category" / "fiscal_year=2021" / "900001.parquet").exists()
+    assert spending(warehouse, "900009") == Decimal("5.00")
