@@ -1,0 +1,381 @@
+"""Every figure of one unit-year's self-evaluation, read from the warehouse.
+
+A handful of small queries, each filtered on (unit_code, fiscal_year), over the built
+marts (`build.*` for the internal version, `build_public.*` for the public one),
+`core.fact_staffing` and `core.dim_unit_year`. Sums are done in SQL on DECIMAL columns;
+Python only arranges the few dozen mart rows. Money stays `Decimal` yuan here; it becomes
+万元 (two decimals, half-up) only when printed, through `to_wan` / `fmt_wan`, so every
+printed figure is the exact yuan sum rounded once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+import duckdb
+
+ZERO = Decimal("0.00")
+WAN = Decimal(10000)
+CENT = Decimal("0.01")
+UNDISCLOSED = "UNDISCLOSED"
+UNDISCLOSED_LABEL = "涉密项目（不予公开）"
+
+# Fund sources in the order the provincial tables list them; others follow by name.
+FUND_ORDER = ["一般公共预算", "政府性基金预算", "国有资本经营预算", "财政专户管理资金", "单位资金"]
+NO_FUND = "未注明资金性质"
+
+# Ranking of indicator levels (matched by substring, as the ledger spells them loosely).
+LEVEL1_ORDER = ["产出", "效益", "满意"]
+LEVEL2_ORDER = ["数量", "质量", "时效", "成本", "经济", "社会", "生态", "可持续", "满意"]
+
+
+# ---------------------------------------------------------------- number helpers
+
+
+def to_wan(yuan: Decimal | int | None) -> Decimal:
+    """Yuan -> 万元 with two decimals, rounded half-up once."""
+    return (Decimal(yuan or 0) / WAN).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def fmt_wan(yuan: Decimal | int | None) -> str:
+    """`2194.33`: always two decimals, no thousands separator (the seed's style)."""
+    return f"{to_wan(yuan):.2f}"
+
+
+def round2(value: Decimal | None) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def ratio(numerator: Decimal | None, denominator: Decimal | None) -> Decimal | None:
+    """Exact ratio of two Decimals; None when either is missing or the denominator is 0."""
+    if numerator is None or denominator is None or Decimal(denominator) == 0:
+        return None
+    return Decimal(numerator) / Decimal(denominator)
+
+
+def fmt_pct(rate: Decimal | None) -> str:
+    """0.97534… -> `97.53%`; None -> `—`."""
+    if rate is None:
+        return "—"
+    return f"{(Decimal(rate) * 100).quantize(CENT, rounding=ROUND_HALF_UP):.2f}%"
+
+
+def dec(value: float | Decimal | None) -> Decimal | None:
+    """A DOUBLE from the marts (score, weight) as a Decimal of its shortest repr."""
+    if value is None:
+        return None
+    return value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+
+
+def fmt_number(value: Decimal | None) -> str:
+    """A score or weight: two decimals; `—` when empty."""
+    return "—" if value is None else f"{round2(value):.2f}"
+
+
+def level_rank(text: str | None, order: list[str]) -> int:
+    for i, key in enumerate(order):
+        if text and key in text:
+            return i
+    return len(order)
+
+
+# ---------------------------------------------------------------- the figures
+
+
+@dataclass(frozen=True)
+class BudgetLine:
+    spending_type: str
+    fund_source: str
+    initial: Decimal
+    final: Decimal
+    spent: Decimal
+
+
+@dataclass(frozen=True)
+class Item:
+    """An economic 款 (5 digits) inside a 类."""
+
+    code: str
+    name: str
+    amount: Decimal
+
+
+@dataclass
+class EconClass:
+    """Spending of one economic 类 (3 digits), with its 款 items, largest first."""
+
+    code: str
+    name: str
+    amount: Decimal
+    items: list[Item] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ClassByType:
+    code: str
+    name: str
+    spending_type: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Project:
+    code: str
+    name: str
+    category: str | None
+    is_key: bool | None
+    disclosure: str | None
+    initial: Decimal
+    final: Decimal
+    spent: Decimal
+
+    @property
+    def undisclosed(self) -> bool:
+        return self.code == UNDISCLOSED
+
+    @property
+    def secret(self) -> bool:
+        return self.disclosure == "涉密"
+
+
+@dataclass(frozen=True)
+class Indicator:
+    project_code: str | None
+    project_name: str | None
+    level1: str
+    level2: str
+    name: str
+    measure_unit: str | None
+    direction: str | None
+    target_text: str | None
+    actual_text: str | None
+    weight: Decimal | None
+    score: Decimal | None
+    note: str | None
+    reason: str | None
+
+    @property
+    def target_display(self) -> str:
+        if self.target_text is None:
+            return ""
+        return f"{self.direction or ''}{self.target_text}{self.measure_unit or ''}"
+
+    @property
+    def actual_display(self) -> str:
+        if self.actual_text is None:
+            return ""
+        return f"{self.actual_text}{self.measure_unit or ''}"
+
+    @property
+    def full_marks(self) -> bool:
+        return self.score is not None and self.weight is not None and round2(self.score) >= round2(self.weight)
+
+
+@dataclass(frozen=True)
+class CommonIndicator:
+    code: str
+    name: str
+    value: float | None
+    numerator: Decimal | None
+    denominator: Decimal | None
+    formula: str
+    standard: str
+    meets: bool | None
+    reason: str | None
+
+    @property
+    def rate(self) -> Decimal | None:
+        """The value as an exact ratio of the mart's numerator and denominator."""
+        if self.value is None:
+            return None
+        return ratio(self.numerator, self.denominator)
+
+    @property
+    def verdict(self) -> str:
+        if self.meets is None:
+            return "仅报告" if self.value is not None or self.standard.startswith("（仅报告") else "无法计算"
+        return "达标" if self.meets else "未达标"
+
+
+@dataclass(frozen=True)
+class Staffing:
+    authorized: int | None
+    in_service: int | None
+    retired: int | None
+
+
+@dataclass
+class Figures:
+    unit_code: str
+    unit_name: str
+    year: int
+    public: bool
+    budget: list[BudgetLine]
+    basic_classes: list[EconClass]
+    classes_by_type: list[ClassByType]
+    basic: Decimal
+    project: Decimal
+    total: Decimal
+    three_public: Decimal
+    projects: list[Project]
+    indicators: list[Indicator]
+    common: list[CommonIndicator]
+    staffing: Staffing | None
+    warnings: list[str] = field(default_factory=list)
+
+    # --- budget totals (yuan)
+    def budget_sum(self, attr: str, spending_type: str | None = None, fund_source: str | None = None) -> Decimal:
+        return sum(
+            (getattr(b, attr) for b in self.budget
+             if (spending_type is None or b.spending_type == spending_type)
+             and (fund_source is None or b.fund_source == fund_source)),
+            ZERO,
+        )
+
+    @property
+    def fund_sources(self) -> list[str]:
+        present = {b.fund_source for b in self.budget}
+        known = [f for f in FUND_ORDER if f in present]
+        return known + sorted(present - set(FUND_ORDER) - {NO_FUND}) + ([NO_FUND] if NO_FUND in present else [])
+
+    @property
+    def department_indicators(self) -> list[Indicator]:
+        return [i for i in self.indicators if i.project_code is None]
+
+    @property
+    def project_indicators(self) -> dict[str, list[Indicator]]:
+        grouped: dict[str, list[Indicator]] = {}
+        for i in self.indicators:
+            if i.project_code is not None:
+                grouped.setdefault(i.project_code, []).append(i)
+        return grouped
+
+    @property
+    def projects_listed_total(self) -> Decimal:
+        return sum((p.spent for p in self.projects), ZERO)
+
+    @property
+    def project_gap(self) -> Decimal:
+        """Project spending not carried by any project row (shown as its own line, never absorbed)."""
+        return self.project - self.projects_listed_total
+
+    @property
+    def basic_gap(self) -> Decimal:
+        return self.basic - sum((c.amount for c in self.basic_classes), ZERO)
+
+
+class NoSuchUnitYear(LookupError):
+    pass
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[tuple]:
+    return con.execute(sql, params).fetchall()
+
+
+def read_figures(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, public: bool = False) -> Figures:
+    """The figures of one unit-year; `public` reads the redacted `build_public` marts."""
+    schema = "build_public" if public else "build"
+    key = [unit_code, year]
+    where = "unit_code = ? AND fiscal_year = ?"
+
+    unit = _rows(con, f"SELECT unit_name FROM core.dim_unit_year WHERE {where}", key)
+    if not unit:
+        raise NoSuchUnitYear(f"unit {unit_code} has no year {year} in the warehouse")
+    unit_name = unit[0][0] or unit_code
+
+    budget = [
+        BudgetLine(t, f or NO_FUND, i, fi, s)
+        for t, f, i, fi, s in _rows(con, f"""
+            SELECT spending_type, fund_source,
+                   sum(budget_initial_yuan), sum(budget_final_yuan), sum(spent_yuan)
+            FROM {schema}.budget_execution WHERE {where}
+            GROUP BY ALL ORDER BY spending_type, fund_source""", key)
+    ]
+
+    # Basic spending by 类 and 款, and all spending by 类 × type (for the chart).
+    basic_classes: dict[str, EconClass] = {}
+    for l1, l1_name, code, name, amount in _rows(con, f"""
+            SELECT econ_l1_code, any_value(econ_l1_name), econ_code, any_value(econ_name), sum(amount_yuan) AS amount
+            FROM {schema}.spending_by_category WHERE {where} AND spending_type = '基本支出'
+            GROUP BY econ_l1_code, econ_code ORDER BY econ_l1_code, amount DESC, econ_code""", key):
+        cls = basic_classes.setdefault(l1, EconClass(l1, l1_name or f"经济分类{l1}", ZERO))
+        cls.amount += amount
+        cls.items.append(Item(code, name or f"经济分类{code}", amount))
+    classes_by_type = [
+        ClassByType(code, name or f"经济分类{code}", t, amount)
+        for code, name, t, amount in _rows(con, f"""
+            SELECT econ_l1_code, any_value(econ_l1_name), spending_type, sum(amount_yuan)
+            FROM {schema}.spending_by_category WHERE {where}
+            GROUP BY econ_l1_code, spending_type ORDER BY econ_l1_code, spending_type""", key)
+    ]
+
+    totals = _rows(con, f"""
+        SELECT basic_yuan, project_yuan, total_yuan, three_public_yuan
+        FROM {schema}.spending_by_year WHERE {where}""", key)
+    basic, project, total, three_public = totals[0] if totals else (ZERO, ZERO, ZERO, ZERO)
+
+    projects = [
+        Project(*row)
+        for row in _rows(con, f"""
+            SELECT project_code, CASE WHEN project_code = '{UNDISCLOSED}' THEN '{UNDISCLOSED_LABEL}'
+                                      ELSE coalesce(project_name, project_code) END,
+                   category, is_key, disclosure, budget_initial_yuan, budget_final_yuan, spent_yuan
+            FROM {schema}.spending_by_project WHERE {where}
+              AND (spent_yuan <> 0 OR budget_final_yuan <> 0 OR budget_initial_yuan <> 0)
+            ORDER BY spent_yuan DESC, budget_final_yuan DESC, project_code""", key)
+    ]
+
+    # Indicators in the ledger's own order within their levels (core.fact_indicators
+    # keeps the ledger row; the mart does not).
+    indicator_rows = _rows(con, f"""
+        WITH ledger AS (
+            SELECT project_code, level1, level2, name, min(source_file) AS source_file, min(source_row) AS source_row
+            FROM core.fact_indicators WHERE {where} GROUP BY ALL
+        )
+        SELECT i.project_code, p.project_name, i.level1, i.level2, i.name, i.measure_unit, i.direction,
+               i.target_text, i.actual_text, i.weight, i.score, i.note, i.reason
+        FROM {schema}.performance_indicators i
+        LEFT JOIN ledger l ON l.project_code IS NOT DISTINCT FROM i.project_code
+             AND l.level1 = i.level1 AND l.level2 = i.level2 AND l.name = i.name
+        LEFT JOIN {schema}.spending_by_project p
+             ON p.unit_code = i.unit_code AND p.fiscal_year = i.fiscal_year AND p.project_code = i.project_code
+        WHERE i.unit_code = ? AND i.fiscal_year = ?
+        ORDER BY l.source_file NULLS LAST, l.source_row NULLS LAST, i.name""", key * 2)
+    indicators = [
+        Indicator(pc, pn, l1 or "", l2 or "", name, mu, direction, tt, at, dec(w), dec(s), note or None, reason)
+        for pc, pn, l1, l2, name, mu, direction, tt, at, w, s, note, reason in indicator_rows
+    ]
+    project_rank = {p.code: i for i, p in enumerate(projects)}
+    # Stable sort keeps the ledger order inside each level.
+    indicators.sort(key=lambda i: (
+        i.project_code is not None, project_rank.get(i.project_code, len(project_rank)), i.project_code or "",
+        level_rank(i.level1, LEVEL1_ORDER), level_rank(i.level2, LEVEL2_ORDER),
+    ))
+
+    common = [
+        CommonIndicator(*row)
+        for row in _rows(con, f"""
+            SELECT indicator_code, indicator_name, value, numerator, denominator, formula, standard,
+                   meets_standard, nullif(reason, '')
+            FROM {schema}.evaluation_indicators WHERE {where} ORDER BY indicator_order""", key)
+    ]
+
+    staff = _rows(con, f"SELECT authorized, in_service, retired FROM core.fact_staffing WHERE {where}", key)
+    staffing = Staffing(*staff[0]) if staff else None
+
+    fig = Figures(unit_code, unit_name, year, public, budget, list(basic_classes.values()), classes_by_type,
+                  basic, project, total, three_public, projects, indicators, common, staffing)
+    _tie_out(fig)
+    return fig
+
+
+def _tie_out(fig: Figures) -> None:
+    """Totals must agree across marts; a disagreement is reported, and shown as its own line."""
+    spent = fig.budget_sum("spent")
+    if spent != fig.total:
+        fig.warnings.append(f"budget_execution spent {spent} ≠ spending_by_year total {fig.total}")
+    if fig.project_gap != 0:
+        fig.warnings.append(f"project rows add up to {fig.projects_listed_total}, project spending is {fig.project}")
+    if fig.basic_gap != 0:
+        fig.warnings.append(f"basic spending by class adds up to {fig.basic - fig.basic_gap}, basic is {fig.basic}")
