@@ -175,23 +175,36 @@ def _duckdb_csv(con, source: Path, delimiter: str, width: int, first_data_line: 
         [str(source), delimiter],
     )
     empties = [n for n in _empty_line_numbers(source) if n >= first_data_line]
-    # DuckDB keeps file order in `_read`'s row ids (contiguous, but not from 0 inside a
-    # transaction). Row k (0-based) sits after every empty line whose count of non-empty
+    cells = ", ".join(_cell_columns(width))
+    offset = "(SELECT min(rowid) FROM _read)"
+    # A view, not a copy: the raw insert reads through it in the same pass.
+    if not empties:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP VIEW _cells AS
+            SELECT {first_data_line} + rowid - {offset} AS source_row, {cells}, NULL::VARCHAR AS overflow FROM _read"""
+        )
+        return
+    # Row k (0-based, file order) sits after every empty line whose count of non-empty
     # lines before it is <= k.
     thresholds = [(e - first_data_line - i, i + 1) for i, e in enumerate(empties)]
     con.execute("CREATE OR REPLACE TEMP TABLE _empties(t BIGINT, n BIGINT)")
-    if thresholds:
-        con.executemany("INSERT INTO _empties VALUES (?, ?)", thresholds)
-    cells = ", ".join(_cell_columns(width))
+    con.executemany("INSERT INTO _empties VALUES (?, ?)", thresholds)
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _cells AS
-        WITH r AS (SELECT rowid - (SELECT min(rowid) FROM _read) AS k, * FROM _read),
+        f"""CREATE OR REPLACE TEMP VIEW _cells AS
+        WITH r AS (SELECT rowid - {offset} AS k, * FROM _read),
         e AS (SELECT t, max(n) AS n FROM _empties GROUP BY t)
-        SELECT {first_data_line} + r.k + coalesce(e.n, 0) AS source_row, {cells},
-               NULL::VARCHAR AS overflow
+        SELECT {first_data_line} + r.k + coalesce(e.n, 0) AS source_row, {cells}, NULL::VARCHAR AS overflow
         FROM r ASOF LEFT JOIN e ON r.k >= e.t"""
     )
-    con.execute("DROP TABLE _read")
+
+
+def drop_cells(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop what a load_*_cells call left behind."""
+    kinds = dict(con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables WHERE table_name IN ('_cells', '_read', '_empties')"
+    ).fetchall())
+    for name, kind in kinds.items():
+        con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {name}")
 
 
 def _python_csv(con, source: Path, delimiter: str, width: int, first_data_line: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from functools import cache
 from pathlib import Path
@@ -11,6 +12,12 @@ import duckdb
 from pipelines.settings import SQL_DIR
 
 SCHEMAS = ("meta", "ref", "raw", "staging", "core", "build", "build_public", "marts", "marts_public", "quality")
+
+
+MEMORY_LIMIT_ENV = "FISCAL_DUCKDB_MEMORY_LIMIT"
+# DuckDB's default is 80 % of the machine's memory; the warehouse keeps to a fixed budget
+# and spills to disk beyond it, so that a province-size load fits next to other work.
+DEFAULT_MEMORY_LIMIT = "1GB"
 
 
 def connect(db_path: Path, *, read_only: bool = False, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
@@ -27,8 +34,10 @@ def connect(db_path: Path, *, read_only: bool = False, memory_limit: str | None 
             ) from error
         raise
     con.execute("SET enable_progress_bar = false")
-    if memory_limit:
-        con.execute(f"SET memory_limit = '{memory_limit}'")
+    limit = memory_limit or os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+    con.execute(f"SET memory_limit = '{limit}'")
+    if not read_only:
+        con.execute(f"SET temp_directory = '{(db_path.parent / '.work' / 'duckdb_tmp').as_posix()}'")
     if not read_only:
         for schema in SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")

@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS meta.sources (
     rows_raw           BIGINT NOT NULL,    -- every non-empty row below the header
     rows_blank         BIGINT NOT NULL,    -- empty rows below the header (not data)
     rows_footer        BIGINT NOT NULL,    -- 合计/小计/本月合计/本年累计 rows and repeated header rows
-    loaded_at          TIMESTAMP NOT NULL
+    loaded_at          TIMESTAMP NOT NULL,
+    staged             BOOLEAN NOT NULL    -- typed into staging (a load that died may leave FALSE)
 );
 
 -- What each source contributes, per unit and fiscal year: a file's identity is its kind,

@@ -41,7 +41,7 @@ p AS (
             AS procurement_amount,
         fw_text(procurement_amount) AS procurement_text,
         contains(concat_ws('|', unit_code, fiscal_year, doc_no, budget_kind, func_class, econ_class, project_code,
-                           fund_source, amount, procurement_amount), chr(65533)) AS bad_text
+                           fund_source, amount, procurement_amount), '�') AS bad_text
     FROM src
 ),
 c AS (

@@ -27,7 +27,7 @@ p AS (
         TRY_CAST(replace(fw_ascii(weight), ',', '') AS DOUBLE) AS weight,
         fw_text(weight) AS weight_text,
         fw_text(note) AS note,
-        contains(concat_ws('|', unit_code, project_code, level1, level2, name, target, actual), chr(65533)) AS bad_text
+        contains(concat_ws('|', unit_code, project_code, level1, level2, name, target, actual), '�') AS bad_text
     FROM src
 ),
 d AS (

@@ -30,7 +30,7 @@ p AS (
         fw_date(end_date) AS end_date,
         fw_text(end_date) AS end_text,
         fw_text(status) AS status,
-        contains(concat_ws('|', unit_code, project_code, project_name, category, office, disclosure), chr(65533)) AS bad_text
+        contains(concat_ws('|', unit_code, project_code, project_name, category, office, disclosure), '�') AS bad_text
     FROM src
 )
 SELECT
