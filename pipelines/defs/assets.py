@@ -97,6 +97,9 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, prog
         result = stages.stage_ingest(
             con, settings, reporter(context, progress), full_refresh=context.run.tags.get(TAG_FULL_REFRESH) == "true"
         )
+        from pipelines.defs.partitions import register_partitions
+
+        register_partitions(context.instance, stages.transform.all_unit_years(con))
         stages.update_load(
             con, load_id, files_seen=result.files_seen, files_new=len(result.new), files_changed=len(result.changed),
             files_removed=len(result.removed), files_unreadable=result.unreadable,

@@ -21,6 +21,7 @@ class WarehouseResource(dg.ConfigurableResource):
     def settings(self) -> Settings:
         return load_settings(self.landing_dir, self.warehouse_dir)
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
-        return connect(self.settings.db_path)
+    def connect(self, on_wait=None) -> duckdb.DuckDBPyConnection:
+        """A writing connection; waits while another process writes (see pipelines.warehouse.db.connect)."""
+        return connect(self.settings.db_path, on_wait=on_wait)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from functools import cache
 from pathlib import Path
 
@@ -20,19 +21,39 @@ MEMORY_LIMIT_ENV = "FISCAL_DUCKDB_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "1GB"
 
 
-def connect(db_path: Path, *, read_only: bool = False, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
-    """A connection with the macros loaded. One writer process at a time (DuckDB's rule)."""
+LOCK_TIMEOUT_ENV = "FISCAL_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 1800.0  # seconds a load waits for another process to let go of the file
+
+
+def connect(db_path: Path, *, read_only: bool = False, memory_limit: str | None = None,
+            wait: float | None = None, on_wait=None) -> duckdb.DuckDBPyConnection:
+    """A connection with the macros loaded.
+
+    DuckDB allows one writer process: while another process holds the file, this waits
+    (up to FISCAL_LOCK_TIMEOUT seconds, default 30 minutes), so that two loads started
+    together run one after the other instead of failing. Readers of the marts read the
+    Parquet files and never wait."""
     if not read_only:
         db_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(db_path), read_only=read_only)
-    except duckdb.IOException as error:
-        if "lock" in str(error).lower():
-            raise WarehouseBusy(
-                f"{db_path} is being written by another process (a load is running?). "
-                "DuckDB allows one writer; try again when it has finished."
-            ) from error
-        raise
+    limit_seconds = float(os.environ.get(LOCK_TIMEOUT_ENV, DEFAULT_LOCK_TIMEOUT)) if wait is None else wait
+    deadline = time.monotonic() + limit_seconds
+    delay = 0.1
+    while True:
+        try:
+            con = duckdb.connect(str(db_path), read_only=read_only)
+            break
+        except duckdb.IOException as error:
+            if "lock" not in str(error).lower():
+                raise
+            if time.monotonic() >= deadline:
+                raise WarehouseBusy(
+                    f"{db_path} is being written by another process (a load is running?) and did not come free "
+                    f"within {limit_seconds:.0f} s. DuckDB allows one writer; try again when it has finished."
+                ) from error
+            if on_wait and delay == 0.1:
+                on_wait("waiting for the warehouse: another process is writing to it")
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
     con.execute("SET enable_progress_bar = false")
     limit = memory_limit or os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
     con.execute(f"SET memory_limit = '{limit}'")
