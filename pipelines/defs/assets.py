@@ -18,6 +18,7 @@ from pipelines.evaluation.rules import load_rules
 from pipelines.landing.headers import KIND_LABELS, KINDS
 from pipelines.settings import SQL_DIR
 from pipelines.warehouse import load as stages
+from pipelines.warehouse.dictionary import column_descriptions
 from pipelines.warehouse.transform import CORE_MODELS, MART_MODELS
 
 # Run tags that narrow a load (set by `fiscal-warehouse load --unit/--year/--full-refresh`).
@@ -62,12 +63,17 @@ def model_description(relative: str) -> str:
     return re.sub(r"^\S+: ", "", text)
 
 
-def table_metadata(con: duckdb.DuckDBPyConnection, table: str) -> dict:
+def table_metadata(con: duckdb.DuckDBPyConnection, table: str, described_as: str | None = None) -> dict:
+    """Row count and column schema; `described_as` names the mart whose column descriptions to show."""
     columns = con.execute(f"DESCRIBE {table}").fetchall()
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    descriptions = column_descriptions(described_as) if described_as else {}
+    schema = dg.TableSchema(
+        columns=[dg.TableColumn(name, str(kind), description=descriptions.get(name)) for name, kind, *_ in columns]
+    )
     return {
         "dagster/row_count": dg.MetadataValue.int(rows),
-        "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(name, str(kind)) for name, kind, *_ in columns]),
+        "dagster/column_schema": schema,
         "dagster/table_name": dg.MetadataValue.text(table),
     }
 
@@ -155,9 +161,9 @@ def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progr
         reporter(context, progress)(f"marts: building {len(scope)} unit-year(s)")
         stages.stage_marts(con, scope, load_rules())
         for name in MART_MODELS:
-            yield dg.MaterializeResult(asset_key=["marts", name], metadata=table_metadata(con, f"build.{name}"))
+            yield dg.MaterializeResult(asset_key=["marts", name], metadata=table_metadata(con, f"build.{name}", name))
             yield dg.MaterializeResult(
-                asset_key=["marts_public", name], metadata=table_metadata(con, f"build_public.{name}")
+                asset_key=["marts_public", name], metadata=table_metadata(con, f"build_public.{name}", name)
             )
     finally:
         con.close()
