@@ -140,6 +140,7 @@ def cmd_load(args) -> int:
         return EXIT_BLOCKING
     finally:
         con.close()
+    summary.seconds = time.perf_counter() - progress.started
     print(format_summary(summary))
     if not success:
         print("the load did not finish: see the failed step above", file=sys.stderr)
