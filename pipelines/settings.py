@@ -10,9 +10,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 SQL_DIR = PROJECT_DIR / "sql"
 EXPECTATIONS_DIR = PROJECT_DIR / "expectations"
-RULES_FILE = PROJECT_DIR / "rules" / "evaluation.toml"
 DEMO_LANDING_DIR = PACKAGE_DIR / "demo" / "landing"
-DEMO_TEXTS_DIR = PACKAGE_DIR / "demo" / "texts"
 
 LANDING_ENV = "FISCAL_LANDING_DIR"
 WAREHOUSE_ENV = "FISCAL_WAREHOUSE_DIR"
@@ -54,7 +52,7 @@ class Settings:
 
     @property
     def texts_dir(self) -> Path:
-        """Per-unit narrative texts for the report: in the landing folder, else the demo's."""
+        """Per-unit narrative texts for the report (`<unit_code>.md`), kept in the landing folder."""
         return self.landing_dir / "_texts"
 
 

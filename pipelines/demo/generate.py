@@ -1480,11 +1480,16 @@ def procurement_csv_gbk(path: Path, year: int, contracts) -> None:
 
 
 def generate(out: Path = DEFAULT_OUT) -> list[Path]:
-    """Delete ``out`` and write the whole demo landing folder into it; return the files written."""
+    """Rewrite the demo exports in ``out``; return the files written.
+
+    The unit's narrative texts (``_texts/``, the department's own words copied from the
+    seed, not generated) are kept."""
     out = Path(out)
     if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+        for child in out.iterdir():
+            if child.name != "_texts":
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+    out.mkdir(parents=True, exist_ok=True)
     base = out / UNIT_CODE
 
     v21 = build_2021()

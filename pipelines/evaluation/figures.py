@@ -193,8 +193,11 @@ class CommonIndicator:
 
     @property
     def verdict(self) -> str:
+        """达标 / 未达标 against the standard; 仅报告 without one; 无法计算 without a value."""
+        if self.value is None:
+            return "无法计算"
         if self.meets is None:
-            return "仅报告" if self.value is not None or self.standard.startswith("（仅报告") else "无法计算"
+            return "仅报告"
         return "达标" if self.meets else "未达标"
 
 

@@ -30,9 +30,9 @@ SELECT
     CASE WHEN j.budget_final_yuan <> 0 THEN j.spent_yuan::DOUBLE / j.budget_final_yuan::DOUBLE END AS execution_rate,
     CASE WHEN j.budget_initial_yuan <> 0
          THEN (j.budget_final_yuan - j.budget_initial_yuan)::DOUBLE / j.budget_initial_yuan::DOUBLE END AS adjustment_rate,
-    concat_ws('；',
+    NULLIF(concat_ws('；',
         CASE WHEN j.budget_final_yuan = 0 THEN '全年预算数为0，不计算执行率 / no final budget' END,
-        CASE WHEN j.budget_initial_yuan = 0 THEN '年初预算数为0，不计算调整率 / no initial budget' END) AS reason
+        CASE WHEN j.budget_initial_yuan = 0 THEN '年初预算数为0，不计算调整率 / no initial budget' END), '') AS reason
 FROM joined j
 JOIN _scope s ON s.unit_code = j.unit_code AND s.fiscal_year = j.fiscal_year
 JOIN core.dim_unit_year u ON u.unit_code = j.unit_code AND u.fiscal_year = j.fiscal_year

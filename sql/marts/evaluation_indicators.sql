@@ -98,7 +98,7 @@ rows AS (
     FROM base
     UNION ALL
     SELECT unit_code, fiscal_year, unit_name, 7, 'carryover_rate', '结转结余率', final - spent, final,
-        '结转结余率 = 结转结余总额 / 预算数（全年预算数 - 支出）/ 全年预算数',
+        '结转结余率 = 结转结余总额 / 全年预算数，结转结余总额 = 全年预算数 - 全年支出',
         CASE WHEN final = 0 THEN '全年预算数为0 / final budget is zero' END
     FROM base
     UNION ALL

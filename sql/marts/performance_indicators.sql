@@ -44,6 +44,9 @@ SELECT
     w.target_text, w.actual_text, w.note,
     w.weight IS NOT NULL AS weight_from_ledger,
     CASE WHEN w.target IS NULL OR w.actual IS NULL
-         THEN '指标值或完成值不是数值，需人工评分 / target or actual is not a number: score by hand' END AS reason
+             THEN '指标值或完成值不是数值，需人工评分 / target or actual is not a number: score by hand'
+         WHEN w.weight IS NULL AND w.level_weighted > 0
+             THEN '台账未给分值而同级其他指标有分值，按0分计 / no weight while others of its level have one: counted as 0'
+    END AS reason
 FROM w
 JOIN core.dim_unit_year u ON u.unit_code = w.unit_code AND u.fiscal_year = w.fiscal_year

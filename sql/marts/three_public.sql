@@ -27,9 +27,9 @@ SELECT
     coalesce(x.spent, 0)::DECIMAL(18, 2) AS spent_yuan,
     CASE WHEN coalesce(b.budget, 0) <> 0 THEN coalesce(x.spent, 0)::DOUBLE / b.budget::DOUBLE END AS control_rate,
     CASE WHEN prior.unit_code IS NOT NULL THEN coalesce(px.spent, 0) END::DECIMAL(18, 2) AS prior_year_spent_yuan,
-    concat_ws('；',
+    NULLIF(concat_ws('；',
         CASE WHEN coalesce(b.budget, 0) = 0 THEN '无该项预算，不计算控制率 / no budget for the item' END,
-        CASE WHEN prior.unit_code IS NULL THEN '无上年数据 / no prior year in the warehouse' END) AS reason,
+        CASE WHEN prior.unit_code IS NULL THEN '无上年数据 / no prior year in the warehouse' END), '') AS reason,
     i.item_order
 FROM core.dim_unit_year u
 JOIN _scope s ON s.unit_code = u.unit_code AND s.fiscal_year = u.fiscal_year

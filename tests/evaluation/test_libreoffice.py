@@ -1,0 +1,39 @@
+"""The generated XLSX (and DOCX) open in LibreOffice: a headless conversion to PDF succeeds.
+
+LibreOffice is not a dependency of the project; without `libreoffice` on PATH the test is
+skipped. (Debian: apt-get install -y libreoffice-calc libreoffice-writer.)
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from pipelines.evaluation.outputs import REPORT_STEM, TABLE_FILE
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("libreoffice") is None,
+    reason="libreoffice is not on PATH (apt-get install -y libreoffice-calc libreoffice-writer to run this check)",
+)
+
+
+def convert(source, out_dir, profile) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["libreoffice", f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(out_dir), str(source)],
+        capture_output=True, text=True, timeout=240,
+    )
+
+
+@pytest.mark.parametrize("name", [TABLE_FILE, f"{REPORT_STEM}.docx"], ids=["xlsx", "docx"])
+def test_libreoffice_converts_the_output(report_dir, tmp_path, name):
+    result = convert(report_dir / name, tmp_path, tmp_path / "profile")
+    assert result.returncode == 0, result.stderr
+    pdf = tmp_path / (name.rsplit(".", 1)[0] + ".pdf")
+    assert pdf.is_file() and pdf.read_bytes()[:5] == b"%PDF-"
+    if name == TABLE_FILE and shutil.which("pdfinfo"):
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+        assert re.search(r"^Pages:\s+1$", info, re.M), info  # the demo table fits on one A4 landscape page
