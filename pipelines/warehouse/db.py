@@ -60,15 +60,39 @@ def connect(db_path: Path, *, read_only: bool = False, memory_limit: str | None 
     if not read_only:
         con.execute(f"SET temp_directory = '{(db_path.parent / '.work' / 'duckdb_tmp').as_posix()}'")
     if not read_only:
+        _upgrade_if_needed(con)
         for schema in SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         run_sql_file(con, "meta/tables.sql")
+        con.execute("CREATE TABLE IF NOT EXISTS meta.schema_version(version INTEGER)")
+        if not con.execute("SELECT count(*) FROM meta.schema_version").fetchone()[0]:
+            con.execute("INSERT INTO meta.schema_version VALUES (?)", [SCHEMA_VERSION])
     load_macros(con)
     return con
 
 
 class WarehouseBusy(RuntimeError):
     pass
+
+
+# Bump when a table's shape changes. A warehouse of another version is rebuilt from the
+# landing files on the next load (everything in it derives from them), not patched.
+SCHEMA_VERSION = 2
+
+
+def _upgrade_if_needed(con: duckdb.DuckDBPyConnection) -> None:
+    if not table_exists(con, "meta.files"):
+        return
+    version = None
+    if table_exists(con, "meta.schema_version"):
+        row = con.execute("SELECT max(version) FROM meta.schema_version").fetchone()
+        version = row[0] if row else None
+    if version == SCHEMA_VERSION:
+        return
+    for schema in SCHEMAS:
+        if schema != "ref":
+            con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    con.execute("DROP TABLE IF EXISTS quarantine")
 
 
 @cache

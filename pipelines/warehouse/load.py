@@ -250,8 +250,10 @@ def format_summary(summary: LoadSummary) -> str:
                      + ", ".join(f"{u}/{y}" for u, y in summary.withheld))
     if summary.quality_report:
         lines.append(f"  quality report:   {summary.quality_report}")
-    for path in summary.reports_written:
-        lines.append(f"  report:           {path}")
+    if summary.reports_written:
+        folders = sorted({str(Path(p).parent) for p in summary.reports_written if not p.startswith("reports/quality")})
+        lines.append(f"  reports:          {len(summary.reports_written)} files in "
+                     + (", ".join(folders[:3]) + (f" and {len(folders) - 3} more folders" if len(folders) > 3 else "")))
     lines.append(f"  took {summary.seconds:,.1f} s")
     return "\n".join(lines)
 
