@@ -120,7 +120,9 @@ class ExpectationOutcome:
 
     For aggregate expectations (sum, mean, row count...) ``unexpected_count`` is 0
     and ``sample_row_ids`` is empty even when they fail; ``element_count`` is the
-    table's row count.
+    table's row count. For GX's ``UnexpectedRowsExpectation`` (a SQL query over
+    ``{batch}`` returning the failing rows) ``unexpected_count`` is the number of rows
+    the query returns and the sample is the first of them.
     """
 
     expectation_type: str
@@ -485,6 +487,8 @@ def _outcomes(
     table: str,
     row_id_columns: list[str],
     row_count: int,
+    con: duckdb.DuckDBPyConnection | None = None,
+    sample_size: int = 0,
 ) -> SuiteOutcome:
     errors = []
     outcomes: list[tuple[Any, ExpectationOutcome]] = []
@@ -506,6 +510,14 @@ def _outcomes(
             for row in (res.get("partial_unexpected_index_list") or [])
             if isinstance(row, dict)
         ] if row_id_columns else []
+        unexpected = res.get("unexpected_count")
+        if cfg.type == _UNEXPECTED_ROWS:
+            # GX reports the number of rows its query returned as the observed value.
+            unexpected = res.get("observed_value")
+            if not r.success and row_id_columns and con is not None and sample_size > 0:
+                sample = _unexpected_rows_sample(
+                    con, table, cfg.kwargs["unexpected_rows_query"], row_id_columns, sample_size
+                )
         outcomes.append((
             cfg,
             ExpectationOutcome(
@@ -513,7 +525,7 @@ def _outcomes(
                 column=cfg.kwargs.get("column"),
                 severity=_severity(cfg),
                 success=bool(r.success),
-                unexpected_count=int(res.get("unexpected_count") or 0),
+                unexpected_count=int(unexpected or 0),
                 element_count=int(res.get("element_count", row_count) or 0),
                 sample_row_ids=sample,
                 description=_describe(cfg),
@@ -529,7 +541,34 @@ def _outcomes(
     )
 
 
-def _result_format(row_id_columns: list[str], sample_size: int) -> dict:
+_UNEXPECTED_ROWS = "unexpected_rows_expectation"
+
+
+def _unexpected_rows_sample(
+    con: duckdb.DuckDBPyConnection, table: str, query: str, row_id_columns: list[str], sample_size: int
+) -> list[str]:
+    """Row ids of the first ``sample_size`` rows an UnexpectedRowsExpectation's query returns.
+
+    GX returns those rows themselves only in its COMPLETE result format (every column of
+    up to 200 rows); the ids are all we keep, so we ask DuckDB for them, LIMITed, on a
+    separate cursor. ``{batch}`` is the validated table, as GX substitutes it.
+    """
+    schema, name = _split_table(table)
+    quoted = f'"{schema.replace(chr(34), chr(34) * 2)}"."{name.replace(chr(34), chr(34) * 2)}"'
+    ids = ", ".join(f'"{c}"' for c in row_id_columns)
+    cur = con.cursor()
+    try:
+        rows = cur.execute(
+            f"SELECT {ids} FROM ({query.replace('{batch}', quoted)}) AS unexpected LIMIT {int(sample_size)}"
+        ).fetchall()
+    finally:
+        cur.close()
+    return [":".join(str(v) for v in row) for row in rows]
+
+
+def _result_format(row_id_columns: list[str], sample_size: int, pass_fail_only: bool = False) -> dict:
+    if pass_fail_only:
+        return {"result_format": "BOOLEAN_ONLY", "partial_unexpected_count": 0}
     if row_id_columns and sample_size > 0:
         return {
             "result_format": "SUMMARY",
@@ -545,6 +584,7 @@ def run_suite(
     suite: gx.ExpectationSuite,
     row_id_columns: list[str] = ["source_file", "source_row"],  # noqa: B006 (never mutated)
     sample_size: int = 5,
+    pass_fail_only: bool = False,
 ) -> SuiteOutcome:
     """Validate ``table`` ("schema.table") against ``suite`` inside DuckDB.
 
@@ -555,10 +595,14 @@ def run_suite(
     failing rows make the sample is up to DuckDB (no ORDER BY). Pass
     ``row_id_columns=[]`` for tables without row ids.
 
+    ``pass_fail_only=True`` asks GX for success flags alone (its BOOLEAN_ONLY result
+    format: no counts, no samples, less work per expectation) — for a first pass whose
+    failures are then run again for their counts and samples.
+
     Raises ``ValueError`` if the table or a row id column is missing and
     :class:`SuiteExecutionError` if GX cannot evaluate an expectation.
     """
-    row_id_columns = list(row_id_columns)
+    row_id_columns = [] if pass_fail_only else list(row_id_columns)
     schema, name = _split_table(table)
     columns, row_count = _table_info(con, schema, name)
     missing = [c for c in row_id_columns if c.lower() not in {x.lower() for x in columns}]
@@ -566,9 +610,11 @@ def run_suite(
         raise ValueError(f"{table}: row id column(s) {missing} not in table; pass row_id_columns")
 
     context = _ephemeral_context()
-    result, ds = _validate(context, con, table, suite, _result_format(row_id_columns, sample_size))
+    result, ds = _validate(
+        context, con, table, suite, _result_format(row_id_columns, sample_size, pass_fail_only)
+    )
     try:
-        return _outcomes(result, suite, table, row_id_columns, row_count)
+        return _outcomes(result, suite, table, row_id_columns, row_count, con, sample_size)
     finally:
         ds.release()
 

@@ -379,3 +379,35 @@ def test_build_data_docs(con, suite, tmp_path):
     written = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("warehouse.duckdb"))
     assert written == ["docs"]
     assert sorted(p.name for p in Path.cwd().iterdir()) == cwd_before
+
+
+# ------------------------------------------------- additions used by the quality stage
+
+
+def test_unexpected_rows_expectation_counts_and_samples(con):
+    """GX's UnexpectedRowsExpectation (a query over {batch} returning the failing rows):
+    its count is the number of rows, its sample the ids of the first of them."""
+    bad = gx.ExpectationSuite(name="rows", expectations=[
+        gx.expectations.UnexpectedRowsExpectation(
+            unexpected_rows_query="SELECT * FROM {batch} WHERE amount < 0 OR amount > 1000000",
+            description="amounts in range", severity="critical"),
+        gx.expectations.UnexpectedRowsExpectation(
+            unexpected_rows_query="SELECT * FROM {batch} WHERE voucher_id IS NULL",
+            description="voucher ids set", severity="critical"),
+    ])
+    out = run_suite(con, TABLE, bad)
+    failed, passed = out.outcomes
+    assert (failed.expectation_type, failed.success, failed.unexpected_count) == (
+        "unexpected_rows_expectation", False, 2)
+    assert sorted(failed.sample_row_ids) == ["landing/a.csv:9", "landing/b.csv:8"]
+    assert (passed.success, passed.unexpected_count, passed.sample_row_ids) == (True, 0, [])
+    assert run_suite(con, TABLE, bad, sample_size=1).outcomes[0].sample_row_ids in (
+        ["landing/a.csv:9"], ["landing/b.csv:8"])
+
+
+def test_pass_fail_only_gives_the_same_verdicts_without_counts(con, suite):
+    full = run_suite(con, TABLE, suite)
+    quick = run_suite(con, TABLE, suite, pass_fail_only=True)
+    assert [o.success for o in quick.outcomes] == [o.success for o in full.outcomes] == [False] * 4
+    assert all(o.unexpected_count == 0 and o.sample_row_ids == [] for o in quick.outcomes)
+    assert [o.description for o in quick.outcomes] == [o.description for o in full.outcomes]
