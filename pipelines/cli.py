@@ -110,83 +110,85 @@ def progress_resource(progress):
     return dg.ResourceDefinition.hardcoded_resource(progress)
 
 
-def cmd_load(args) -> int:
+def _scope_tags(args, **extra: str) -> dict[str, str]:
     from pipelines.defs import assets as asset_module
-    from pipelines.warehouse.db import WarehouseBusy, connect
-    from pipelines.warehouse.load import format_summary, read_summary
 
-    settings = _settings(args)
-    if not settings.landing_dir.is_dir():
-        return _usage_error(f"landing folder {settings.landing_dir} does not exist (set FISCAL_LANDING_DIR)")
-    tags = {}
+    tags = dict(extra)
     if args.unit:
         tags[asset_module.TAG_UNITS] = ",".join(args.unit)
     if args.year:
         tags[asset_module.TAG_YEARS] = ",".join(str(y) for y in args.year)
-    if args.full_refresh:
-        tags[asset_module.TAG_FULL_REFRESH] = "true"
-    progress = Progress(quiet=args.quiet)
+    return tags
+
+
+def _run(settings, selection, tags, quiet: bool):
+    """Materialize and read back the load's summary; returns (exit code or None, success, summary)."""
+    from pipelines.warehouse.db import WarehouseBusy, connect
+    from pipelines.warehouse.load import read_summary
+
+    progress = Progress(quiet=quiet)
     try:
-        success, load_id = materialize(settings, None, tags, progress)
+        success, load_id = materialize(settings, selection, tags, progress)
     except WarehouseBusy as error:
         progress.done()
-        return _usage_error(str(error))
+        return _usage_error(str(error)), False, None
     progress.done()
     con = connect(settings.db_path)
     try:
         summary = read_summary(con, load_id)
     except KeyError:
-        print("the load failed before it started: see the errors above", file=sys.stderr)
-        return EXIT_BLOCKING
+        print("the run failed before it started: see the errors above", file=sys.stderr)
+        return EXIT_BLOCKING, False, None
     finally:
         con.close()
     summary.seconds = time.perf_counter() - progress.started
-    print(format_summary(summary))
+    return None, success, summary
+
+
+def _exit_code(success: bool, summary) -> int:
     if not success:
-        print("the load did not finish: see the failed step above", file=sys.stderr)
+        print("the run did not finish: see the failed step above", file=sys.stderr)
         return EXIT_BLOCKING
     return EXIT_BLOCKING if summary.blocking_failures else EXIT_OK
 
 
-def cmd_report(args) -> int:
+def cmd_load(args) -> int:
     from pipelines.defs import assets as asset_module
-    from pipelines.warehouse.db import WarehouseBusy, connect
-    from pipelines.warehouse.load import read_summary
+    from pipelines.warehouse.load import format_summary
+
+    settings = _settings(args)
+    if not settings.landing_dir.is_dir():
+        return _usage_error(f"landing folder {settings.landing_dir} does not exist (set FISCAL_LANDING_DIR)")
+    extra = {asset_module.TAG_FULL_REFRESH: "true"} if args.full_refresh else {}
+    failed, success, summary = _run(settings, None, _scope_tags(args, **extra), args.quiet)
+    if failed is not None:
+        return failed
+    print(format_summary(summary))
+    return _exit_code(success, summary)
+
+
+def cmd_report(args) -> int:
+    import dagster as dg
+
+    from pipelines.defs import assets as asset_module
 
     settings = _settings(args)
     if not settings.db_path.exists():
         return _usage_error(f"no warehouse at {settings.db_path}: run `fiscal-warehouse load` first")
-    tags = {asset_module.TAG_REBUILD_ALL: "true"}
-    if args.unit:
-        tags[asset_module.TAG_UNITS] = ",".join(args.unit)
-    if args.year:
-        tags[asset_module.TAG_YEARS] = ",".join(str(y) for y in args.year)
-    progress = Progress(quiet=args.quiet)
-    selection = [
+    selection = dg.AssetSelection.assets(
         *(["marts", m] for m in asset_module.MART_MODELS),
         *(["marts_public", m] for m in asset_module.MART_MODELS),
         ["quality", "results"], ["parquet", "marts"], ["reports", "self_evaluation"],
-    ]
-    import dagster as dg
-
-    try:
-        success, load_id = materialize(settings, dg.AssetSelection.assets(*selection), tags, progress)
-    except WarehouseBusy as error:
-        progress.done()
-        return _usage_error(str(error))
-    progress.done()
-    con = connect(settings.db_path)
-    try:
-        summary = read_summary(con, load_id)
-    finally:
-        con.close()
+    )
+    failed, success, summary = _run(settings, selection, _scope_tags(args, **{asset_module.TAG_REBUILD_ALL: "true"}),
+                                    args.quiet)
+    if failed is not None:
+        return failed
     if not summary.scope:
         return _usage_error("no unit-year in the warehouse matches --unit/--year")
     for path in summary.reports_written:
         print(path)
-    if not success:
-        return EXIT_BLOCKING
-    return EXIT_BLOCKING if summary.blocking_failures else EXIT_OK
+    return _exit_code(success, summary)
 
 
 def cmd_status(args) -> int:
