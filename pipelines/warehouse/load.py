@@ -1,5 +1,6 @@
 """The load, stage by stage. Each stage is a function over one DuckDB connection; the
-Dagster assets call them one asset a stage, `run_load` calls them in order (tests, bench).
+Dagster assets (pipelines.defs) call them one asset a stage, the benchmark calls them
+directly. The load's summary is kept as JSON in meta.loads, each stage adding its part.
 
 Stages hand work to each other through the warehouse itself: ingest marks the (unit,
 year)s whose inputs changed in `meta.dirty`; core, marts and publishing rebuild those;
