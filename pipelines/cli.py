@@ -57,6 +57,24 @@ def _settings(args):
     return load_settings(getattr(args, "landing", None), getattr(args, "warehouse", None))
 
 
+def _configuration_problem(settings) -> str | None:
+    """What in the configuration would make a run fail before it reads anything."""
+    from pipelines.evaluation.rules import RulesError, load_rules
+
+    try:
+        load_rules()
+    except RulesError as error:
+        return str(error)
+    try:
+        settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+        probe = settings.warehouse_dir / ".write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        return f"warehouse folder {settings.warehouse_dir} is not writable: {error}"
+    return None
+
+
 def _instance(settings):
     """A persistent Dagster instance inside the warehouse folder unless DAGSTER_HOME is set."""
     import dagster as dg
@@ -159,6 +177,8 @@ def cmd_load(args) -> int:
     settings = _settings(args)
     if not settings.landing_dir.is_dir():
         return _usage_error(f"landing folder {settings.landing_dir} does not exist (set FISCAL_LANDING_DIR)")
+    if problem := _configuration_problem(settings):
+        return _usage_error(problem)
     extra = {asset_module.TAG_FULL_REFRESH: "true"} if args.full_refresh else {}
     failed, success, summary = _run(settings, None, _scope_tags(args, **extra), args.quiet)
     if failed is not None:
@@ -175,6 +195,8 @@ def cmd_report(args) -> int:
     settings = _settings(args)
     if not settings.db_path.exists():
         return _usage_error(f"no warehouse at {settings.db_path}: run `fiscal-warehouse load` first")
+    if problem := _configuration_problem(settings):
+        return _usage_error(problem)
     selection = dg.AssetSelection.assets(
         *(["marts", m] for m in asset_module.MART_MODELS),
         *(["marts_public", m] for m in asset_module.MART_MODELS),

@@ -44,7 +44,7 @@ def warehouse_status(settings: Settings) -> WarehouseStatus:
                 (SELECT count(*) FROM core.fact_spending f WHERE f.unit_code = u.unit_code AND f.fiscal_year = u.fiscal_year),
                 (SELECT count(*) FROM core.fact_budget b WHERE b.unit_code = u.unit_code AND b.fiscal_year = u.fiscal_year),
                 (SELECT count(*) FROM quarantine q WHERE q.unit_code = u.unit_code AND q.fiscal_year = u.fiscal_year),
-                {"(SELECT count(DISTINCT rule_id) FROM quality.results r WHERE r.unit_code = u.unit_code AND r.fiscal_year = u.fiscal_year)" if has_checks else "0"},
+                {"(SELECT count(DISTINCT check_id) FROM quality.results r WHERE r.unit_code = u.unit_code AND r.fiscal_year = u.fiscal_year)" if has_checks else "0"},
                 {"EXISTS (SELECT 1 FROM meta.dirty d WHERE d.unit_code = u.unit_code AND d.fiscal_year = u.fiscal_year)" if has_dirty else "FALSE"}
             FROM core.dim_unit_year u ORDER BY u.unit_code, u.fiscal_year"""
         ).fetchall()
