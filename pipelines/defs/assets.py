@@ -47,8 +47,9 @@ def reporter(context, progress: ProgressFn) -> ProgressFn:
     return report
 
 
-def load_id_of(context: dg.AssetExecutionContext) -> str:
-    return context.run.tags.get(TAG_LOAD_ID) or context.run_id
+def load_id_of(context) -> str:
+    """The load's id: the CLI's, else the Dagster run's (asset and asset-check contexts alike)."""
+    return context.run.tags.get(TAG_LOAD_ID) or context.run.run_id
 
 
 def model_description(relative: str) -> str:

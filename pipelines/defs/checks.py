@@ -25,7 +25,7 @@ import duckdb
 
 import dagster as dg
 
-from pipelines.defs.assets import TAG_LOAD_ID
+from pipelines.defs.assets import load_id_of
 from pipelines.defs.resources import WarehouseResource
 from pipelines.quality.run import asset_key_of, list_suites, load_catalogue
 
@@ -133,7 +133,7 @@ def check_results(con: duckdb.DuckDBPyConnection, load_id: str, keys) -> list[dg
     description="Reports the expectation suites and the rule catalogue (run by quality_results) per asset.",
 )
 def quality_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
-    load_id = context.run.tags.get(TAG_LOAD_ID) or context.run_id
+    load_id = load_id_of(context)
     con = warehouse.connect()
     try:
         keys = [key for key in CHECK_SOURCES if key in context.selected_asset_check_keys]

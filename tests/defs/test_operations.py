@@ -139,3 +139,21 @@ def test_one_partition_rebuilds_on_its_own(tmp_path):
     )
     assert result.success
     assert target.exists() and untouched.stat().st_mtime_ns == before
+
+
+def test_full_load_job_runs_as_the_daemon_runs_it(tmp_path):
+    """No CLI tags, the definitions' own resources and executor: what the schedule and the sensor launch."""
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    voucher_file(landing / "a.csv", payment("2021-01-05", "记-1", "10"))
+    job = defs.resolve_job_def("full_load")
+    result = job.execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={"warehouse": WarehouseResource(landing_dir=str(landing), warehouse_dir=str(warehouse))},
+    )
+    assert result.success
+    checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    assert len(checks) > 20
+    assert not [c for c in checks if not c.passed and c.severity == dg.AssetCheckSeverity.ERROR]
+    # No budget was loaded: spending over budget is a warning, reported beside the data.
+    assert any(c.check_name == "unit_over_budget" and not c.passed for c in checks)
+    assert (warehouse / "marts" / "spending_by_year" / "fiscal_year=2021" / "900001.parquet").exists()
