@@ -25,11 +25,8 @@ p AS (
         fw_amount(debit, CASE WHEN contains(coalesce(scaled_columns, ''), '"debit"') THEN 10000 ELSE scale END) AS debit,
         fw_amount(credit, CASE WHEN contains(coalesce(scaled_columns, ''), '"credit"') THEN 10000 ELSE scale END) AS credit,
         fw_code(func_class) AS func_code,
-        fw_code_name(func_class) AS func_name_given,
         fw_code(econ_class) AS econ_code,
-        fw_code_name(econ_class) AS econ_name_given,
         fw_project_code(project_code) AS project_code,
-        fw_project_name(project_code) AS project_name_given,
         fw_fund_source(fund_source) AS fund_source,
         fw_text(payment_method) AS payment_method,
         title_period_start, title_period_end,
@@ -81,8 +78,8 @@ SELECT
     unit_code, unit_name, voucher_date, fiscal_year, voucher_no, line_no, summary,
     account_code, account_name, book, is_spending,
     debit, credit, (debit - credit)::DECIMAL(18, 2) AS amount,
-    func_code, func_name_given, econ_code, econ_name_given,
-    project_code, project_name_given, fund_source, payment_method,
+    func_code, econ_code,
+    project_code, fund_source, payment_method,
     reject_code,
     CASE
         WHEN reject_code IS NULL THEN NULL
