@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import time
@@ -64,9 +65,9 @@ def connect(db_path: Path, *, read_only: bool = False, memory_limit: str | None 
         for schema in SCHEMAS:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         run_sql_file(con, "meta/tables.sql")
-        con.execute("CREATE TABLE IF NOT EXISTS meta.schema_version(version INTEGER)")
+        con.execute("CREATE TABLE IF NOT EXISTS meta.schema_version(version VARCHAR)")
         if not con.execute("SELECT count(*) FROM meta.schema_version").fetchone()[0]:
-            con.execute("INSERT INTO meta.schema_version VALUES (?)", [SCHEMA_VERSION])
+            con.execute("INSERT INTO meta.schema_version VALUES (?)", [schema_fingerprint()])
     load_macros(con)
     return con
 
@@ -75,9 +76,18 @@ class WarehouseBusy(RuntimeError):
     pass
 
 
-# Bump when a table's shape changes. A warehouse of another version is rebuilt from the
-# landing files on the next load (everything in it derives from them), not patched.
-SCHEMA_VERSION = 2
+@cache
+def schema_fingerprint() -> str:
+    """Changes whenever a model or the raw layout changes. Tables are created from the
+    models' shapes, so a warehouse built by other models is rebuilt from the landing files
+    on the next load (everything in it derives from them), never patched."""
+    from pipelines.landing.headers import ALIASES
+
+    digest = hashlib.sha256(repr(sorted((k, tuple(v)) for k, v in ALIASES.items())).encode())
+    for path in sorted(SQL_DIR.rglob("*.sql")):
+        digest.update(path.relative_to(SQL_DIR).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _upgrade_if_needed(con: duckdb.DuckDBPyConnection) -> None:
@@ -87,7 +97,7 @@ def _upgrade_if_needed(con: duckdb.DuckDBPyConnection) -> None:
     if table_exists(con, "meta.schema_version"):
         row = con.execute("SELECT max(version) FROM meta.schema_version").fetchone()
         version = row[0] if row else None
-    if version == SCHEMA_VERSION:
+    if version == schema_fingerprint():
         return
     for schema in SCHEMAS:
         if schema != "ref":
