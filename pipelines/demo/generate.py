@@ -617,8 +617,8 @@ class LedgerBuilder:
                 dates = [bday(self.year, m, rng.randint(1, 28)) for m in months]
                 events: list[list[Item]] = [[] for _ in range(n_events)]
                 for econ, amount in by_econ.items():
-                    share = float(amount / total)
-                    k = max(1, min(n_events, round(n_events * share * 1.3)))
+                    share = amount / total  # how many payments: a count, kept in Decimal like the money
+                    k = max(1, min(n_events, round(n_events * share * Decimal("1.3"))))
                     if econ in ("30211", "30215", "30216", "30217", "30231"):
                         k = max(k, min(n_events, 3))  # small running costs are paid several times
                     parts = split(amount, k, rng, jitter=0.45, round_prob=0.4)
