@@ -40,8 +40,7 @@ def rebuild_unit_year(context: dg.OpExecutionContext, warehouse: WarehouseResour
     try:
         load_id = context.run_id
         stages.start_load(con, load_id, settings)
-        known = stages.transform.all_unit_years(con) | stages.transform._built_unit_years(con)
-        scope = with_following_years(con, {(unit, year)}) & (known | {(unit, year)})
+        scope = with_following_years(con, {(unit, year)})
         context.log.info(f"rebuilding {sorted(scope)}")
         from pipelines.evaluation.outputs import write_reports
         from pipelines.quality.run import run_quality

@@ -295,13 +295,5 @@ def read_summary(con: duckdb.DuckDBPyConnection, load_id: str) -> LoadSummary:
     return summary
 
 
-def open_warehouse(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    return connect(settings.db_path, read_only=read_only)
-
-
-def warehouse_exists(settings: Settings) -> bool:
-    return Path(settings.db_path).exists()
-
-
 def new_load_id() -> str:
     return datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
