@@ -37,6 +37,21 @@ def scope_filter_from_tags(tags: dict[str, str]) -> stages.ScopeFilter:
     return stages.ScopeFilter(units, years, everything=tags.get(TAG_REBUILD_ALL) == "true")
 
 
+def run_scope(con: duckdb.DuckDBPyConnection, context, settings) -> set[tuple[str, int]]:
+    """The unit-years this run rebuilds, fixed by the first step that asks and kept with
+    the load: a load's later steps must not pick up unit-years that another run's ingest
+    marked meanwhile (their core would not have been rebuilt), and publishing must clear
+    only what this run built."""
+    load_id = load_id_of(context)
+    stages.start_load(con, load_id, settings)
+    summary = stages.read_summary(con, load_id)
+    if summary.scope_fixed:
+        return {tuple(x) for x in summary.scope}
+    scope = stages.dirty_scope(con, scope_filter_from_tags(context.run.tags))
+    stages.update_load(con, load_id, scope=sorted(scope), scope_fixed=True)
+    return scope
+
+
 def reporter(context, progress: ProgressFn) -> ProgressFn:
     """Progress goes to the run's log (the UI) and to whoever started the run (the CLI)."""
 
@@ -133,7 +148,7 @@ def core(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progre
     """Facts and dimensions for the unit-years whose inputs changed; the quarantine table."""
     con = warehouse.connect()
     try:
-        scope = stages.dirty_scope(con, scope_filter_from_tags(context.run.tags))
+        scope = run_scope(con, context, warehouse.settings)
         reporter(context, progress)(f"core: rebuilding {len(scope)} unit-year(s)")
         stages.stage_core(con, scope)
         for name in CORE_MODELS:
@@ -158,7 +173,7 @@ def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progr
     """The marts as DuckDB tables (schema build, public copy build_public), before publishing."""
     con = warehouse.connect()
     try:
-        scope = stages.dirty_scope(con, scope_filter_from_tags(context.run.tags))
+        scope = run_scope(con, context, warehouse.settings)
         reporter(context, progress)(f"marts: building {len(scope)} unit-year(s)")
         stages.stage_marts(con, scope, load_rules())
         for name in MART_MODELS:
@@ -183,9 +198,8 @@ def quality_results(context: dg.AssetExecutionContext, warehouse: WarehouseResou
 
     con = warehouse.connect()
     try:
-        scope = stages.dirty_scope(con, scope_filter_from_tags(context.run.tags))
+        scope = run_scope(con, context, warehouse.settings)
         load_id = load_id_of(context)
-        stages.start_load(con, load_id, warehouse.settings)
         reporter(context, progress)("quality: running the expectation suites and the rule catalogue")
         outcome = run_quality(con, warehouse.settings, scope, load_id)
         stages.update_load(con, load_id, checks_failed=outcome.failed, quality_report=outcome.report_path,
@@ -212,15 +226,14 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     settings = warehouse.settings
     con = warehouse.connect()
     try:
-        scope = stages.dirty_scope(con, scope_filter_from_tags(context.run.tags))
+        scope = run_scope(con, context, warehouse.settings)
         load_id = load_id_of(context)
-        withheld = {tuple(x) for x in stages.read_summary(con, load_id).withheld}
-        reporter(context, progress)(f"publishing marts for {len(scope)} unit-year(s)")
-        result = stages.stage_publish(con, settings, scope, withheld)
         summary = stages.read_summary(con, load_id)
+        reporter(context, progress)(f"publishing marts for {len(scope)} unit-year(s)")
+        result = stages.stage_publish(con, settings, scope, {tuple(x) for x in summary.withheld})
         stages.fill_summary(con, summary)
         stages.update_load(
-            con, load_id, scope=sorted(scope), marts_written=len(result.written), marts_deleted=len(result.deleted),
+            con, load_id, marts_written=len(result.written), marts_deleted=len(result.deleted),
             marts_unchanged=result.unchanged, withheld=result.withheld, rows_by_kind=summary.rows_by_kind,
             quarantine_by_reason=summary.quarantine_by_reason, files_unreadable=summary.files_unreadable,
             overlapping_files=summary.overlapping_files,

@@ -145,6 +145,7 @@ class LoadSummary:
     files_mismatched: list[str] = field(default_factory=list)
     overlapping_files: list[tuple[str, str]] = field(default_factory=list)
     scope: list[tuple[str, int]] = field(default_factory=list)
+    scope_fixed: bool = False  # set by the run's first step that decides the scope
     marts_written: int = 0
     marts_deleted: int = 0
     marts_unchanged: int = 0
