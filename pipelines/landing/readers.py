@@ -1,9 +1,9 @@
 """Reading landing files into cell tables: every physical row, its 1-based row number as a
 spreadsheet shows it, and its cells as text.
 
-CSV goes through DuckDB's reader (parallel, no Python loop over rows); a CSV DuckDB
-cannot read strictly (ragged rows, quoted line breaks, mixed line endings) falls back to
-Python's csv module so that nothing is dropped. GBK/GB18030 files are transcoded to
+CSV goes through DuckDB's reader (no Python loop over rows), as a view that the raw insert
+reads in the same pass; a CSV DuckDB cannot read strictly (ragged rows, quoted line
+breaks, mixed line endings) falls back to Python's csv module so that nothing is dropped. GBK/GB18030 files are transcoded to
 UTF-8 first, because DuckDB reads UTF-8 only without its (downloaded) encodings
 extension. XLSX/XLS/ODS go through python-calamine (Rust, several times faster than
 openpyxl, reads .xls too).
@@ -18,6 +18,7 @@ import json
 import mmap
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -29,6 +30,7 @@ from charset_normalizer import from_bytes
 
 from pipelines.landing.headers import HeaderMatch, find_header
 from pipelines.landing.titles import TitleInfo, parse_title_rows
+from pipelines.warehouse.db import sql_string
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
@@ -149,39 +151,52 @@ def _cell_columns(width: int) -> list[str]:
     return [f"c{i}" for i in range(width)]
 
 
-def load_csv_cells(con: duckdb.DuckDBPyConnection, path: Path, table: TableInFile, workdir: Path) -> None:
-    """Fill temp table `_cells(source_row, c0.., overflow)` with every row below the header."""
-    width = table.header.width
-    first_data_line = table.header.row_index + 2
-    source = path
-    if table.encoding not in ("utf-8", "utf-8-sig", "ascii"):
-        source = _utf8_copy(path, table.encoding, workdir)
-    try:
+def with_cells(con: duckdb.DuckDBPyConnection, path: Path, table: TableInFile, workdir: Path,
+               use: Callable[[], None], python_csv: bool = False) -> None:
+    """Call `use` with temp relation `_cells(source_row, c0.., overflow)` holding every row of
+    the table below its header, and drop it afterwards.
+
+    For a CSV, `_cells` is a view over DuckDB's reader, so the file is parsed while `use`
+    writes its rows; a file DuckDB cannot read strictly (ragged rows, quoted line breaks,
+    bad bytes) raises duckdb.InvalidInputException from `use`, and is to be read again
+    with `python_csv`: through Python's csv module, which reads what DuckDB refuses.
+    Runs inside the caller's transaction: when `use` fails, the rollback takes `_cells`
+    away (DuckDB refuses any statement in an aborted transaction, a DROP included)."""
+    if table.rows is not None:
+        _sheet_cells(con, table)
+        use()
+    else:
+        width = table.header.width
+        first_data_line = table.header.row_index + 2
+        delimiter = table.delimiter or ","
+        source = path
+        if table.encoding not in ("utf-8", "utf-8-sig", "ascii"):
+            source = _utf8_copy(path, table.encoding, workdir)
         try:
-            _duckdb_csv(con, source, table.delimiter or ",", width, first_data_line)
-        except duckdb.Error:
-            _python_csv(con, source, table.delimiter or ",", width, first_data_line)
-    finally:
-        if source != path:
-            source.unlink(missing_ok=True)
+            if python_csv:
+                _python_csv(con, source, delimiter, width, first_data_line)
+            else:
+                _duckdb_csv(con, source, delimiter, width, first_data_line)
+            use()
+        finally:
+            if source != path:
+                source.unlink(missing_ok=True)
+    drop_cells(con)
 
 
 def _duckdb_csv(con, source: Path, delimiter: str, width: int, first_data_line: int) -> None:
     columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in _cell_columns(width)) + "}"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _read AS SELECT * FROM read_csv(?, auto_detect=false,
-        header=false, skip={first_data_line - 1}, delim=?, quote='"', escape='"', strict_mode=true,
-        null_padding=true, columns={columns})""",
-        [str(source), delimiter],
-    )
+    # row_number() OVER () runs as DuckDB's streaming window, in file order (a test reads a
+    # file of many reader buffers on several threads to hold DuckDB to it).
+    numbered = f"""SELECT row_number() OVER () - 1 AS k, * FROM read_csv({sql_string(source.as_posix())},
+        auto_detect=false, header=false, skip={first_data_line - 1}, delim={sql_string(delimiter)}, quote='"',
+        escape='"', strict_mode=true, null_padding=true, columns={columns})"""
     empties = [n for n in _empty_line_numbers(source) if n >= first_data_line]
     cells = ", ".join(_cell_columns(width))
-    offset = "(SELECT min(rowid) FROM _read)"
-    # A view, not a copy: the raw insert reads through it in the same pass.
     if not empties:
         con.execute(
             f"""CREATE OR REPLACE TEMP VIEW _cells AS
-            SELECT {first_data_line} + rowid - {offset} AS source_row, {cells}, NULL::VARCHAR AS overflow FROM _read"""
+            SELECT {first_data_line} + k AS source_row, {cells}, NULL::VARCHAR AS overflow FROM ({numbered})"""
         )
         return
     # Row k (0-based, file order) sits after every empty line whose count of non-empty
@@ -191,17 +206,16 @@ def _duckdb_csv(con, source: Path, delimiter: str, width: int, first_data_line: 
     con.executemany("INSERT INTO _empties VALUES (?, ?)", thresholds)
     con.execute(
         f"""CREATE OR REPLACE TEMP VIEW _cells AS
-        WITH r AS (SELECT rowid - {offset} AS k, * FROM _read),
-        e AS (SELECT t, max(n) AS n FROM _empties GROUP BY t)
+        WITH e AS (SELECT t, max(n) AS n FROM _empties GROUP BY t)
         SELECT {first_data_line} + r.k + coalesce(e.n, 0) AS source_row, {cells}, NULL::VARCHAR AS overflow
-        FROM r ASOF LEFT JOIN e ON r.k >= e.t"""
+        FROM ({numbered}) r ASOF LEFT JOIN e ON r.k >= e.t"""
     )
 
 
 def drop_cells(con: duckdb.DuckDBPyConnection) -> None:
     """Drop what a load_*_cells call left behind."""
     kinds = dict(con.execute(
-        "SELECT table_name, table_type FROM information_schema.tables WHERE table_name IN ('_cells', '_read', '_empties')"
+        "SELECT table_name, table_type FROM information_schema.tables WHERE table_name IN ('_cells', '_empties')"
     ).fetchall())
     for name, kind in kinds.items():
         con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {name}")
@@ -295,7 +309,7 @@ def recognise_workbook(path: Path) -> tuple[list[TableInFile], list[SkippedSheet
     return tables, skipped
 
 
-def load_sheet_cells(con: duckdb.DuckDBPyConnection, table: TableInFile) -> None:
+def _sheet_cells(con: duckdb.DuckDBPyConnection, table: TableInFile) -> None:
     width = table.header.width
     data = table.rows[table.header.row_index + 1 :]
     first = table.header.row_index + 2

@@ -82,8 +82,12 @@ def schema_fingerprint() -> str:
     models' shapes, so a warehouse built by other models is rebuilt from the landing files
     on the next load (everything in it derives from them), never patched."""
     from pipelines.landing.headers import ALIASES
+    from pipelines.warehouse.ingest import ROW_KIND_DDL, raw_table_ddl
 
     digest = hashlib.sha256(repr(sorted((k, tuple(v)) for k, v in ALIASES.items())).encode())
+    digest.update(ROW_KIND_DDL.encode())
+    for kind in sorted(ALIASES):
+        digest.update(raw_table_ddl(kind).encode())
     for path in sorted(SQL_DIR.rglob("*.sql")):
         digest.update(path.relative_to(SQL_DIR).as_posix().encode())
         digest.update(path.read_bytes())
@@ -134,6 +138,11 @@ def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
             [schema, name],
         ).fetchone()[0]
     )
+
+
+def sql_string(text: str) -> str:
+    """`text` as an SQL string literal, for the places DuckDB takes no parameter (views, DDL)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def model_sql(relative: str) -> str:

@@ -51,14 +51,10 @@ class ScopeFilter:
         return bool(self.units or self.years or self.everything)
 
 
-def _quiet(_: str) -> None:
-    return None
-
-
 # ------------------------------------------------------------------ stages
 
 
-def stage_ingest(con: duckdb.DuckDBPyConnection, settings: Settings, progress: Progress = _quiet,
+def stage_ingest(con: duckdb.DuckDBPyConnection, settings: Settings, progress: Progress = ingest_module.quiet,
                  full_refresh: bool = False) -> ingest_module.IngestResult:
     """Landing folder -> raw -> staging; decide which files count; mark dirty unit-years."""
     con.execute(DIRTY_DDL)

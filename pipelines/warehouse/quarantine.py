@@ -13,6 +13,7 @@ import json
 import duckdb
 
 from pipelines.landing.headers import ALIASES, KINDS
+from pipelines.warehouse.db import sql_string
 
 QUARANTINE_DDL = """CREATE TABLE IF NOT EXISTS quarantine (
     source_file VARCHAR NOT NULL, sheet VARCHAR, source_row BIGINT, reason_code VARCHAR NOT NULL,
@@ -24,8 +25,7 @@ def _raw_json_sql(headers: dict[str, str]) -> str:
     pairs = []
     for canonical in ALIASES_ORDER:
         if canonical in headers:
-            text = headers[canonical].replace("'", "''")
-            pairs.append(f"'{text}', r.{canonical}")
+            pairs.append(f"{sql_string(headers[canonical])}, r.{canonical}")
     obj = f"json_object({', '.join(pairs)})" if pairs else "json_object()"
     # Unmapped columns were kept in raw.extra as a JSON object: merge them in.
     return f"CAST(CASE WHEN r.extra IS NULL THEN {obj} ELSE json_merge_patch({obj}, r.extra::JSON) END AS VARCHAR)"
@@ -39,23 +39,25 @@ def rebuild_quarantine(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(QUARANTINE_DDL)
     con.execute("DELETE FROM quarantine")
     sources = con.execute(
-        """SELECT so.source_id, so.kind, so.headers
+        """SELECT so.source_key, so.kind, so.headers
         FROM meta.sources so
         WHERE EXISTS (SELECT 1 FROM meta.slices sl WHERE sl.source_id = so.source_id AND sl.status = 'active')
            OR NOT EXISTS (SELECT 1 FROM meta.slices sl WHERE sl.source_id = so.source_id)
         ORDER BY so.source_file, so.sheet"""
     ).fetchall()
-    for source_id, kind, headers in sources:
+    for source_key, kind, headers in sources:
         raw_json = _raw_json_sql(json.loads(headers))
         con.execute(
             f"""INSERT INTO quarantine
-            SELECT s.source_file, s.sheet, s.source_row, s.reject_code, s.reject_reason, {raw_json}, r.loaded_at,
-                   '{kind}', s.unit_code, s.fiscal_year, r.file_sha256
-            FROM staging.{kind} s
-            JOIN raw.{kind} r ON r.source_id = s.source_id AND r.source_row = s.source_row
-            WHERE s.source_id = ? AND s.reject_code IS NOT NULL
+            SELECT so.source_file, so.sheet, s.source_row, s.reject_code, s.reject_reason, {raw_json}, so.loaded_at,
+                   '{kind}', s.unit_code, s.fiscal_year, f.file_sha256
+            FROM staging.{kind}__rows s
+            JOIN raw.{kind}__rows r ON r.source_key = s.source_key AND r.source_row = s.source_row
+            JOIN meta.sources so ON so.source_key = s.source_key
+            JOIN meta.files f ON f.file_id = so.file_id
+            WHERE s.source_key = ? AND s.reject_code IS NOT NULL
             ORDER BY s.source_row""",
-            [source_id],
+            [source_key],
         )
     con.execute(
         """INSERT INTO quarantine

@@ -14,8 +14,10 @@ CREATE TABLE IF NOT EXISTS meta.files (
 );
 
 -- One row per table read from a file: the file itself for CSV, each recognised sheet of a workbook.
+CREATE SEQUENCE IF NOT EXISTS meta.source_keys;
 CREATE TABLE IF NOT EXISTS meta.sources (
     source_id          VARCHAR PRIMARY KEY,
+    source_key         INTEGER NOT NULL UNIQUE,  -- the key raw.*__rows and staging.*__rows carry
     file_id            VARCHAR NOT NULL,
     source_file        VARCHAR NOT NULL,
     sheet              VARCHAR,

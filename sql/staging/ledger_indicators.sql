@@ -3,13 +3,13 @@
 -- A direction written into the target (`≥95%`) counts when the 指标方向 column is empty.
 WITH src AS (
     SELECT r.*, s.title_unit_code, s.title_unit_name, s.title_fiscal_year
-    FROM raw.ledger_indicators r
-    JOIN meta.sources s USING (source_id)
-    WHERE r.row_kind = 'data' AND r.source_id IN (SELECT source_id FROM _batch)
+    FROM raw.ledger_indicators__rows r
+    JOIN meta.sources s USING (source_key)
+    WHERE r.row_kind = 'data' AND r.source_key IN (SELECT source_key FROM _batch)
 ),
 p AS (
     SELECT
-        source_id, source_file, sheet, source_row,
+        source_key, source_row,
         coalesce(fw_id(unit_code), title_unit_code) AS unit_code,
         coalesce(fw_text(unit_name), title_unit_name) AS unit_name,
         coalesce(fw_integer(fiscal_year), title_fiscal_year)::INTEGER AS fiscal_year,
@@ -44,7 +44,7 @@ d AS (
     FROM p
 )
 SELECT
-    source_id, source_file, sheet, source_row,
+    source_key, source_row,
     unit_code, unit_name, fiscal_year, project_code, level1, level2, name, measure_unit, direction,
     target_text, target, actual_text, actual, weight, note,
     CASE

@@ -1,13 +1,13 @@
 -- staging.ledger_projects: the project ledger's 项目 sheet, typed and checked.
 WITH src AS (
     SELECT r.*, s.title_unit_code, s.title_unit_name, s.title_fiscal_year
-    FROM raw.ledger_projects r
-    JOIN meta.sources s USING (source_id)
-    WHERE r.row_kind = 'data' AND r.source_id IN (SELECT source_id FROM _batch)
+    FROM raw.ledger_projects__rows r
+    JOIN meta.sources s USING (source_key)
+    WHERE r.row_kind = 'data' AND r.source_key IN (SELECT source_key FROM _batch)
 ),
 p AS (
     SELECT
-        source_id, source_file, sheet, source_row,
+        source_key, source_row,
         coalesce(fw_id(unit_code), title_unit_code) AS unit_code,
         coalesce(fw_text(unit_name), title_unit_name) AS unit_name,
         coalesce(fw_integer(fiscal_year), title_fiscal_year)::INTEGER AS fiscal_year,
@@ -34,7 +34,7 @@ p AS (
     FROM src
 )
 SELECT
-    source_id, source_file, sheet, source_row,
+    source_key, source_row,
     unit_code, unit_name, fiscal_year, project_code, project_name, category, office,
     coalesce(is_key, FALSE) AS is_key, disclosure, disclosure_text, start_date, end_date, status,
     CASE

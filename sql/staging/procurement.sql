@@ -2,13 +2,13 @@
 -- The fiscal year is the 年度 column, else the year the contract was signed.
 WITH src AS (
     SELECT r.*, s.scale, s.scaled_columns, s.title_unit_code, s.title_unit_name, s.title_fiscal_year
-    FROM raw.procurement r
-    JOIN meta.sources s USING (source_id)
-    WHERE r.row_kind = 'data' AND r.source_id IN (SELECT source_id FROM _batch)
+    FROM raw.procurement__rows r
+    JOIN meta.sources s USING (source_key)
+    WHERE r.row_kind = 'data' AND r.source_key IN (SELECT source_key FROM _batch)
 ),
 p AS (
     SELECT
-        source_id, source_file, sheet, source_row,
+        source_key, source_row,
         coalesce(fw_id(unit_code), title_unit_code) AS unit_code,
         coalesce(fw_text(unit_name), title_unit_name) AS unit_name,
         fw_text(fiscal_year) AS fiscal_year_text,
@@ -26,7 +26,7 @@ p AS (
     FROM src
 )
 SELECT
-    source_id, source_file, sheet, source_row,
+    source_key, source_row,
     unit_code, unit_name,
     coalesce(fiscal_year_given, year(signed_on), title_fiscal_year)::INTEGER AS fiscal_year,
     project_code, contract_no, method, contract_amount, signed_on,

@@ -1,13 +1,13 @@
 -- staging.staffing: head counts (人员情况) typed and checked.
 WITH src AS (
     SELECT r.*, s.title_unit_code, s.title_unit_name, s.title_fiscal_year
-    FROM raw.staffing r
-    JOIN meta.sources s USING (source_id)
-    WHERE r.row_kind = 'data' AND r.source_id IN (SELECT source_id FROM _batch)
+    FROM raw.staffing__rows r
+    JOIN meta.sources s USING (source_key)
+    WHERE r.row_kind = 'data' AND r.source_key IN (SELECT source_key FROM _batch)
 ),
 p AS (
     SELECT
-        source_id, source_file, sheet, source_row,
+        source_key, source_row,
         coalesce(fw_id(unit_code), title_unit_code) AS unit_code,
         coalesce(fw_text(unit_name), title_unit_name) AS unit_name,
         coalesce(fw_integer(fiscal_year), title_fiscal_year)::INTEGER AS fiscal_year,
@@ -18,7 +18,7 @@ p AS (
     FROM src
 )
 SELECT
-    source_id, source_file, sheet, source_row,
+    source_key, source_row,
     unit_code, unit_name, fiscal_year, authorized, in_service, retired,
     CASE
         WHEN unit_code IS NULL OR fiscal_year IS NULL AND fiscal_year_text IS NULL THEN 'missing_required'

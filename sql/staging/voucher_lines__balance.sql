@@ -3,20 +3,20 @@
 -- must balance. If they do not, all of them are rejected and none of the spending counts.
 -- Vouchers are checked within one source file: the same voucher in two overlapping
 -- exports is two copies, each of which must balance on its own.
-UPDATE staging.voucher_lines AS v
+UPDATE staging.voucher_lines__rows AS v
 SET reject_code = 'unbalanced_voucher',
     reject_reason = '凭证借贷不平衡（' || CASE u.book WHEN 'budget' THEN '预算会计' ELSE '财务会计' END
         || '）：借方合计 ' || u.total_debit::VARCHAR || '，贷方合计 ' || u.total_credit::VARCHAR
         || ' / unbalanced voucher ' || u.voucher_no || ' (' || u.book || ' book): debit '
         || u.total_debit::VARCHAR || ' vs credit ' || u.total_credit::VARCHAR
 FROM (
-    SELECT source_id, unit_code, voucher_date, voucher_no, book,
+    SELECT source_key, unit_code, voucher_date, voucher_no, book,
            sum(debit) AS total_debit, sum(credit) AS total_credit
-    FROM staging.voucher_lines
-    WHERE reject_code IS NULL AND source_id IN (SELECT source_id FROM _batch)
+    FROM staging.voucher_lines__rows
+    WHERE reject_code IS NULL AND source_key IN (SELECT source_key FROM _batch)
     GROUP BY ALL
     HAVING sum(debit) <> sum(credit)
 ) AS u
 WHERE v.reject_code IS NULL
-  AND v.source_id = u.source_id AND v.unit_code = u.unit_code AND v.voucher_date = u.voucher_date
+  AND v.source_key = u.source_key AND v.unit_code = u.unit_code AND v.voucher_date = u.voucher_date
   AND v.voucher_no = u.voucher_no AND v.book = u.book;

@@ -34,15 +34,16 @@ SEVERITY = {r.id: r.severity for r in RULES}
 FATAL_CASES: dict[str, tuple[list[str], set[tuple]]] = {
     "row_accounting": (
         # a staged financial-book line of Q3 lost after staging (row 385: Dr 1011, Sept. quota)
-        [f"DELETE FROM staging.voucher_lines WHERE source_file = '{Q3}' AND source_row = 385"],
+        [f"DELETE FROM staging.voucher_lines__rows WHERE source_row = 385 AND source_key = "
+         f"(SELECT source_key FROM meta.sources WHERE source_file = '{Q3}')"],
         {(UNIT1, 2021, "数据行数")},
     ),
     "tieout_staging_core": (
         # a staged spending line changed after core was built
-        [f"UPDATE staging.voucher_lines SET debit = debit - 1, amount = amount - 1 "
-         f"WHERE source_file = '{UNIT2_VOUCHERS}' AND account_code = '7101' AND source_row = "
-         f"(SELECT min(source_row) FROM staging.voucher_lines WHERE source_file = '{UNIT2_VOUCHERS}' "
-         f"AND account_code = '7101')"],
+        [f"UPDATE staging.voucher_lines__rows SET debit = debit - 1, amount = amount - 1 "
+         f"WHERE (source_key, source_row) = (SELECT (source_key, min(source_row)) FROM staging.voucher_lines__rows "
+         f"WHERE account_code = '7101' AND source_key = "
+         f"(SELECT source_key FROM meta.sources WHERE source_file = '{UNIT2_VOUCHERS}') GROUP BY source_key)"],
         {(UNIT2, 2021, "core.fact_spending.amount")},
     ),
     "tieout_category_total": (

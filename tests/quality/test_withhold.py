@@ -57,8 +57,8 @@ def test_fatal_failure_withholds_only_its_unit_year(clean, tmp_path):
         stages.stage_core(con, scope)
         stages.stage_marts(con, scope, load_rules())
         # a bug loses a staged row of 117001's Q3 file (a financial-book line: no amount moves)
-        lost = con.execute(f"DELETE FROM staging.voucher_lines WHERE source_file = '{Q3}' AND source_row = 385"
-                           ).fetchone()[0]
+        lost = con.execute(f"DELETE FROM staging.voucher_lines__rows WHERE source_row = 385 AND source_key = "
+                           f"(SELECT source_key FROM meta.sources WHERE source_file = '{Q3}')").fetchone()[0]
         assert lost == 1
         outcome = run_quality(con, settings, scope, "withhold-test")
         assert outcome.withheld == {(UNIT1, 2021)}

@@ -248,3 +248,58 @@ def test_reload_changes_nothing_and_removing_a_file_takes_its_rows_out(tmp_path)
     assert spending(warehouse) == Decimal("0")
     assert not (warehouse / "marts" / "spending_by_category" / "fiscal_year=2021" / "900001.parquet").exists()
     assert spending(warehouse, "900009") == Decimal("5.00")
+
+
+def test_a_csv_duckdb_refuses_between_good_files_loses_nothing(tmp_path):
+    """The files of a load are written to raw in one transaction, which an error aborts:
+    the files before the bad one must be written again, the bad one read by Python."""
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    voucher_file(landing / "a.csv", payment("2021-01-05", "记-1", "10"), encoding="utf-8")
+    ragged = payment("2021-02-05", "记-2", "20")
+    ragged[0] = ragged[0] + ["多出的单元格"]  # one cell beyond the header: DuckDB's strict reader stops
+    ragged[2][3] = "支付\n（续）"  # a line break inside a quoted cell
+    voucher_file(landing / "b.csv", ragged, encoding="utf-8")
+    (landing / "c.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    voucher_file(landing / "d.csv", payment("2021-03-05", "记-3", "30"), encoding="utf-8")
+    assert run_load(landing, warehouse) == 0
+    assert query(warehouse, "SELECT source_file, count(*), min(source_row), max(source_row) FROM staging.voucher_lines "
+                            "WHERE reject_code IS NULL GROUP BY 1 ORDER BY 1") == [
+        ("a.csv", 4, 5, 8), ("b.csv", 4, 5, 9), ("d.csv", 4, 5, 8)]  # b's row 7 spans two lines
+    assert query(warehouse, "SELECT summary FROM staging.voucher_lines WHERE source_file = 'b.csv' AND source_row = 7"
+                 ) == [("支付\n（续）",)]
+    assert query(warehouse, "SELECT extra FROM raw.voucher_lines WHERE source_file = 'b.csv' AND source_row = 5"
+                 ) == [('{"超出表头的单元格":"[\\"多出的单元格\\"]"}',)]
+    assert query(warehouse, "SELECT source_file, reason_code FROM quarantine") == [("c.xlsx", "unreadable_file")]
+    assert spending(warehouse) == Decimal("60.00")
+
+
+def test_raw_rows_carry_their_lineage(tmp_path):
+    import hashlib
+
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    path = voucher_file(landing / "2021" / "序时账.csv", payment("2021-01-05", "记-1", "10") + [["", "", "", "合计"]])
+    assert run_load(landing, warehouse) == 0
+    rows = query(warehouse, "SELECT source_file, sheet, source_row, row_kind::VARCHAR, file_sha256, loaded_at IS NOT NULL "
+                            "FROM raw.voucher_lines ORDER BY source_row")
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert rows == [("2021/序时账.csv", None, row, "data", sha, True) for row in range(5, 9)] + [
+        ("2021/序时账.csv", None, 9, "footer", sha, True)]
+
+
+def test_source_rows_follow_the_file_over_many_reader_buffers(tmp_path):
+    """Row numbers come from the order DuckDB's reader hands the rows over in; a long file
+    with empty lines scattered through it checks them all."""
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    lines = []
+    for n in range(30_000):
+        lines += payment("2021-01-05", f"记-{n}", "1.00")
+        if n % 7_000 == 3:
+            lines.append([])
+    path = voucher_file(landing / "long.csv", lines, encoding="utf-8")
+    # The physical line of every data row, as a spreadsheet would number it.
+    text = path.read_text(encoding="utf-8").splitlines()
+    expected = [(number, line.split(",")[1]) for number, line in enumerate(text, 1) if line.startswith("2021-")]
+    assert len(expected) == 120_000
+    assert run_load(landing, warehouse) == 0
+    got = query(warehouse, "SELECT source_row, voucher_no FROM staging.voucher_lines ORDER BY source_row")
+    assert got == expected
