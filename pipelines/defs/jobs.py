@@ -49,12 +49,12 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, warehouse: Warehou
     hashes = previous.get("hashes", {})
     current = landing_fingerprint(files)
     changed = []
-    from pipelines.warehouse.ingest import sha256_of
+    from pipelines.landing.readers import scan_file
 
     for landing in files:
         if seen.get(landing.source_file) == current[landing.source_file] and landing.source_file in hashes:
             continue
-        digest = sha256_of(landing.path)
+        digest = scan_file(landing.path).sha256
         if hashes.get(landing.source_file) != digest:
             changed.append((landing.source_file, digest))
         hashes[landing.source_file] = digest

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import json
 import mmap
 import os
+import re
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -125,26 +128,54 @@ def _utf8_copy(path: Path, encoding: str, workdir: Path) -> Path:
     return Path(name)
 
 
-def _empty_line_numbers(path: Path) -> list[int]:
-    """1-based numbers of the empty lines, which DuckDB's reader skips without a trace."""
-    if path.stat().st_size == 0:
-        return []
-    found: list[int] = []
-    with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        positions = []
-        for pattern in (b"\n\n", b"\n\r\n"):
-            start = 0
-            while (pos := data.find(pattern, start)) != -1:
-                positions.append(pos)
-                start = pos + 1
-        if data[:1] in (b"\n", b"\r"):
-            found.append(1)
-        line, last = 1, 0
-        for pos in sorted(positions):
-            line += data[last:pos].count(b"\n")
-            last = pos
-            found.append(line + 1)  # the line after the newline at `pos` is empty
-    return sorted(set(found))
+@dataclass(frozen=True)
+class FileScan:
+    sha256: str
+    empty_lines: tuple[int, ...] | None  # 1-based; None when not looked for
+
+
+# A newline followed by an empty line (LF or CRLF); the lookahead lets runs of empty
+# lines match one by one.
+_BEFORE_EMPTY_LINE = re.compile(rb"\n(?=\r?\n)")
+SCAN_CHUNK = 8 * 1024 * 1024
+
+
+def scan_file(path: Path, find_empty_lines: bool = False) -> FileScan:
+    """The file's sha256 and, when asked, its empty lines (which DuckDB's CSV reader skips
+    without a trace, so that row numbers must be corrected for them), in one read: the
+    hash is computed on a second thread (hashlib lets go of the GIL) while this one searches."""
+    digest = hashlib.sha256()
+    after_newlines: set[int] = set()  # offsets of the newlines an empty line follows
+    starts_empty = False
+    with open(path, "rb") as handle, ThreadPoolExecutor(max_workers=1) as hasher:
+        carry, offset = b"", 0  # the previous chunk's last bytes, for a match across chunks
+        while chunk := handle.read(SCAN_CHUNK):
+            hashing = hasher.submit(digest.update, chunk)
+            if find_empty_lines:
+                if offset == 0:
+                    starts_empty = chunk[:1] in (b"\n", b"\r")
+                text = carry + chunk
+                base = offset - len(carry)
+                after_newlines.update(base + m.start() for m in _BEFORE_EMPTY_LINE.finditer(text))
+                carry = text[-2:]
+            offset += len(chunk)
+            hashing.result()
+    if not find_empty_lines:
+        return FileScan(digest.hexdigest(), None)
+    return FileScan(digest.hexdigest(), _line_numbers_after(path, sorted(after_newlines), starts_empty))
+
+
+def _line_numbers_after(path: Path, newline_offsets: list[int], starts_empty: bool) -> tuple[int, ...]:
+    """1-based numbers of the lines that follow the newlines at these byte offsets."""
+    found = [1] if starts_empty else []
+    if newline_offsets:
+        with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            line, last = 1, 0
+            for position in newline_offsets:
+                line += data[last:position].count(b"\n")
+                last = position
+                found.append(line + 1)
+    return tuple(sorted(set(found)))
 
 
 def _cell_columns(width: int) -> list[str]:
@@ -152,7 +183,7 @@ def _cell_columns(width: int) -> list[str]:
 
 
 def with_cells(con: duckdb.DuckDBPyConnection, path: Path, table: TableInFile, workdir: Path,
-               use: Callable[[], None], python_csv: bool = False) -> None:
+               use: Callable[[], None], python_csv: bool = False, empty_lines: tuple[int, ...] | None = None) -> None:
     """Call `use` with temp relation `_cells(source_row, c0.., overflow)` holding every row of
     the table below its header, and drop it afterwards.
 
@@ -160,6 +191,7 @@ def with_cells(con: duckdb.DuckDBPyConnection, path: Path, table: TableInFile, w
     writes its rows; a file DuckDB cannot read strictly (ragged rows, quoted line breaks,
     bad bytes) raises duckdb.InvalidInputException from `use`, and is to be read again
     with `python_csv`: through Python's csv module, which reads what DuckDB refuses.
+    `empty_lines` are the file's, from scan_file (looked for here when not given).
     Runs inside the caller's transaction: when `use` fails, the rollback takes `_cells`
     away (DuckDB refuses any statement in an aborted transaction, a DROP included)."""
     if table.rows is not None:
@@ -172,11 +204,14 @@ def with_cells(con: duckdb.DuckDBPyConnection, path: Path, table: TableInFile, w
         source = path
         if table.encoding not in ("utf-8", "utf-8-sig", "ascii"):
             source = _utf8_copy(path, table.encoding, workdir)
+            empty_lines = None  # in the copy, as DuckDB reads it
         try:
             if python_csv:
                 _python_csv(con, source, delimiter, width, first_data_line)
             else:
-                _duckdb_csv(con, source, delimiter, width, first_data_line)
+                if empty_lines is None:
+                    empty_lines = scan_file(source, find_empty_lines=True).empty_lines
+                _duckdb_csv(con, source, delimiter, width, first_data_line, empty_lines)
             use()
         finally:
             if source != path:
@@ -184,14 +219,15 @@ def with_cells(con: duckdb.DuckDBPyConnection, path: Path, table: TableInFile, w
     drop_cells(con)
 
 
-def _duckdb_csv(con, source: Path, delimiter: str, width: int, first_data_line: int) -> None:
+def _duckdb_csv(con, source: Path, delimiter: str, width: int, first_data_line: int,
+                empty_lines: tuple[int, ...]) -> None:
     columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in _cell_columns(width)) + "}"
     # row_number() OVER () runs as DuckDB's streaming window, in file order (a test reads a
     # file of many reader buffers on several threads to hold DuckDB to it).
     numbered = f"""SELECT row_number() OVER () - 1 AS k, * FROM read_csv({sql_string(source.as_posix())},
         auto_detect=false, header=false, skip={first_data_line - 1}, delim={sql_string(delimiter)}, quote='"',
         escape='"', strict_mode=true, null_padding=true, columns={columns})"""
-    empties = [n for n in _empty_line_numbers(source) if n >= first_data_line]
+    empties = [n for n in empty_lines if n >= first_data_line]
     cells = ", ".join(_cell_columns(width))
     if not empties:
         con.execute(

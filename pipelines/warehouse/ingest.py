@@ -23,9 +23,11 @@ from pipelines.landing.headers import ALIASES, KINDS
 from pipelines.landing.readers import (
     CSV_SUFFIXES,
     EXCEL_SUFFIXES,
+    FileScan,
     TableInFile,
     UnreadableFile,
     recognise,
+    scan_file,
     with_cells,
 )
 from pipelines.reference import load_reference
@@ -77,14 +79,6 @@ def discover(landing_dir: Path) -> list[LandingFile]:
     return found
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(8 * 1024 * 1024):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def file_id_for(source_file: str, sha: str) -> str:
     return hashlib.sha256(f"{source_file}\0{sha}".encode()).hexdigest()[:20]
 
@@ -128,19 +122,19 @@ def _row_kind_sql(table: TableInFile) -> str:
     cells = [f"fw_text(c{i})" for i in range(width)] + ["fw_text(overflow)"]
     first = min(table.header.columns)
     first_header = table.header.headers[first]
+    any_ji = f"contains(concat({', '.join(f'c{i}' for i in range(width))}), '计')"
     surely_data = " AND ".join(
-        [f"regexp_matches(c{first}, '[^\\s\\x{{3000}}\\x{{a0}}\\x{{feff}}]')",
-         f"NOT coalesce({' OR '.join(f'contains(c{i}, {chr(39)}计{chr(39)})' for i in range(width))}, FALSE)"]
+        # a first character that is not white space (space, tab, CR, LF, U+3000, NBSP, BOM)
+        [f"unicode(c{first}) NOT IN (-1, 0, 9, 10, 11, 12, 13, 32, 160, 12288, 65279)", f"NOT {any_ji}"]
         + ([f"NOT contains(c{first}, {sql_string(first_header)})"] if first_header else [])
     )
     blank = f"coalesce({', '.join(cells)}) IS NULL"
     first_cell = f"coalesce({', '.join(cells[:-1])})"
-    maybe_footer = f"contains(concat({', '.join(f'c{i}' for i in range(width))}), '计')"
     footer = " OR ".join([f"fw_is_footer_text({first_cell})"] + [f"fw_is_footer_word(c{i})" for i in range(width)])
     repeated = " AND ".join(
         f"fw_text(c{i}) = {sql_string(table.header.headers[i])}" for i in sorted(table.header.columns)
     )
-    return (f"CASE WHEN {surely_data} THEN 'data' WHEN {blank} THEN 'blank' WHEN {maybe_footer} AND ({footer}) "
+    return (f"CASE WHEN {surely_data} THEN 'data' WHEN {blank} THEN 'blank' WHEN {any_ji} AND ({footer}) "
             f"THEN 'footer' WHEN {repeated} THEN 'header' ELSE 'data' END")
 
 
@@ -199,12 +193,13 @@ def _record_source(con, table: TableInFile, source_id, source_key, file_id, sour
 
 
 def _delete_file(con, file_id: str) -> None:
-    sources = con.execute("SELECT source_id, source_key FROM meta.sources WHERE file_id = ?", [file_id]).fetchall()
-    keys = [key for _, key in sources]
-    for kind in KINDS:
+    sources = con.execute("SELECT source_id, source_key, kind FROM meta.sources WHERE file_id = ?", [file_id]).fetchall()
+    for kind in sorted({kind for _, _, kind in sources}):
+        keys = [key for _, key, of_kind in sources if of_kind == kind]
         for layer in ("raw", "staging"):
             con.execute(f"DELETE FROM {layer}.{kind}__rows WHERE source_key IN (SELECT unnest(?::INTEGER[]))", [keys])
-    con.execute("DELETE FROM meta.slices WHERE source_id IN (SELECT unnest(?::VARCHAR[]))", [[s for s, _ in sources]])
+    if sources:
+        con.execute("DELETE FROM meta.slices WHERE source_id IN (SELECT unnest(?::VARCHAR[]))", [[s for s, _, _ in sources]])
     con.execute("DELETE FROM meta.sources WHERE file_id = ?", [file_id])
     con.execute("DELETE FROM meta.files WHERE file_id = ?", [file_id])
 
@@ -227,7 +222,7 @@ def _write_table(con, table: TableInFile, source_id: str, source_key: int, file_
     progress(f"  read {source_file}{where}: {table.header.kind}, {data_rows:,} rows")
 
 
-def _read_file(con, landing: LandingFile, sha: str, workdir: Path, loaded_at, progress: Progress,
+def _read_file(con, landing: LandingFile, scan: FileScan, workdir: Path, loaded_at, progress: Progress,
                python_csv: bool = False) -> list[str]:
     """Read one file into raw and record it in meta; returns its source ids. Runs inside the
     caller's transaction (RawBatch), which is rolled back when this raises.
@@ -235,7 +230,7 @@ def _read_file(con, landing: LandingFile, sha: str, workdir: Path, loaded_at, pr
     Raises UnreadableFile when the file holds nothing readable, and
     duckdb.InvalidInputException when DuckDB cannot read a CSV strictly (read it again
     with `python_csv`)."""
-    file_id = file_id_for(landing.source_file, sha)
+    file_id = file_id_for(landing.source_file, scan.sha256)
     suffix = landing.path.suffix.lower()
     if suffix not in CSV_SUFFIXES | EXCEL_SUFFIXES:
         raise UnreadableFile(f"不支持的文件类型 / unsupported file type '{suffix or landing.path.name}'")
@@ -247,7 +242,7 @@ def _read_file(con, landing: LandingFile, sha: str, workdir: Path, loaded_at, pr
         source_key = con.execute("SELECT nextval('meta.source_keys')").fetchall()[0][0]
         write = partial(_write_table, con, table, source_id, source_key, file_id, landing.source_file, loaded_at,
                         progress)
-        with_cells(con, landing.path, table, workdir, write, python_csv=python_csv)
+        with_cells(con, landing.path, table, workdir, write, python_csv=python_csv, empty_lines=scan.empty_lines)
         source_ids.append(source_id)
     notes = None
     if skipped:
@@ -257,7 +252,7 @@ def _read_file(con, landing: LandingFile, sha: str, workdir: Path, loaded_at, pr
         )
     con.execute(
         "INSERT INTO meta.files VALUES (?, ?, ?, ?, ?, 'loaded', NULL, ?, ?)",
-        [file_id, landing.source_file, sha, landing.size, landing.mtime_ns, notes, loaded_at],
+        [file_id, landing.source_file, scan.sha256, landing.size, landing.mtime_ns, notes, loaded_at],
     )
     return source_ids
 
@@ -379,11 +374,11 @@ def ingest(
         previous = known.get(landing.source_file)
         if previous and previous[2] == landing.size and previous[3] == landing.mtime_ns:
             continue  # same size and modification time: the bytes loaded before
-        sha = sha256_of(landing.path)
-        if previous and previous[1] == sha:
+        scan = scan_file(landing.path, find_empty_lines=landing.path.suffix.lower() in CSV_SUFFIXES)
+        if previous and previous[1] == scan.sha256:
             con.execute("UPDATE meta.files SET mtime_ns = ? WHERE file_id = ?", [landing.mtime_ns, previous[0]])
             continue
-        to_read.append((landing, sha))
+        to_read.append((landing, scan))
         (result.changed if previous else result.new).append(landing.source_file)
 
     disk_names = {f.source_file for f in on_disk}
@@ -399,9 +394,9 @@ def ingest(
 
     loaded_at = datetime.now().replace(microsecond=0)
     batch = RawBatch(con)
-    for number, (landing, sha) in enumerate(to_read, 1):
+    for number, (landing, scan) in enumerate(to_read, 1):
         progress(f"[{number}/{len(to_read)}] {landing.source_file} ({landing.size / 1e6:,.1f} MB)")
-        read = partial(_read_file, con, landing, sha, workdir, loaded_at, progress=progress)
+        read = partial(_read_file, con, landing, scan, workdir, loaded_at, progress=progress)
         try:
             try:
                 result.loaded_sources += batch.write(read)
@@ -414,7 +409,8 @@ def ingest(
             result.unreadable.append((landing.source_file, reason))
             con.execute(
                 "INSERT INTO meta.files VALUES (?, ?, ?, ?, ?, 'unreadable', ?, NULL, ?)",
-                [file_id_for(landing.source_file, sha), landing.source_file, sha, landing.size, landing.mtime_ns,
+                [file_id_for(landing.source_file, scan.sha256), landing.source_file, scan.sha256, landing.size,
+                 landing.mtime_ns,
                  reason, loaded_at],
             )
     batch.commit()
