@@ -85,7 +85,12 @@ def _instance(settings):
     if not config.exists():
         config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
-    return dg.DagsterInstance.get()
+    from filelock import FileLock
+
+    # Two loads started together on a new DAGSTER_HOME would both create Dagster's
+    # SQLite tables, and one fails ("table run_tags already exists").
+    with FileLock(home / ".instance.lock"):
+        return dg.DagsterInstance.get()
 
 
 def materialize(settings, selection, tags: dict[str, str], progress) -> tuple[bool, str]:
