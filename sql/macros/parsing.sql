@@ -78,7 +78,7 @@ CREATE OR REPLACE TEMP MACRO fw_date(s) AS
 -- A classification cell: `2120101`, `2120101 行政运行`, `[2120101]行政运行`, `2120101-行政运行`.
 CREATE OR REPLACE TEMP MACRO fw_code(s) AS
     CASE
-        WHEN regexp_matches(s, '^\d') THEN regexp_extract(s, '^(\d+)', 1)
+        WHEN unicode(s) BETWEEN 48 AND 57 THEN regexp_extract(s, '^(\d+)', 1)  -- starts with an ASCII digit
         ELSE NULLIF(regexp_extract(fw_fold(s), '^\[?\s*(\d+)', 1), '')
     END;
 CREATE OR REPLACE TEMP MACRO fw_code_name(s) AS
