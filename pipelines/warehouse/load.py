@@ -21,7 +21,6 @@ import duckdb
 
 from pipelines.evaluation.rules import Rules, load_rules, register_rules
 from pipelines.landing.headers import KINDS
-from pipelines.quality import import_gx_in_background
 from pipelines.settings import Settings
 from pipelines.warehouse import ingest as ingest_module
 from pipelines.warehouse import publish as publish_module
@@ -58,7 +57,6 @@ class ScopeFilter:
 def stage_ingest(con: duckdb.DuckDBPyConnection, settings: Settings, progress: Progress = ingest_module.quiet,
                  full_refresh: bool = False) -> ingest_module.IngestResult:
     """Landing folder -> raw -> staging; decide which files count; mark dirty unit-years."""
-    import_gx_in_background()
     con.execute(DIRTY_DDL)
     result = ingest_module.ingest(con, settings.landing_dir, settings.work_dir, progress, full_refresh)
     con.execute("BEGIN")
