@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -257,6 +258,10 @@ def _read_file(con, landing: LandingFile, scan: FileScan, workdir: Path, loaded_
     return source_ids
 
 
+# What reading a file may raise that makes it unreadable (rather than a bug to surface).
+READ_ERRORS = (UnreadableFile, duckdb.Error, OSError, ValueError, UnicodeError)
+
+
 class RawBatch:
     """The files a load reads, written to raw in one transaction where it can.
 
@@ -264,33 +269,31 @@ class RawBatch:
     in one transaction DuckDB fills whole row groups and writes them as it goes. But an
     error aborts DuckDB's whole transaction, so when a file fails, the files written
     before it are written again in a transaction of their own, and the error is raised
-    for the caller to deal with that one file.
+    for the caller to deal with that one file. A file that fails when written again (it
+    changed or vanished meanwhile) is handed to `on_lost`, and the others are kept.
 
     The batch runs DuckDB on one thread: numbering the rows (row_number() OVER () in
     _cells) makes the read sequential anyway, and a second thread only adds coordination
     (bench/bench.py: 0.89 s against 1.10 s a million lines)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection):
+    def __init__(self, con: duckdb.DuckDBPyConnection, on_lost: Callable[[Any, Exception], None]):
         self.con = con
+        self.on_lost = on_lost
         self.threads: int | None = None  # DuckDB's own setting while the batch is open
-        self.done: list[Callable[..., list[str]]] = []
+        self.done: list[tuple[Any, Callable[..., list[str]]]] = []
 
-    def write(self, read: Callable[..., list[str]]) -> list[str]:
-        """Run `read` (a _read_file partial taking `progress`) in the batch."""
+    def write(self, key: Any, read: Callable[..., list[str]]) -> list[str]:
+        """Run `read` (a _read_file partial taking `progress`) in the batch; `key` names it
+        to `on_lost`."""
         self._begin()
         try:
             source_ids = read()
         except BaseException:
             _rollback_quietly(self.con)
             self._end()
-            done, self.done = self.done, []
-            if done:
-                self._begin()
-                for again in done:
-                    again(progress=quiet)
-                self.commit()
+            self._write_again()
             raise
-        self.done.append(read)
+        self.done.append((key, read))
         return source_ids
 
     def commit(self) -> None:
@@ -298,6 +301,23 @@ class RawBatch:
             self.con.execute("COMMIT")
             self._end()
         self.done = []
+
+    def _write_again(self) -> None:
+        pending, self.done = self.done, []
+        while pending:
+            self._begin()
+            for position, (key, read) in enumerate(pending):
+                try:
+                    read(progress=quiet)
+                except READ_ERRORS as error:
+                    _rollback_quietly(self.con)
+                    self._end()
+                    self.on_lost(key, error)
+                    pending = pending[:position] + pending[position + 1:]
+                    break
+            else:
+                self.commit()
+                pending = []
 
     def _begin(self) -> None:
         if self.threads is None:
@@ -393,26 +413,30 @@ def ingest(
         con.execute("COMMIT")
 
     loaded_at = datetime.now().replace(microsecond=0)
-    batch = RawBatch(con)
+    def unreadable(file: tuple[LandingFile, FileScan], error: Exception) -> None:
+        landing, scan = file
+        file_id = file_id_for(landing.source_file, scan.sha256)
+        reason = str(error) if isinstance(error, UnreadableFile) else f"无法读取 / cannot read: {error}"
+        progress(f"  UNREADABLE {landing.source_file}: {reason}")
+        result.unreadable.append((landing.source_file, reason))
+        result.loaded_sources = [s for s in result.loaded_sources if not s.startswith(f"{file_id}:")]
+        con.execute(
+            "INSERT INTO meta.files VALUES (?, ?, ?, ?, ?, 'unreadable', ?, NULL, ?)",
+            [file_id, landing.source_file, scan.sha256, landing.size, landing.mtime_ns, reason, loaded_at],
+        )
+
+    batch = RawBatch(con, on_lost=unreadable)
     for number, (landing, scan) in enumerate(to_read, 1):
         progress(f"[{number}/{len(to_read)}] {landing.source_file} ({landing.size / 1e6:,.1f} MB)")
         read = partial(_read_file, con, landing, scan, workdir, loaded_at, progress=progress)
         try:
             try:
-                result.loaded_sources += batch.write(read)
+                result.loaded_sources += batch.write((landing, scan), read)
             except duckdb.InvalidInputException:
                 progress("  DuckDB cannot read it strictly (ragged rows, line breaks in cells?): reading it with Python")
-                result.loaded_sources += batch.write(partial(read, python_csv=True))
-        except (UnreadableFile, duckdb.Error, OSError, ValueError, UnicodeError) as error:
-            reason = str(error) if isinstance(error, UnreadableFile) else f"无法读取 / cannot read: {error}"
-            progress(f"  UNREADABLE {landing.source_file}: {reason}")
-            result.unreadable.append((landing.source_file, reason))
-            con.execute(
-                "INSERT INTO meta.files VALUES (?, ?, ?, ?, ?, 'unreadable', ?, NULL, ?)",
-                [file_id_for(landing.source_file, scan.sha256), landing.source_file, scan.sha256, landing.size,
-                 landing.mtime_ns,
-                 reason, loaded_at],
-            )
+                result.loaded_sources += batch.write((landing, scan), partial(read, python_csv=True))
+        except READ_ERRORS as error:
+            unreadable((landing, scan), error)
     batch.commit()
 
     pending = stage_pending(con)

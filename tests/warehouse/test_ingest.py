@@ -303,3 +303,36 @@ def test_source_rows_follow_the_file_over_many_reader_buffers(tmp_path):
     assert run_load(landing, warehouse) == 0
     got = query(warehouse, "SELECT source_row, voucher_no FROM staging.voucher_lines ORDER BY source_row")
     assert got == expected
+
+
+def test_a_file_that_vanishes_before_it_is_written_again_is_reported_not_lost(tmp_path):
+    """RawBatch writes the files again after a failure aborted its transaction; one that
+    cannot be written again (removed meanwhile) goes to on_lost, the others are kept."""
+    import duckdb
+
+    from pipelines.warehouse.ingest import RawBatch
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE TABLE t (f VARCHAR, x VARCHAR)")
+    files = {}
+    for name, body in (("a", "1\n2\n"), ("b", "3\n"), ("c", "4,5\n6\n")):  # c: two cells, one column
+        files[name] = tmp_path / f"{name}.csv"
+        files[name].write_text(body)
+
+    def read(name, progress=None):
+        con.execute(f"INSERT INTO t SELECT '{name}', x FROM read_csv('{files[name].as_posix()}', header=false, "
+                    "auto_detect=false, strict_mode=true, columns={'x': 'VARCHAR'})")
+        return [name]
+
+    lost = []
+    batch = RawBatch(con, on_lost=lambda key, error: lost.append((key, type(error).__name__)))
+    assert batch.write("a", lambda **_: read("a")) == ["a"]
+    assert batch.write("b", lambda **_: read("b")) == ["b"]
+    files["b"].unlink()
+    with pytest.raises(duckdb.InvalidInputException):
+        batch.write("c", lambda **_: read("c"))
+    batch.commit()
+    assert lost == [("b", "IOException")]
+    assert con.execute("SELECT f, x FROM t ORDER BY x").fetchall() == [("a", "1"), ("a", "2")]
+    assert con.execute("SELECT current_setting('threads')").fetchall()[0][0] > 1  # given back
+    con.close()
