@@ -216,7 +216,7 @@ def with_cells(con: duckdb.DuckDBPyConnection, path: Path, table: TableInFile, w
         finally:
             if source != path:
                 source.unlink(missing_ok=True)
-    drop_cells(con)
+    _drop_cells(con)
 
 
 def _duckdb_csv(con, source: Path, delimiter: str, width: int, first_data_line: int,
@@ -248,8 +248,8 @@ def _duckdb_csv(con, source: Path, delimiter: str, width: int, first_data_line: 
     )
 
 
-def drop_cells(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop what a load_*_cells call left behind."""
+def _drop_cells(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the temp relations with_cells leaves behind (_cells, _empties)."""
     kinds = dict(con.execute(
         "SELECT table_name, table_type FROM information_schema.tables WHERE table_name IN ('_cells', '_empties')"
     ).fetchall())
