@@ -288,13 +288,15 @@ def test_raw_rows_carry_their_lineage(tmp_path):
 
 def test_source_rows_follow_the_file_over_many_reader_buffers(tmp_path):
     """Row numbers come from the order DuckDB's reader hands the rows over in; a long file
-    with empty lines scattered through it checks them all."""
+    with empty lines, footers and a repeated header checks them all."""
     landing, warehouse = tmp_path / "landing", tmp_path / "wh"
     lines = []
     for n in range(30_000):
         lines += payment("2021-01-05", f"记-{n}", "1.00")
         if n % 7_000 == 3:
             lines.append([])
+        if n % 11_000 == 5:
+            lines += [["", "", "", "本月合计", "", "", "4.00", "4.00"], VOUCHER_HEADER]
     path = voucher_file(landing / "long.csv", lines, encoding="utf-8")
     # The physical line of every data row, as a spreadsheet would number it.
     text = path.read_text(encoding="utf-8").splitlines()
@@ -303,6 +305,7 @@ def test_source_rows_follow_the_file_over_many_reader_buffers(tmp_path):
     assert run_load(landing, warehouse) == 0
     got = query(warehouse, "SELECT source_row, voucher_no FROM staging.voucher_lines ORDER BY source_row")
     assert got == expected
+    assert query(warehouse, "SELECT rows_raw, rows_footer FROM meta.sources") == [(120_000 + 6, 6)]
 
 
 def test_a_file_that_vanishes_before_it_is_written_again_is_reported_not_lost(tmp_path):
