@@ -139,29 +139,33 @@ def _row_kind_sql(table: TableInFile) -> str:
             f"THEN 'footer' WHEN {repeated} THEN 'header' ELSE 'data' END")
 
 
-def _extra_sql(table: TableInFile) -> tuple[str, list[str]]:
-    """JSON of the cells under headers we do not map, plus cells beyond the header's width."""
-    pairs, names, used = [], [], set()
+def _extra_names(table: TableInFile) -> dict[int, str]:
+    """Column position -> the key in raw.extra of each column whose header we do not map
+    (its header text, made unique; 列<n> when it has none)."""
+    names: dict[int, str] = {}
     for i, text in enumerate(table.header.headers):
         if i in table.header.columns:
             continue
         key = text or f"列{i + 1}"
-        while key in used:
+        while key in names.values():
             key += "'"
-        used.add(key)
-        names.append(key)
-        pairs.append(f"{sql_string(key)}, c{i}")
-    pairs.append("'超出表头的单元格', overflow")
+        names[i] = key
+    return names
+
+
+def _extra_sql(table: TableInFile) -> str:
+    """JSON of the cells under headers we do not map, plus cells beyond the header's width."""
+    names = _extra_names(table)
+    pairs = [f"{sql_string(key)}, c{i}" for i, key in names.items()] + ["'超出表头的单元格', overflow"]
     obj = f"json_object({', '.join(pairs)})"
-    named = [f"c{i}" for i in range(table.header.width) if i not in table.header.columns]
-    any_value = " OR ".join([f"fw_text({c}) IS NOT NULL" for c in named] + ["overflow IS NOT NULL"])
-    return f"CASE WHEN {any_value} THEN CAST({obj} AS VARCHAR) END", names
+    any_value = " OR ".join([f"fw_text(c{i}) IS NOT NULL" for i in names] + ["overflow IS NOT NULL"])
+    return f"CASE WHEN {any_value} THEN CAST({obj} AS VARCHAR) END"
 
 
 def _insert_raw(con, kind: str, table: TableInFile, source_key: int) -> None:
     mapped = {canonical: f"c{pos}" for pos, canonical in table.header.columns.items()}
     select_canon = ", ".join(f"{mapped.get(c, 'NULL')} AS {c}" for c in ALIASES[kind])
-    extra, _ = _extra_sql(table)
+    extra = _extra_sql(table)
     con.execute(
         f"""INSERT INTO raw.{kind}__rows (source_key, source_row, row_kind, {', '.join(ALIASES[kind])}, extra)
         SELECT ?, source_row, {_row_kind_sql(table)}, {select_canon}, {extra}
@@ -170,7 +174,8 @@ def _insert_raw(con, kind: str, table: TableInFile, source_key: int) -> None:
     )
 
 
-def _record_source(con, table: TableInFile, source_id, source_key, file_id, source_file, loaded_at) -> tuple[int, int]:
+def _record_source(con, table: TableInFile, source_id, source_key, file_id, source_file, loaded_at) -> int:
+    """Record the source in meta.sources; returns its data rows (not blank, footer or header)."""
     kind = table.header.kind
     counts = con.execute(
         f"SELECT count(*), count(*) FILTER (row_kind = 'blank'), count(*) FILTER (row_kind IN ('footer', 'header')) "
@@ -178,7 +183,7 @@ def _record_source(con, table: TableInFile, source_id, source_key, file_id, sour
         [source_key],
     ).fetchone()
     headers = {canonical: table.header.headers[pos] for pos, canonical in table.header.columns.items()}
-    _, extra_names = _extra_sql(table)
+    extra_names = list(_extra_names(table).values())
     title = table.title
     con.execute(
         """INSERT INTO meta.sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, FALSE)""",
@@ -190,7 +195,7 @@ def _record_source(con, table: TableInFile, source_id, source_key, file_id, sour
             title.fiscal_year, counts[0] - counts[1], counts[1], counts[2], loaded_at,
         ],
     )
-    return counts[0] - counts[1] - counts[2], counts[2]
+    return counts[0] - counts[1] - counts[2]
 
 
 def _delete_file(con, file_id: str) -> None:
@@ -218,7 +223,7 @@ def _write_table(con, table: TableInFile, source_id: str, source_key: int, file_
                  loaded_at, progress: Progress) -> None:
     """The rows of temp relation _cells into raw, and the source into meta.sources."""
     _insert_raw(con, table.header.kind, table, source_key)
-    data_rows, _ = _record_source(con, table, source_id, source_key, file_id, source_file, loaded_at)
+    data_rows = _record_source(con, table, source_id, source_key, file_id, source_file, loaded_at)
     where = f" [{table.sheet}]" if table.sheet else ""
     progress(f"  read {source_file}{where}: {table.header.kind}, {data_rows:,} rows")
 
@@ -346,15 +351,13 @@ def stage_pending(con: duckdb.DuckDBPyConnection) -> list[str]:
     far more (measured: 1.9x the whole ingest), as every run has fixed costs and reads
     back raw rows. A load that dies between the two leaves sources unstaged, and the
     next load stages them first (meta.sources.staged)."""
-    pending = [r[0] for r in con.execute("SELECT source_id FROM meta.sources WHERE NOT staged ORDER BY 1").fetchall()]
+    pending = con.execute("SELECT source_id, source_key, kind FROM meta.sources WHERE NOT staged ORDER BY 1").fetchall()
     if not pending:
         return []
-    kinds = {k for (k,) in con.execute(
-        "SELECT DISTINCT kind FROM meta.sources WHERE source_id IN (SELECT unnest(?::VARCHAR[]))", [pending]).fetchall()}
+    kinds = {kind for _, _, kind in pending}
     con.execute("BEGIN")
     con.execute("DELETE FROM _batch")
-    con.execute("INSERT INTO _batch SELECT source_key FROM meta.sources WHERE source_id IN (SELECT unnest(?::VARCHAR[]))",
-                [pending])
+    con.execute("INSERT INTO _batch SELECT unnest(?::INTEGER[])", [[key for _, key, _ in pending]])
     for kind in KINDS:
         if kind not in kinds:
             continue
@@ -364,7 +367,7 @@ def stage_pending(con: duckdb.DuckDBPyConnection) -> list[str]:
         run_sql_file(con, "staging/voucher_lines__balance.sql")
     con.execute("UPDATE meta.sources SET staged = TRUE WHERE source_key IN (SELECT source_key FROM _batch)")
     con.execute("COMMIT")
-    return pending
+    return [source_id for source_id, _, _ in pending]
 
 
 def ingest(
@@ -390,7 +393,7 @@ def ingest(
             _delete_file(con, file_id)
         known = {}
 
-    to_read: list[tuple[LandingFile, str]] = []
+    to_read: list[tuple[LandingFile, FileScan]] = []
     for landing in on_disk:
         previous = known.get(landing.source_file)
         if previous and previous[2] == landing.size and previous[3] == landing.mtime_ns:
@@ -414,6 +417,7 @@ def ingest(
         con.execute("COMMIT")
 
     loaded_at = datetime.now().replace(microsecond=0)
+
     def unreadable(file: tuple[LandingFile, FileScan], error: Exception) -> None:
         landing, scan = file
         file_id = file_id_for(landing.source_file, scan.sha256)
