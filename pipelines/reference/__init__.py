@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.warehouse.db import sql_string
+
 REFERENCE_DIR: Path = Path(__file__).resolve().parent
 
 #: table name in schema ``ref`` -> CSV file in REFERENCE_DIR
@@ -40,7 +42,7 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE SCHEMA IF NOT EXISTS ref")
     columns = _columns_literal()
     for table, filename in REFERENCE_TABLES.items():
-        path = (REFERENCE_DIR / filename).as_posix().replace("'", "''")
+        path = sql_string((REFERENCE_DIR / filename).as_posix())
         con.execute(
             f"""
             CREATE OR REPLACE TABLE ref.{table} AS
@@ -52,7 +54,7 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> None:
                 valid_from,
                 valid_to
             FROM read_csv(
-                '{path}',
+                {path},
                 header = true,
                 delim = ',',
                 quote = '"',

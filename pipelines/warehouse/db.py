@@ -59,7 +59,7 @@ def connect(db_path: Path, *, read_only: bool = False, memory_limit: str | None 
     limit = memory_limit or os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
     con.execute(f"SET memory_limit = '{limit}'")
     if not read_only:
-        con.execute(f"SET temp_directory = '{(db_path.parent / '.work' / 'duckdb_tmp').as_posix()}'")
+        con.execute(f"SET temp_directory = {sql_string((db_path.parent / '.work' / 'duckdb_tmp').as_posix())}")
     if not read_only:
         _upgrade_if_needed(con)
         for schema in SCHEMAS:

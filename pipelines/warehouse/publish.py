@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse.db import table_exists
+from pipelines.warehouse.db import sql_string, table_exists
 from pipelines.warehouse.transform import MART_MODELS
 
 # Sort order inside each file: the filters BI queries use most.
@@ -139,7 +139,7 @@ def _publish_mart(con, table, mart, audience, out_dir: Path, staging_dir: Path, 
                        regexp_replace(t.unit_code, '[^0-9A-Za-z_.\\-]', '_', 'g') AS _unit
                 FROM {table} t JOIN _write w ON w.unit_code = t.unit_code AND w.fiscal_year = t.fiscal_year
                 ORDER BY t.unit_code, {SORT_KEYS[mart]}
-            ) TO '{target.as_posix()}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (_year, _unit),
+            ) TO {sql_string(target.as_posix())} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (_year, _unit),
                 OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'part')"""
         )
         for year, unit in to_write:
@@ -172,9 +172,9 @@ def create_views(con: duckdb.DuckDBPyConnection, warehouse_dir: Path) -> None:
         for mart in MART_MODELS:
             directory = warehouse_dir / folder / mart
             if any(directory.glob("fiscal_year=*/*.parquet")):
-                pattern = (directory / "*" / "*.parquet").as_posix().replace("'", "''")
+                pattern = sql_string((directory / "*" / "*.parquet").as_posix())
                 source = (
-                    f"SELECT fiscal_year, * EXCLUDE (fiscal_year) FROM read_parquet('{pattern}', "
+                    f"SELECT fiscal_year, * EXCLUDE (fiscal_year) FROM read_parquet({pattern}, "
                     "hive_partitioning = true, hive_types = {'fiscal_year': INTEGER}, union_by_name = true)"
                 )
             else:
@@ -188,7 +188,7 @@ def write_quarantine_parquet(con: duckdb.DuckDBPyConnection, quarantine_dir: Pat
     temporary = quarantine_dir.parent / ".work" / f"quarantine-{uuid.uuid4().hex[:8]}.parquet"
     temporary.parent.mkdir(parents=True, exist_ok=True)
     con.execute(
-        f"COPY (SELECT * FROM quarantine ORDER BY source_file, sheet, source_row) TO '{temporary.as_posix()}' "
+        f"COPY (SELECT * FROM quarantine ORDER BY source_file, sheet, source_row) TO {sql_string(temporary.as_posix())} "
         "(FORMAT parquet, COMPRESSION zstd)"
     )
     os.replace(temporary, final)
