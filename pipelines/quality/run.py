@@ -53,7 +53,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import duckdb
@@ -184,7 +184,7 @@ class Suite:
         layer, name = self.table.split(".")
         return f"quality.gx_{layer}__{name}"
 
-    @property
+    @cached_property  # read once: the properties below all look into it
     def raw(self) -> dict:
         return json.loads(self.path.read_text(encoding="utf-8"))
 
