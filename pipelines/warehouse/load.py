@@ -19,13 +19,12 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.evaluation.rules import Rules, load_rules, register_rules
+from pipelines.evaluation.rules import Rules, register_rules
 from pipelines.landing.headers import KINDS
 from pipelines.settings import Settings
 from pipelines.warehouse import ingest as ingest_module
 from pipelines.warehouse import publish as publish_module
 from pipelines.warehouse import slices, transform
-from pipelines.warehouse.db import connect
 from pipelines.warehouse.quarantine import rebuild_quarantine
 
 Progress = Callable[[str], None]

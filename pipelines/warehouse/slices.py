@@ -44,7 +44,7 @@ def record_slices(con: duckdb.DuckDBPyConnection, source_ids: list[str]) -> None
     for kind in KINDS:
         date_column = PERIOD_DATE.get(kind)
         if date_column:
-            period = f"""
+            period = """
                 greatest(make_date(s.fiscal_year, 1, 1), coalesce(m.title_period_start, date_trunc('month', s.first_day)::DATE))::DATE,
                 least(make_date(s.fiscal_year, 12, 31),
                       coalesce(m.title_period_end, last_day(s.last_day)))::DATE"""

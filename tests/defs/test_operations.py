@@ -90,7 +90,7 @@ def _mart_rows(root: Path) -> dict[str, list[tuple]]:
 def test_incremental_load_equals_full_rebuild(tmp_path):
     landing, incremental, full = tmp_path / "landing", tmp_path / "incremental", tmp_path / "full"
     shutil.copytree(DEMO_LANDING_DIR, landing)
-    other = voucher_file(landing / "900001" / "2021.csv", payment("2021-03-01", "记-1", "10"))
+    voucher_file(landing / "900001" / "2021.csv", payment("2021-03-01", "记-1", "10"))
     voucher_file(landing / "900001" / "2020.csv", payment("2020-03-01", "记-1", "8"))
     assert run_load(landing, incremental) == 0
     # A month arrives for one unit, another unit's staffing is corrected, a file is removed.

@@ -363,7 +363,7 @@ def test_partial_text_file_fills_what_it_has(loaded, tmp_path):
     assert "注释" not in internal and "忽略。" not in internal
     assert "内部版的问题。" in internal and "公开版的问题。" not in internal
     assert "公开版的问题。" in public and "内部版的问题。" not in public
-    assert f"## 机构设置 下填写）" in internal
+    assert "## 机构设置 下填写）" in internal
     assert any("## 不认识的部分" in m for m in messages)
 
 

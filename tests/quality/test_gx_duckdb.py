@@ -365,7 +365,7 @@ def test_measure_2m_rows(con, capsys):
         times.append(time.perf_counter() - t0)
     assert out.outcomes[0].element_count == 2_000_000
     with capsys.disabled():
-        print(f"\nrun_suite, 5 expectations, 2,000,000 rows: " + ", ".join(f"{t:.3f}s" for t in times))
+        print("\nrun_suite, 5 expectations, 2,000,000 rows: " + ", ".join(f"{t:.3f}s" for t in times))
 
 
 def test_build_data_docs(con, suite, tmp_path):
