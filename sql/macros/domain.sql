@@ -6,3 +6,18 @@ CREATE OR REPLACE TEMP MACRO fw_three_public_item(econ) AS CASE WHEN econ = '309
 -- 财政拨款: fund sources that are fiscal appropriations.
 CREATE OR REPLACE TEMP MACRO fw_is_fiscal_appropriation(fund) AS
     coalesce(fund IN ('一般公共预算', '政府性基金预算', '国有资本经营预算'), FALSE);
+
+-- 公开属性 (contract 2.3: 公开/涉密) fails closed: only 公开, 是 (in a 是否公开 column) or an
+-- empty cell is public; every other wording is 涉密, so that 不宜公开, 非公开, 内部 or a
+-- typo never publishes a project. Spaces inside the cell do not count (公 开).
+CREATE OR REPLACE TEMP MACRO fw_disclosure_word(t) AS
+    regexp_replace(CAST(t AS VARCHAR), '[\s\x{3000}\x{a0}\x{feff}]', '', 'g');
+CREATE OR REPLACE TEMP MACRO fw_disclosure(t) AS
+    CASE WHEN t IS NULL OR fw_disclosure_word(t) IN ('', '公开', '是') THEN '公开' ELSE '涉密' END;
+-- The wordings the loader knows (public or secret); any other is read as 涉密 and reported
+-- by rule ledger_unknown_disclosure, so that the ledger's owner can check it.
+CREATE OR REPLACE TEMP MACRO fw_disclosure_known(t) AS
+    t IS NULL
+    OR fw_disclosure_word(t) IN ('', '公开', '是', '否', '涉密', '保密', '不公开', '不予公开', '不宜公开', '非公开', '内部',
+                                 '秘密', '机密', '绝密')
+    OR regexp_matches(fw_disclosure_word(t), '^(涉密|保密|秘密|机密|绝密|不予公开|不公开|不宜公开|非公开|内部)');

@@ -88,13 +88,24 @@ CREATE OR REPLACE TEMP MACRO fw_code_name(s) AS
         ELSE NULLIF(fw_trim_set(regexp_replace(fw_fold(s), '^\[?\s*\d+\s*\]?[\s\-—:：_]*', '')), '')
     END;
 
--- A project cell: `code`, `code name` or `[code]name`.
+-- A project cell: `code`, `code name` or `[code]name`. The code is folded (full-width
+-- letters, digits, -_. and the ideographic space to ASCII) before it is cut out, so that a
+-- code typed on a Chinese keyboard (４３３０…) is the same project, in every export: a
+-- 涉密 project must not come back as a public project of its own.
+CREATE OR REPLACE TEMP MACRO fw_code_fold(s) AS
+    translate(CAST(s AS VARCHAR),
+              '０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ－＿．　',
+              '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_. ');
+CREATE OR REPLACE TEMP MACRO fw_project_code_folded(t) AS
+    CASE
+        WHEN regexp_matches(t, '^[\[【]') THEN fw_text(regexp_extract(t, '^[\[【]([^\]】]+)[\]】]', 1))
+        ELSE regexp_extract(t, '^(\S+)', 1)
+    END;
 CREATE OR REPLACE TEMP MACRO fw_project_code(s) AS
     CASE
         WHEN regexp_full_match(s, '[0-9A-Za-z\-_.]+') THEN s
         WHEN fw_text(s) IS NULL THEN NULL
-        WHEN regexp_matches(fw_trim(s), '^[\[【]') THEN fw_text(regexp_extract(fw_trim(s), '^[\[【]([^\]】]+)[\]】]', 1))
-        ELSE regexp_extract(replace(fw_trim(s), '　', ' '), '^(\S+)', 1)
+        ELSE fw_project_code_folded(fw_code_fold(fw_trim(s)))
     END;
 CREATE OR REPLACE TEMP MACRO fw_project_name(s) AS
     CASE

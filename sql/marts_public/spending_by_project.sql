@@ -2,9 +2,26 @@
 -- one row per unit and year (project_code UNDISCLOSED, name 涉密项目（不予公开）, category,
 -- office and key flag empty, amounts summed, the rate computed on the sums). Totals still
 -- add up; nothing of a 涉密 project's code, name, category or office is published.
-WITH internal AS (
-    SELECT b.* FROM build.spending_by_project b
+-- A public project whose code, name, category or office mentions a 涉密 project's code or
+-- name (codes compared folded: ４３３０… is 4330…) is folded in too: a secret name must
+-- not be published even inside other text.
+WITH secret_tokens AS (
+    SELECT DISTINCT t.token, fw_code_fold(t.token) AS folded
+    FROM core.dim_project p, unnest([p.project_code, p.project_name]) t(token)
+    WHERE p.disclosure = '涉密' AND length(t.token) >= 2
+),
+scoped AS (
+    SELECT b.*, concat_ws('|', b.project_code, b.project_name, b.category, b.office) AS text
+    FROM build.spending_by_project b
     JOIN _scope s ON s.unit_code = b.unit_code AND s.fiscal_year = b.fiscal_year
+),
+internal AS (  -- the internal mart's columns in its order, a mention of a secret made 涉密
+    SELECT * EXCLUDE (text) REPLACE (
+        CASE WHEN disclosure = '涉密' OR EXISTS (
+                 SELECT 1 FROM secret_tokens t
+                 WHERE contains(scoped.text, t.token) OR contains(fw_code_fold(scoped.text), t.folded))
+             THEN '涉密' ELSE disclosure END AS disclosure)
+    FROM scoped
 ),
 undisclosed AS (
     SELECT fiscal_year, unit_code, any_value(unit_name) AS unit_name,

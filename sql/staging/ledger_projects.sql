@@ -18,12 +18,7 @@ p AS (
         fw_text(office) AS office,
         fw_bool(is_key) AS is_key,
         fw_text(is_key) AS is_key_text,
-        CASE
-            WHEN fw_text(disclosure) IS NULL THEN '公开'
-            WHEN regexp_matches(fw_text(disclosure), '涉密|保密|不公开|不予公开|秘密|机密|绝密')
-              OR fw_text(disclosure) IN ('否', 'N', 'n', 'NO', 'No', 'no') THEN '涉密'
-            ELSE '公开'
-        END AS disclosure,
+        fw_disclosure(fw_text(disclosure)) AS disclosure,  -- fails closed (sql/macros/domain.sql)
         fw_text(disclosure) AS disclosure_text,
         fw_date(start_date) AS start_date,
         fw_text(start_date) AS start_text,

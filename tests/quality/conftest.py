@@ -165,6 +165,10 @@ def inject_warnings(landing: Path) -> dict[str, set[Row]]:
     sheet = workbook["项目"]
     for code, name in (("117001-2021-90", "新增测试项目甲"), ("117001-2021-91", "新增测试项目乙")):
         sheet.append([UNIT1, code, name, "业务类", "办公室（财务审计股）", "否", "公开", None, None, "未开工", 2021])
+    # a 公开属性 the loader does not know (施工图审查, row 2): read as 涉密, reported
+    assert (sheet["G1"].value, sheet["G2"].value) == ("公开属性", "公开")
+    sheet["G2"] = "待定"
+    expect["ledger_unknown_disclosure"] = {(UNIT1, 2021, LEDGER_2021, 2)}
     workbook.save(landing / LEDGER_2021)
     expect["ledger_project_never_spent"] = {(UNIT1, 2021, LEDGER_2021, sheet.max_row - 1)}
     expect["ledger_project_without_budget"] = {(UNIT1, 2021, LEDGER_2021, sheet.max_row)}
