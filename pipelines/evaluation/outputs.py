@@ -10,6 +10,7 @@ projects are one undisclosed line and their indicators are absent.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Callable, Iterable
@@ -18,6 +19,7 @@ import duckdb
 
 from pipelines.evaluation import charts
 from pipelines.evaluation.figures import NoSuchUnitYear, read_figures
+from pipelines.evaluation.redaction import mentions, redact, redact_report, secret_tokens
 from pipelines.evaluation.report import build_report
 from pipelines.evaluation.report_docx import render_docx
 from pipelines.evaluation.report_md import render_md
@@ -37,6 +39,9 @@ CHART_FILES = {
 }
 PUBLIC_CHART_FILES = {**CHART_FILES, "top": "图2_支出最多的十个项目（公开版）.png",
                       "budget": "图3_项目预算与执行（公开版）.png"}
+# Only when a department indicator's name mentions a 涉密 project: the public report gets
+# its own scores chart with that name masked.
+PUBLIC_SCORES_FILE = "图4_自评得分（公开版）.png"
 
 
 def _replace(tmp: Path, final: Path) -> Path:
@@ -75,10 +80,18 @@ def write_unit_year(con: duckdb.DuckDBPyConnection, settings, unit_code: str, ye
     charts.budget_vs_spent(internal, paths["budget"])
     charts.largest_projects(public, public_paths["top"])
     charts.budget_vs_spent(public, public_paths["budget"])
+    secrets = secret_tokens(con)
+    if any(mentions(i.name, secrets) for i in ev.indicators):
+        public_paths["scores"] = out / PUBLIC_SCORES_FILE
+        masked = dataclasses.replace(ev, indicators=[dataclasses.replace(i, name=redact(i.name, secrets))
+                                                     for i in ev.indicators])
+        charts.indicator_scores(internal, masked, public_paths["scores"])
     written.extend(dict.fromkeys([*paths.values(), *public_paths.values()]))
 
     for fig, stem, chart_paths in ((internal, REPORT_STEM, paths), (public, PUBLIC_STEM, public_paths)):
         report = build_report(fig, ev, texts, chart_paths)
+        if fig.public:  # the department's narrative may name a 涉密 project: masked, never published
+            redact_report(report, secrets)
         md = out / f"{stem}.md"
         _tmp(md).write_text(render_md(report), encoding="utf-8")
         written.append(_replace(_tmp(md), md))

@@ -19,6 +19,7 @@ import xlsxwriter
 
 from pipelines.evaluation.figures import Figures, round2, to_wan
 from pipelines.evaluation.scoring import SelfEvaluation
+from pipelines.textsafe import merge_text, write_text
 
 TITLE = "部门整体支出绩效自评表"
 COLUMNS = [  # (width in characters, block-2 header)
@@ -73,10 +74,7 @@ def write_table(path: Path, fig: Figures, ev: SelfEvaluation, rules_grades: list
         ws.set_column(col, col, width)
 
     def merge(r1, c1, r2, c2, value, fmt):
-        if (r1, c1) == (r2, c2):
-            ws.write(r1, c1, value, fmt)
-        else:
-            ws.merge_range(r1, c1, r2, c2, value, fmt)
+        merge_text(ws, r1, c1, r2, c2, value, fmt)  # text stays text (`=100%` is no formula)
 
     def number(r, c, value, fmt):
         if value is None:
@@ -99,7 +97,7 @@ def write_table(path: Path, fig: Figures, ev: SelfEvaluation, rules_grades: list
     ws.set_row(r, 20)
     merge(r, 0, r, 1, "项目", f["head"])
     for c, name in enumerate(["年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"], start=2):
-        ws.write(r, c, name, f["head"])
+        write_text(ws, r, c, name, f["head"])
     r += 1
 
     total = ev.total_row
@@ -119,7 +117,7 @@ def write_table(path: Path, fig: Figures, ev: SelfEvaluation, rules_grades: list
             continue
         merge(r, 0, r + len(rows) - 1, 0, group, f["label"])
         for row in rows:
-            ws.write(r, 1, row.label, f["label"])
+            write_text(ws, r, 1, row.label, f["label"])
             number(r, 2, to_wan(row.initial), f["wan"])
             number(r, 3, to_wan(row.final), f["wan"])
             number(r, 4, to_wan(row.spent), f["wan"])
@@ -133,7 +131,7 @@ def write_table(path: Path, fig: Figures, ev: SelfEvaluation, rules_grades: list
     r += 1
     ws.set_row(r, 20)
     for c, (_, name) in enumerate(COLUMNS):
-        ws.write(r, c, name, f["head"])
+        write_text(ws, r, c, name, f["head"])
     r += 1
     inds = ev.indicators
     if not inds:
@@ -143,12 +141,12 @@ def write_table(path: Path, fig: Figures, ev: SelfEvaluation, rules_grades: list
     for ind in inds:
         reason = "；".join(x for x in (ind.note, ind.reason and "指标值或完成值不是数值，需人工评分") if x)
         # 一级 and 二级 (columns 0, 1) are written below, merged over their runs.
-        ws.write(r, 2, ind.name, f["text"])
-        ws.write(r, 3, ind.target_display, f["label"])
-        ws.write(r, 4, ind.actual_display, f["label"])
+        write_text(ws, r, 2, ind.name, f["text"])
+        write_text(ws, r, 3, ind.target_display, f["label"])
+        write_text(ws, r, 4, ind.actual_display, f["label"])
         number(r, 5, round2(ind.weight), f["score"])
         number(r, 6, round2(ind.score), f["score"])
-        ws.write(r, 7, reason, f["text"])
+        write_text(ws, r, 7, reason, f["text"])
         lines = max(_lines(ind.name, COLUMNS[2][0]), _lines(reason, COLUMNS[7][0]) if reason else 1,
                     _lines(ind.target_display, COLUMNS[3][0]), _lines(ind.actual_display, COLUMNS[4][0]))
         ws.set_row(r, max(18, LINE_PT * lines + 3))

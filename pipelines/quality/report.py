@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pipelines.quality.catalogue import Rule, Scope, Suite
 from pipelines.settings import Settings
+from pipelines.textsafe import csv_safe_row
 
 REPORT_HEADERS = ("文件", "行号", "字段", "实际值", "期望值", "差额", "规则", "级别", "说明")
 SEVERITY_LABELS = {"fatal": "致命", "warning": "警告"}
@@ -174,7 +175,8 @@ def write_report(con, settings: Settings, load_id: str, scope: Scope, rules: lis
         writer = csv.writer(handle)
         writer.writerow(REPORT_HEADERS)
         for row in detail:
-            writer.writerow(["" if v is None else v for v in row])
+            # export text (a quarantined row's cells) must not run as a formula; 行号 and 差额 are ours
+            writer.writerow(csv_safe_row(row, numeric_columns={1, 5}))
     os.replace(tmp_csv, csv_path)
 
     tmp_xlsx = xlsx_path.with_suffix(".xlsx.tmp")
