@@ -8,17 +8,12 @@ from collections.abc import Iterable
 
 import duckdb
 
+from pipelines.settings import SQL_DIR
 from pipelines.warehouse.db import model_sql, table_exists
+from pipelines.warehouse.lineage import build_order
 
-CORE_MODELS = (
-    "fact_spending",
-    "fact_budget",
-    "fact_staffing",
-    "fact_procurement",
-    "fact_indicators",
-    "dim_project",  # after the facts: it lists the projects they name
-    "dim_unit_year",
-)
+# One model a file in sql/core/, built in the order their SQL's references require.
+CORE_MODELS = build_order({path.stem: f"core/{path.name}" for path in sorted((SQL_DIR / "core").glob("*.sql"))}, "core")
 MART_MODELS = (
     "spending_by_category",
     "spending_by_project",
