@@ -236,7 +236,7 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
             con, load_id, marts_written=len(result.written), marts_deleted=len(result.deleted),
             marts_unchanged=result.unchanged, withheld=result.withheld, rows_by_kind=summary.rows_by_kind,
             quarantine_by_reason=summary.quarantine_by_reason, files_unreadable=summary.files_unreadable,
-            overlapping_files=summary.overlapping_files,
+            overlapping_files=summary.overlapping_files, bi_lines=result.bi_lines, bi_failed=result.bi_failed,
         )
         return dg.MaterializeResult(metadata={
             "files_written": dg.MetadataValue.int(len(result.written)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 import time
 from functools import cache
 from pathlib import Path
@@ -32,13 +33,16 @@ def connect(db_path: Path, *, read_only: bool = False, memory_limit: str | None 
 
     DuckDB allows one writer process: while another process holds the file, this waits
     (up to FISCAL_LOCK_TIMEOUT seconds, default 30 minutes), so that two loads started
-    together run one after the other instead of failing. Readers of the marts read the
-    Parquet files and never wait."""
+    together run one after the other instead of failing. While it waits it says who holds
+    the file, at once and then every 10 s with the time left. Readers of the marts read
+    bi.duckdb or the Parquet files and never wait."""
     if not read_only:
         db_path.parent.mkdir(parents=True, exist_ok=True)
     limit_seconds = float(os.environ.get(LOCK_TIMEOUT_ENV, DEFAULT_LOCK_TIMEOUT)) if wait is None else wait
-    deadline = time.monotonic() + limit_seconds
+    started = time.monotonic()
+    deadline = started + limit_seconds
     delay = 0.1
+    next_notice = started
     while True:
         try:
             con = duckdb.connect(str(db_path), read_only=read_only)
@@ -46,16 +50,28 @@ def connect(db_path: Path, *, read_only: bool = False, memory_limit: str | None 
         except duckdb.IOException as error:
             if "lock" not in str(error).lower():
                 raise
-            if time.monotonic() >= deadline:
+            now = time.monotonic()
+            if now >= deadline:
                 raise WarehouseBusy(
-                    f"{db_path} is being written by another process (a load is running?) and did not come free "
-                    f"within {limit_seconds:.0f} s. DuckDB allows one writer; try again when it has finished."
+                    f"{db_path} is held by {lock_holder(db_path, str(error))} and did not come free within {limit_seconds:.0f} s. "
+                    "DuckDB allows one writer, and no reader beside it: BI tools open bi.duckdb or the Parquet "
+                    "marts, never this file. Try again when it has let go."
                 ) from error
-            if on_wait and delay == 0.1:
-                on_wait("waiting for the warehouse: another process is writing to it")
+            if now >= next_notice:
+                # Said at once, then every 10 s with the time left: a load waiting on an open
+                # dashboard must not look like a hung load.
+                notice = (f"waiting for {db_path.name}: held by {lock_holder(db_path, str(error))}; "
+                          f"{deadline - now:,.0f} s left (FISCAL_LOCK_TIMEOUT)")
+                if on_wait:
+                    on_wait(notice)
+                else:
+                    print(notice, file=sys.stderr, flush=True)
+                next_notice = now + 10
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
     con.execute("SET enable_progress_bar = false")
+    # Paths in the views (marts.*, marts_public.*) are relative to the warehouse folder.
+    con.execute(f"SET file_search_path = {sql_string(db_path.parent.resolve().as_posix())}")
     limit = memory_limit or os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
     con.execute(f"SET memory_limit = '{limit}'")
     if not read_only:
@@ -74,6 +90,30 @@ def connect(db_path: Path, *, read_only: bool = False, memory_limit: str | None 
 
 class WarehouseBusy(RuntimeError):
     pass
+
+
+def lock_holder(db_path: Path, message: str = "") -> str:
+    """Who holds the DuckDB file: DuckDB's message names the PID; else /proc/*/fd is scanned."""
+    pids = [int(pid) for pid in re.findall(r"\(PID (\d+)\)", message)]
+    if not pids:
+        target = str(db_path.resolve())
+        for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+            try:
+                if any(os.readlink(fd) == target for fd in fd_dir.iterdir()):
+                    pids.append(int(fd_dir.parent.name))
+            except OSError:
+                continue
+        pids = [pid for pid in pids if pid != os.getpid()]
+    if not pids:
+        return "another process"
+    described = []
+    for pid in pids:
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            command = ""
+        described.append(f"process {pid}" + (f" ({command[:120]})" if command else ""))
+    return ", ".join(described)
 
 
 @cache

@@ -116,6 +116,10 @@ def stage_publish(con: duckdb.DuckDBPyConnection, settings: Settings, scope: Sco
     result = publish_module.publish(con, settings.warehouse_dir, scope, set(withheld))
     publish_module.create_views(con, settings.warehouse_dir)
     publish_module.write_quarantine_parquet(con, settings.quarantine_dir)
+    from pipelines.bi.publishing import after_publish  # bi.duckdb and the PostgreSQL mirror
+
+    bi = after_publish(con, settings, result)
+    result.bi_lines, result.bi_failed = bi.lines, bi.failed
     published = scope - set(withheld)
     if published:
         con.executemany("DELETE FROM meta.dirty WHERE unit_code = ? AND fiscal_year = ?", sorted(published))
@@ -148,6 +152,8 @@ class LoadSummary:
     checks_failed: list[dict] = field(default_factory=list)
     quality_report: str | None = None
     reports_written: list[str] = field(default_factory=list)
+    bi_lines: list[str] = field(default_factory=list)  # bi.duckdb and the PostgreSQL mirror (pipelines.bi)
+    bi_failed: bool = False  # the mirror failed: exit 1, the Parquet marts are still published
     seconds: float = 0.0
 
     @property
@@ -251,6 +257,7 @@ def format_summary(summary: LoadSummary) -> str:
         folders = sorted({str(Path(p).parent) for p in summary.reports_written if not p.startswith("reports/quality")})
         lines.append(f"  reports:          {len(summary.reports_written)} files in "
                      + (", ".join(folders[:3]) + (f" and {len(folders) - 3} more folders" if len(folders) > 3 else "")))
+    lines.extend(f"  {line}" for line in summary.bi_lines)
     lines.append(f"  took {summary.seconds:,.1f} s")
     return "\n".join(lines)
 

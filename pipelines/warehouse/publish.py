@@ -1,15 +1,17 @@
 """Publishing the marts as Parquet for BI tools, and the DuckDB views over them.
 
 Layout (contract §1): `<dir>/<mart>/fiscal_year=<YYYY>/<unit_code>.parquet`, zstd, rows
-sorted by the mart's keys, the year in the path only (readers add it back from the Hive
-partition). Publishing is per (year, unit) partition and atomic per file: each file is
-written beside the marts, under `.work/`, then renamed into place, so a reader sees the
-old or the new partition, never half of one. A partition is rewritten only when its
-content hash changed; a partition that lost all its rows is deleted.
+sorted by the mart's keys, `fiscal_year` (INTEGER) both inside each file and in the Hive
+folder, the mart's column descriptions in the file's key-value metadata. Publishing is per
+(year, unit) partition: a partition is rewritten only when its content hash changed, a
+partition that lost all its rows is deleted, and all of one publish's changes appear
+together: they go into a new snapshot switched in one rename (pipelines.warehouse.snapshots),
+so readers see the old or the new state, never a mixture and never half a file.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -21,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.warehouse.db import sql_string, table_exists
+from pipelines.warehouse.snapshots import Snapshots
 from pipelines.warehouse.transform import MART_MODELS
 
 # Sort order inside each file: the filters BI queries use most.
@@ -37,6 +40,10 @@ SORT_KEYS: dict[str, str] = {
 REDACTED_MARTS = ("spending_by_project", "performance_indicators")
 AUDIENCES = {"internal": ("build", "marts"), "public": ("build_public", "marts_public")}
 
+# Bumped when the files' layout changes (2: fiscal_year inside the files, column descriptions
+# in the key-value metadata), so that every partition is written again once.
+LAYOUT_VERSION = 2
+
 PUBLISHED_DDL = """CREATE TABLE IF NOT EXISTS meta.published (
     mart VARCHAR NOT NULL, audience VARCHAR NOT NULL, fiscal_year INTEGER NOT NULL, unit_code VARCHAR NOT NULL,
     content_hash HUGEINT NOT NULL, row_count BIGINT NOT NULL, path VARCHAR NOT NULL, published_at TIMESTAMP NOT NULL,
@@ -49,6 +56,10 @@ class PublishResult:
     deleted: list[str] = field(default_factory=list)
     unchanged: int = 0
     withheld: list[tuple[str, int]] = field(default_factory=list)
+    snapshot: Path | None = None  # the snapshot this publish switched to; None when nothing changed
+    changed: set[tuple[str, int]] = field(default_factory=set)  # (unit, year)s with a file written or deleted
+    bi_lines: list[str] = field(default_factory=list)  # what the BI steps did (pipelines.bi.publishing)
+    bi_failed: bool = False
 
 
 def file_stem(unit_code: str) -> str:
@@ -82,80 +93,125 @@ def publish(
     scope: set[tuple[str, int]],
     withheld: set[tuple[str, int]] = frozenset(),
 ) -> PublishResult:
-    """Write the changed partitions of every mart in scope, both audiences; skip `withheld`."""
+    """Write the changed partitions of every mart in scope, both audiences; skip `withheld`.
+
+    Everything a publish changes goes into a new snapshot switched in one rename
+    (pipelines.warehouse.snapshots); a publish that changes nothing writes nothing."""
     con.execute(PUBLISHED_DDL)
     result = PublishResult(withheld=sorted(withheld & scope))
     publishable = sorted(scope - set(withheld))
-    staging_dir = warehouse_dir / ".work" / f"publish-{uuid.uuid4().hex[:8]}"
     con.execute("CREATE OR REPLACE TEMP TABLE _publish(unit_code VARCHAR, fiscal_year INTEGER)")
     if publishable:
         con.executemany("INSERT INTO _publish VALUES (?, ?)", publishable)
+    snapshots = Snapshots(warehouse_dir)
+    live = snapshots.live()
+    plans = [
+        _plan_mart(con, f"{schema}.{mart}", mart, audience, folder, live, result)
+        for audience, (schema, folder) in AUDIENCES.items()
+        for mart in MART_MODELS
+    ]
+    if not any(plan.to_write or plan.to_delete for plan in plans):
+        return result
+    staging_dir = warehouse_dir / ".work" / f"publish-{uuid.uuid4().hex[:8]}"
+    snapshot = snapshots.begin()
+    now = datetime.now().replace(microsecond=0)
+    con.execute("BEGIN")
     try:
-        for audience, (schema, folder) in AUDIENCES.items():
-            for mart in MART_MODELS:
-                _publish_mart(con, f"{schema}.{mart}", mart, audience, warehouse_dir / folder / mart, staging_dir,
-                              warehouse_dir, result)
+        for plan in plans:
+            _write_mart(con, plan, snapshot, staging_dir, now, result)
+        snapshots.switch(snapshot)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        snapshots.abandon(snapshot)
+        raise
     finally:
         shutil.rmtree(staging_dir, ignore_errors=True)
+    result.snapshot = snapshot
     return result
 
 
-def _publish_mart(con, table, mart, audience, out_dir: Path, staging_dir: Path, warehouse_dir: Path,
-                  result: PublishResult) -> None:
+@dataclass
+class _MartPlan:
+    table: str
+    mart: str
+    audience: str
+    folder: str
+    current: dict[tuple[int, str], tuple[int, int]]
+    to_write: list[tuple[int, str]]
+    to_delete: list[tuple[int, str]]
+
+
+def _plan_mart(con, table, mart, audience, folder, live: Path | None, result: PublishResult) -> _MartPlan:
+    # LAYOUT_VERSION is mixed into the hash so that a change of the files' layout rewrites
+    # every partition once, although the rows did not change.
     current = {
         (year, unit): (content_hash, rows)
         for year, unit, content_hash, rows in con.execute(
-            f"""SELECT t.fiscal_year, t.unit_code, sum(hash(t))::HUGEINT, count(*)
+            f"""SELECT t.fiscal_year, t.unit_code, sum(hash(t))::HUGEINT + {LAYOUT_VERSION}, count(*)
             FROM {table} t JOIN _publish p ON p.unit_code = t.unit_code AND p.fiscal_year = t.fiscal_year
             GROUP BY ALL"""
         ).fetchall()
     }
     previous = {
-        (year, unit): (content_hash, path)
-        for year, unit, content_hash, path in con.execute(
-            """SELECT m.fiscal_year, m.unit_code, m.content_hash, m.path FROM meta.published m
+        (year, unit): content_hash
+        for year, unit, content_hash in con.execute(
+            """SELECT m.fiscal_year, m.unit_code, m.content_hash FROM meta.published m
             JOIN _publish p ON p.unit_code = m.unit_code AND p.fiscal_year = m.fiscal_year
             WHERE m.mart = ? AND m.audience = ?""",
             [mart, audience],
         ).fetchall()
     }
     to_write = []
-    for key, (content_hash, _) in current.items():
-        before = previous.get(key)
-        path = out_dir / f"fiscal_year={key[0]}" / f"{file_stem(key[1])}.parquet"
-        if before and before[0] == content_hash and path.exists():
+    for key, (content_hash, _) in sorted(current.items()):
+        path = None if live is None else live / folder / partition_path(mart, *key)
+        if previous.get(key) == content_hash and path is not None and path.exists():
             result.unchanged += 1
         else:
             to_write.append(key)
-    now = datetime.now().replace(microsecond=0)
-    if to_write:
+    return _MartPlan(table, mart, audience, folder, current, to_write, sorted(set(previous) - set(current)))
+
+
+def partition_path(mart: str, year: int, unit: str) -> str:
+    """A partition's file below marts/ or marts_public/ (contract §1)."""
+    return f"{mart}/fiscal_year={year}/{file_stem(unit)}.parquet"
+
+
+def _write_mart(con, plan: _MartPlan, snapshot: Path, staging_dir: Path, now: datetime,
+                result: PublishResult) -> None:
+    mart, audience, folder = plan.mart, plan.audience, plan.folder
+    if plan.to_write:
         con.execute("CREATE OR REPLACE TEMP TABLE _write(unit_code VARCHAR, fiscal_year INTEGER)")
-        con.executemany("INSERT INTO _write VALUES (?, ?)", [(u, y) for y, u in to_write])
+        con.executemany("INSERT INTO _write VALUES (?, ?)", [(u, y) for y, u in plan.to_write])
         target = staging_dir / audience / mart
         target.mkdir(parents=True, exist_ok=True)
+        # fiscal_year stays inside each file (INTEGER) as well as in the folder name, so that
+        # a tool opening one file keeps the year; the column descriptions travel with it.
         con.execute(
             f"""COPY (
-                SELECT t.* EXCLUDE (fiscal_year), t.fiscal_year AS _year,
+                SELECT t.*, t.fiscal_year AS _year,
                        regexp_replace(t.unit_code, '[^0-9A-Za-z_.\\-]', '_', 'g') AS _unit
-                FROM {table} t JOIN _write w ON w.unit_code = t.unit_code AND w.fiscal_year = t.fiscal_year
+                FROM {plan.table} t JOIN _write w ON w.unit_code = t.unit_code AND w.fiscal_year = t.fiscal_year
                 ORDER BY t.unit_code, {SORT_KEYS[mart]}
             ) TO {sql_string(target.as_posix())} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (_year, _unit),
-                OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'part')"""
+                OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'part', KV_METADATA {parquet_kv_metadata(mart, audience)})"""
         )
-        for year, unit in to_write:
+        for year, unit in plan.to_write:
             written = target / f"_year={year}" / f"_unit={file_stem(unit)}" / "part0.parquet"
-            final = out_dir / f"fiscal_year={year}" / f"{file_stem(unit)}.parquet"
+            relative = partition_path(mart, year, unit)
+            final = snapshot / folder / relative
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(written, final)
-            content_hash, rows = current[(year, unit)]
+            content_hash, rows = plan.current[(year, unit)]
             con.execute(
                 "INSERT OR REPLACE INTO meta.published VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [mart, audience, year, unit, content_hash, rows, final.relative_to(warehouse_dir).as_posix(), now],
+                [mart, audience, year, unit, content_hash, rows, f"{folder}/{relative}", now],
             )
-            result.written.append(final.relative_to(warehouse_dir).as_posix())
-    for key in set(previous) - set(current):
-        year, unit = key
-        final = out_dir / f"fiscal_year={year}" / f"{file_stem(unit)}.parquet"
+            result.written.append(f"{folder}/{relative}")
+            result.changed.add((unit, year))
+    for year, unit in plan.to_delete:
+        relative = partition_path(mart, year, unit)
+        final = snapshot / folder / relative
         final.unlink(missing_ok=True)
         if final.parent.exists() and not any(final.parent.iterdir()):
             final.parent.rmdir()
@@ -163,16 +219,34 @@ def _publish_mart(con, table, mart, audience, out_dir: Path, staging_dir: Path, 
             "DELETE FROM meta.published WHERE mart = ? AND audience = ? AND fiscal_year = ? AND unit_code = ?",
             [mart, audience, year, unit],
         )
-        result.deleted.append(final.relative_to(warehouse_dir).as_posix())
+        result.deleted.append(f"{folder}/{relative}")
+        result.changed.add((unit, year))
+
+
+def parquet_kv_metadata(mart: str, audience: str) -> str:
+    """The file's key-value metadata as a DuckDB struct literal: what the file is and what
+    each column means (from sql/marts/columns.toml), for tools that show Parquet metadata."""
+    from pipelines.warehouse.dictionary import dictionary, column_descriptions
+
+    entries = {
+        "fiscal_warehouse.mart": mart,
+        "fiscal_warehouse.audience": audience,
+        "fiscal_warehouse.title": dictionary()[mart]["title"],
+        "fiscal_warehouse.column_descriptions": json.dumps(column_descriptions(mart), ensure_ascii=False),
+    }
+    return "{" + ", ".join(f'"{key}": {sql_string(value)}' for key, value in entries.items()) + "}"
 
 
 def create_views(con: duckdb.DuckDBPyConnection, warehouse_dir: Path) -> None:
-    """Views marts.<mart> and marts_public.<mart> over the published Parquet files."""
+    """Views marts.<mart> and marts_public.<mart> over the published Parquet files.
+
+    The paths are relative to the warehouse folder (connect() sets DuckDB's
+    file_search_path to it), so a copied or moved warehouse reads its own files."""
     for _, (schema, folder) in AUDIENCES.items():
         for mart in MART_MODELS:
             directory = warehouse_dir / folder / mart
             if any(directory.glob("fiscal_year=*/*.parquet")):
-                pattern = sql_string((directory / "*" / "*.parquet").as_posix())
+                pattern = sql_string(f"{folder}/{mart}/*/*.parquet")
                 source = (
                     f"SELECT fiscal_year, * EXCLUDE (fiscal_year) FROM read_parquet({pattern}, "
                     "hive_partitioning = true, hive_types = {'fiscal_year': INTEGER}, union_by_name = true)"
@@ -183,14 +257,26 @@ def create_views(con: duckdb.DuckDBPyConnection, warehouse_dir: Path) -> None:
 
 
 def write_quarantine_parquet(con: duckdb.DuckDBPyConnection, quarantine_dir: Path) -> Path:
+    """quarantine/quarantine.parquet, rewritten only when its rows changed: file-watching
+    BI tools and backups see a change only when there is one."""
     quarantine_dir.mkdir(parents=True, exist_ok=True)
     final = quarantine_dir / "quarantine.parquet"
+    ordered = "SELECT * FROM quarantine ORDER BY source_file, sheet, source_row, reason_code"
+    if final.exists():
+        published = f"read_parquet({sql_string(final.as_posix())})"
+        try:
+            differs = con.execute(
+                f"""SELECT count(*) FROM (
+                    (SELECT * FROM quarantine EXCEPT ALL SELECT * FROM {published})
+                    UNION ALL
+                    (SELECT * FROM {published} EXCEPT ALL SELECT * FROM quarantine))"""
+            ).fetchone()[0]
+        except duckdb.Error:  # another layout, or a damaged file: write it again
+            differs = True
+        if not differs:
+            return final
     temporary = quarantine_dir.parent / ".work" / f"quarantine-{uuid.uuid4().hex[:8]}.parquet"
     temporary.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(
-        f"COPY (SELECT * FROM quarantine ORDER BY source_file, sheet, source_row) TO {sql_string(temporary.as_posix())} "
-        "(FORMAT parquet, COMPRESSION zstd)"
-    )
+    con.execute(f"COPY ({ordered}) TO {sql_string(temporary.as_posix())} (FORMAT parquet, COMPRESSION zstd)")
     os.replace(temporary, final)
     return final
-

@@ -1,0 +1,57 @@
+"""The BI steps after each publish: bi.duckdb, then the PostgreSQL mirror when configured.
+
+Called by pipelines.warehouse.load.stage_publish. The outcome goes into the load's summary
+(one line each) and a failed mirror makes the load exit 1 while the Parquet marts and
+bi.duckdb stay published; what the mirror has not taken stays pending in the warehouse
+(meta.bi_mirror_pending) and the next load catches up.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import duckdb
+
+from pipelines.settings import Settings
+from pipelines.warehouse.publish import PublishResult
+from pipelines.warehouse.snapshots import Snapshots
+
+POSTGRES_DSN_ENV = "FISCAL_BI_POSTGRES_DSN"
+
+PENDING_DDL = """CREATE TABLE IF NOT EXISTS meta.bi_mirror_pending(
+    unit_code VARCHAR NOT NULL, fiscal_year INTEGER NOT NULL, PRIMARY KEY (unit_code, fiscal_year))"""
+
+
+@dataclass
+class BiOutcome:
+    lines: list[str] = field(default_factory=list)  # one line each for the load's summary
+    failed: bool = False
+
+
+def after_publish(con: duckdb.DuckDBPyConnection, settings: Settings, result: PublishResult) -> BiOutcome:
+    from pipelines.bi.bi_file import bi_file_is_current, build_bi_file
+
+    outcome = BiOutcome()
+    live = Snapshots(settings.warehouse_dir).live()
+    if live is not None and not bi_file_is_current(con, settings.warehouse_dir, live):
+        path = build_bi_file(con, settings.warehouse_dir, live)
+        outcome.lines.append(f"bi file:          {path.name} rebuilt (snapshot {live.name})")
+    con.execute(PENDING_DDL)
+    if result.changed:
+        # Kept whether or not a mirror is configured: switching one on later catches up.
+        con.executemany("INSERT OR IGNORE INTO meta.bi_mirror_pending VALUES (?, ?)", sorted(result.changed))
+    dsn = os.environ.get(POSTGRES_DSN_ENV)
+    if dsn and live is not None:
+        from pipelines.bi.postgres import mirror
+
+        try:
+            done = mirror(con, dsn, live)
+            outcome.lines.append(f"postgres mirror:  {done} unit-year(s) mirrored")
+        except Exception as error:  # noqa: BLE001 - any failure of the mirror is reported, Parquet stays published
+            pending = con.execute("SELECT count(*) FROM meta.bi_mirror_pending").fetchone()[0]
+            reason = (str(error).strip().splitlines() or [""])[0]
+            outcome.lines.append(f"postgres mirror:  FAILED ({type(error).__name__}: {reason}); "
+                                 f"{pending} unit-year(s) pending, caught up by the next load")
+            outcome.failed = True
+    return outcome
