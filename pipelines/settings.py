@@ -61,3 +61,71 @@ def load_settings(landing_dir: str | Path | None = None, warehouse_dir: str | Pa
     landing = landing_dir or os.environ.get(LANDING_ENV) or DEMO_LANDING_DIR
     warehouse = warehouse_dir or os.environ.get(WAREHOUSE_ENV) or "warehouse"
     return Settings(Path(landing).expanduser().resolve(), Path(warehouse).expanduser().resolve())
+
+
+# ---------------------------------------------------------------- limits on what one landing file may cost
+
+MAX_CELL_BYTES_ENV = "FISCAL_MAX_CELL_BYTES"
+MAX_SHEET_CELLS_ENV = "FISCAL_MAX_SHEET_CELLS"
+MAX_UNCOMPRESSED_BYTES_ENV = "FISCAL_MAX_UNCOMPRESSED_BYTES"
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """What one landing file may cost the reader; a file over a limit is reported unreadable
+    (with the limit and its setting) and the rest of the landing folder loads.
+
+    The defaults leave room for three times the largest real export seen (a workbook of
+    200,000 lines × 15 columns is 3,000,000 cells and about 100 MB of sheet XML), and stop
+    what no export system writes: a sheet whose used range is a million rows by thousands
+    of columns (the Excel reader would allocate all of it), a zip bomb, a 10 MB cell."""
+
+    # One CSV cell, in characters as read. DuckDB's reader stops at a line of 2 MB and hands
+    # such a file to Python's csv module, which holds a cell in memory: this bounds it there.
+    max_cell_bytes: int = 1024 * 1024
+    max_sheet_cells: int = 10_000_000  # rows × columns of a sheet's used range (<dimension>)
+    max_uncompressed_bytes: int = 512 * 1024 * 1024  # a workbook's zip members, inflated
+
+
+def _positive_int(name: str, default: int) -> int:
+    text = os.environ.get(name)
+    if not text:
+        return default
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise ValueError(f"{name}={text!r} is not a whole number") from None
+    if value <= 0:
+        raise ValueError(f"{name}={text!r} must be positive")
+    return value
+
+
+def read_limits() -> ReadLimits:
+    """ReadLimits from FISCAL_MAX_CELL_BYTES, FISCAL_MAX_SHEET_CELLS and
+    FISCAL_MAX_UNCOMPRESSED_BYTES, else the defaults."""
+    default = ReadLimits()
+    return ReadLimits(
+        max_cell_bytes=_positive_int(MAX_CELL_BYTES_ENV, default.max_cell_bytes),
+        max_sheet_cells=_positive_int(MAX_SHEET_CELLS_ENV, default.max_sheet_cells),
+        max_uncompressed_bytes=_positive_int(MAX_UNCOMPRESSED_BYTES_ENV, default.max_uncompressed_bytes),
+    )
+
+
+# ---------------------------------------------------------------- worker processes
+
+WORKERS_ENV = "FISCAL_WORKERS"
+
+
+def worker_count() -> int:
+    """How many processes per-unit-year work (the reports) fans out to: FISCAL_WORKERS,
+    else one per core. `fiscal-warehouse load --workers N` sets FISCAL_WORKERS."""
+    text = os.environ.get(WORKERS_ENV, "").strip()
+    if not text:
+        return os.cpu_count() or 1
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{WORKERS_ENV}={text!r} is not a whole number") from None
+    if value < 1:
+        raise ValueError(f"{WORKERS_ENV}={text!r} must be at least 1")
+    return value

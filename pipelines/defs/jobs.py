@@ -54,7 +54,10 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, warehouse: Warehou
     for landing in files:
         if seen.get(landing.source_file) == current[landing.source_file] and landing.source_file in hashes:
             continue
-        digest = scan_file(landing.path).sha256
+        try:  # a file the load will report unreadable (a dangling link, a FIFO …) is not opened here
+            digest = landing.problem or scan_file(landing.path).sha256
+        except OSError as error:
+            digest = f"unreadable: {error.strerror}"
         if hashes.get(landing.source_file) != digest:
             changed.append((landing.source_file, digest))
         hashes[landing.source_file] = digest

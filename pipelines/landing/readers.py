@@ -6,7 +6,7 @@ reads in the same pass; a CSV DuckDB cannot read strictly (ragged rows, quoted l
 breaks, mixed line endings) falls back to Python's csv module so that nothing is dropped. GBK/GB18030 files are transcoded to
 UTF-8 first, because DuckDB reads UTF-8 only without its (downloaded) encodings
 extension. XLSX/XLS/ODS go through python-calamine (Rust, several times faster than
-openpyxl, reads .xls too).
+openpyxl, reads .xls too), in worker processes and within limits (`workbooks`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -33,6 +31,8 @@ from charset_normalizer import from_bytes
 
 from pipelines.landing.headers import HeaderMatch, find_header
 from pipelines.landing.titles import TitleInfo, parse_title_rows
+from pipelines.landing.workbooks import SheetCells, UnreadableFile, WorkbookReader
+from pipelines.settings import read_limits
 from pipelines.warehouse.db import sql_string
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
@@ -40,10 +40,6 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 HEAD_BYTES = 256 * 1024
 HEAD_ROWS = 60
 TRANSCODE_CHUNK = 16 * 1024 * 1024
-
-
-class UnreadableFile(Exception):
-    """The file as a whole cannot be read; the message says why (in Chinese and English)."""
 
 
 @dataclass
@@ -55,7 +51,7 @@ class TableInFile:
     title: TitleInfo
     encoding: str | None = None
     delimiter: str | None = None
-    rows: list[list[object]] | None = None  # workbook sheets: every row, read already
+    cells: SheetCells | None = None  # workbook sheets: every row below the header, read already
 
 
 @dataclass
@@ -104,8 +100,31 @@ def read_csv_head(path: Path) -> tuple[str, str, list[list[object]]]:
         text = text[: text.rfind("\n") + 1]
     lines = text.splitlines()
     delimiter = _sniff_delimiter(lines)
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))[:HEAD_ROWS]
+    rows = _csv_records(csv.reader(io.StringIO(text), delimiter=delimiter), HEAD_ROWS)
     return encoding, delimiter, rows
+
+
+def _csv_records(reader, limit: int | None = None) -> list[list[str]]:
+    """The reader's records (the first `limit`), with a cell over the limit reported as the
+    file's problem rather than the csv module's."""
+    max_cell = read_limits().max_cell_bytes
+    csv.field_size_limit(max_cell)  # process-wide; every CSV read here sets it first
+    records = []
+    try:
+        for record in reader:
+            records.append(record)
+            if limit is not None and len(records) >= limit:
+                break
+    except csv.Error as error:
+        raise UnreadableFile(_csv_error_reason(error, reader.line_num, max_cell)) from error
+    return records
+
+
+def _csv_error_reason(error: csv.Error, line: int, max_cell: int) -> str:
+    if "field larger than field limit" in str(error):
+        return (f"第 {line} 行附近有超过 {max_cell:,} 个字符的单元格（FISCAL_MAX_CELL_BYTES） / a cell near line {line} "
+                f"is longer than {max_cell:,} characters (FISCAL_MAX_CELL_BYTES)")
+    return f"第 {line} 行附近无法按 CSV 读取 / not readable as CSV near line {line}: {error}"
 
 
 def recognise_csv(path: Path) -> TableInFile:
@@ -194,8 +213,8 @@ def with_cells(con: duckdb.DuckDBPyConnection, path: Path, table: TableInFile, w
     `empty_lines` are the file's, from scan_file (looked for here when not given).
     Runs inside the caller's transaction: when `use` fails, the rollback takes `_cells`
     away (DuckDB refuses any statement in an aborted transaction, a DROP included)."""
-    if table.rows is not None:
-        _sheet_cells(con, table)
+    if table.cells is not None:
+        _cells_from_columns(con, table.cells.rows, table.cells.columns, table.cells.overflow)
         use()
     else:
         width = table.header.width
@@ -261,20 +280,25 @@ def _python_csv(con, source: Path, delimiter: str, width: int, first_data_line: 
     columns: list[list[str | None]] = [[] for _ in range(width)]
     rows: list[int] = []
     overflow: list[str | None] = []
+    max_cell = read_limits().max_cell_bytes
+    csv.field_size_limit(max_cell)  # a 10 MB cell is a broken export, not a cell to hold in memory
     with open(source, encoding="utf-8-sig", errors="replace", newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         line = 1
-        for record in reader:
-            start = line
-            line = reader.line_num + 1
-            if start < first_data_line or not record:
-                continue
-            rows.append(start)
-            for i in range(width):
-                value = record[i] if i < len(record) else ""
-                columns[i].append(value if value != "" else None)
-            extra = [v for v in record[width:] if v.strip()]
-            overflow.append(json.dumps(extra, ensure_ascii=False) if extra else None)
+        try:
+            for record in reader:
+                start = line
+                line = reader.line_num + 1
+                if start < first_data_line or not record:
+                    continue
+                rows.append(start)
+                for i in range(width):
+                    value = record[i] if i < len(record) else ""
+                    columns[i].append(value if value != "" else None)
+                extra = [v for v in record[width:] if v.strip()]
+                overflow.append(json.dumps(extra, ensure_ascii=False) if extra else None)
+        except csv.Error as error:
+            raise UnreadableFile(_csv_error_reason(error, reader.line_num, max_cell)) from error
     _cells_from_columns(con, rows, columns, overflow)
 
 
@@ -294,83 +318,29 @@ def _cells_from_columns(con, rows: list[int], columns: list[list], overflow: lis
 # ---------------------------------------------------------------- workbooks
 
 
-def cell_text(value: object) -> str | None:
-    """A workbook cell as the text a person sees; numbers exactly, dates as ISO dates."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return format(Decimal(repr(value)), "f")
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, datetime):
-        if value.time() == time(0, 0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.isoformat()
-    return str(value)
-
-
-def recognise_workbook(path: Path) -> tuple[list[TableInFile], list[SkippedSheet]]:
-    from python_calamine import CalamineWorkbook
-
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-    except Exception as error:  # calamine raises its own error types for corrupt files
-        raise UnreadableFile(f"无法打开工作簿 / cannot open the workbook: {error}") from error
+def recognise_workbook(path: Path, workbooks: WorkbookReader | None = None) -> tuple[list[TableInFile], list[SkippedSheet]]:
+    """The workbook's tables, read (within the read limits) by a worker process of
+    `workbooks`, or of a pool of its own when none is given."""
+    if workbooks is None:
+        with WorkbookReader(read_limits(), workers=1) as own:
+            return recognise_workbook(path, own)
     tables: list[TableInFile] = []
     skipped: list[SkippedSheet] = []
-    for name in workbook.sheet_names:
-        try:
-            rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        except Exception as error:
-            skipped.append(SkippedSheet(name, f"无法读取工作表 / cannot read the sheet: {error}"))
-            continue
-        if not any(any(cell not in ("", None) for cell in row) for row in rows):
-            skipped.append(SkippedSheet(name, "空工作表 / empty sheet", empty=True))
-            continue
-        texts = [[cell_text(c) for c in row] for row in rows[:HEAD_ROWS]]
-        header = find_header(texts)
-        if header is None:
-            skipped.append(SkippedSheet(name, f"工作表 {name} 中未找到可识别的表头行 / no recognisable header row in sheet {name}"))
-            continue
-        title = parse_title_rows(texts[: header.row_index])
-        tables.append(TableInFile(name, header, title, rows=rows))
+    for sheet in workbooks.read(path):
+        if sheet.header is None:
+            skipped.append(SkippedSheet(sheet.sheet, sheet.skipped_reason or "", sheet.empty))
+        else:
+            tables.append(TableInFile(sheet.sheet, sheet.header, sheet.title, cells=sheet.cells))
     return tables, skipped
 
 
-def _sheet_cells(con: duckdb.DuckDBPyConnection, table: TableInFile) -> None:
-    width = table.header.width
-    data = table.rows[table.header.row_index + 1 :]
-    first = table.header.row_index + 2
-    rows: list[int] = []
-    columns: list[list[str | None]] = [[] for _ in range(width)]
-    overflow: list[str | None] = []
-    for offset, record in enumerate(data):
-        texts = [cell_text(c) for c in record]
-        if not any(t is not None and t.strip() for t in texts):
-            continue
-        rows.append(first + offset)
-        for i in range(width):
-            columns[i].append(texts[i] if i < len(texts) else None)
-        extra = [t for t in texts[width:] if t is not None and t.strip()]
-        overflow.append(json.dumps(extra, ensure_ascii=False) if extra else None)
-    _cells_from_columns(con, rows, columns, overflow)
-
-
-def recognise(path: Path) -> tuple[list[TableInFile], list[SkippedSheet]]:
+def recognise(path: Path, workbooks: WorkbookReader | None = None) -> tuple[list[TableInFile], list[SkippedSheet]]:
     """The tables a landing file holds; raises UnreadableFile when it holds none."""
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
         return [recognise_csv(path)], []
     if suffix in EXCEL_SUFFIXES:
-        tables, skipped = recognise_workbook(path)
+        tables, skipped = recognise_workbook(path, workbooks)
         if not tables:
             reasons = "; ".join(f"{s.sheet}: {s.reason}" for s in skipped) or "没有工作表 / no sheets"
             raise UnreadableFile(f"工作簿中没有可识别的表 / no recognisable table in the workbook ({reasons})")

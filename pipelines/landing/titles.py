@@ -40,15 +40,19 @@ class TitleInfo:
     amount_unit_text: str | None = None
 
 
-def _cells(rows: list[list[object]]) -> list[str]:
+def _cells(rows: list[list[object]]) -> list[tuple[str, str]]:
+    """Each non-empty cell as (folded, as written): full-width digits and punctuation folded
+    to ASCII for matching, and the text as written for names, which keep their characters
+    (`常宁市住房和城乡建设局（人防办）`). The folding maps one character to one, so a match's
+    positions in the folded text are the same in the written one."""
     out = []
     for row in rows:
         for cell in row:
             if cell is None:
                 continue
-            text = str(cell).translate(FULL_WIDTH).replace("\ufeff", "").strip()
-            if text:
-                out.append(text)
+            written = str(cell).replace("\ufeff", "").strip()
+            if written:
+                out.append((written.translate(FULL_WIDTH), written))
     return out
 
 
@@ -66,29 +70,30 @@ def parse_title_rows(rows: list[list[object]]) -> TitleInfo:
     unit_code = unit_name = None
     period_start = period_end = None
     fiscal_year = None
-    for text in _cells(rows):
+    for text, written in _cells(rows):
         amount = _AMOUNT_UNIT.search(text) or _AMOUNT_UNIT_ANYWHERE.search(text)
         if amount:
             amount_unit_text = amount.group(1)
             scale = WAN if amount.group(1) == "万元" else Decimal(1)
             # A cell like `编制单位：X局  单位：万元` may also name the unit before it.
-            text = text[: amount.start()].strip()
+            text, written = text[: amount.start()].strip(), written[: amount.start()].strip()
             if not text:
                 continue
         unit = _UNIT_LINE.match(text)
         if unit and unit_code is None and unit_name is None:
-            value = unit.group(1)
-            parts = value.split(None, 1)
+            # the code as folded (codes are ASCII), the name as written
+            value, value_written = unit.group(1), written[unit.start(1): unit.end(1)]
+            parts, parts_written = value.split(None, 1), value_written.split(None, 1)
             code = _CODE.match(parts[0]) if parts else None
             if code and any(ch.isdigit() for ch in code.group(1)):
                 unit_code = code.group(1)
-                unit_name = parts[1].strip() if len(parts) > 1 else None
+                unit_name = parts_written[1].strip() if len(parts_written) > 1 else None
             else:
                 bracket = re.match(r"^\[([0-9A-Za-z\-_.]+)\]\s*(.*)$", value)
                 if bracket:
-                    unit_code, unit_name = bracket.group(1), bracket.group(2) or None
+                    unit_code, unit_name = bracket.group(1), value_written[bracket.start(2):] or None
                 else:
-                    unit_name = value
+                    unit_name = value_written
             continue
         period = _PERIOD.search(text)
         if period and period_start is None:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from datetime import datetime
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 import duckdb
@@ -27,11 +29,13 @@ from pipelines.landing.readers import (
     FileScan,
     TableInFile,
     UnreadableFile,
+    WorkbookReader,
     recognise,
     scan_file,
     with_cells,
 )
 from pipelines.reference import load_reference
+from pipelines.settings import read_limits
 from pipelines.warehouse.db import model_sql, run_sql_file, sql_string, sql_text, table_exists
 
 Progress = Callable[[str], None]
@@ -50,6 +54,7 @@ class LandingFile:
     source_file: str  # relative to the landing folder, '/'-separated
     size: int
     mtime_ns: int
+    problem: str | None = None  # why it is not read (see discover); None for a file to read
 
 
 @dataclass
@@ -64,20 +69,75 @@ class IngestResult:
 
 
 def discover(landing_dir: Path) -> list[LandingFile]:
-    """Every candidate file below the landing folder, in a stable order."""
+    """Every candidate file below the landing folder, in a stable order, with a `problem`
+    for what is there but will not be read: a folder that cannot be listed, a symbolic
+    link that leads nowhere or outside the landing folder (not followed), a FIFO or
+    device. Those are reported as unreadable files, never skipped silently; a link to a
+    folder inside the landing folder is not followed either (its files are read where they are)."""
     if not landing_dir.is_dir():
         raise FileNotFoundError(f"landing folder {landing_dir} does not exist")
+    inside = landing_dir.resolve()
     found = []
-    for root, dirs, files in os.walk(landing_dir):
+
+    def cannot_list(error: OSError) -> None:
+        folder = Path(error.filename)
+        found.append(_problem_file(landing_dir, folder, f"无法读取文件夹 / cannot read the folder: {error.strerror}", "/"))
+
+    for root, dirs, files in os.walk(landing_dir, onerror=cannot_list):
         # `_texts` holds the report's narrative texts, not exports.
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        kept = []
+        for name in sorted(d for d in dirs if not d.startswith((".", "_"))):
+            path = Path(root) / name
+            if not path.is_symlink():
+                kept.append(name)
+                continue
+            problem = _link_problem(path, inside)
+            if problem:
+                found.append(_problem_file(landing_dir, path, problem, "/"))
+        dirs[:] = kept
         for name in sorted(files):
             if name.startswith((".", "~$")) or name.lower() in IGNORED_NAMES:
                 continue
-            path = Path(root) / name
-            stat = path.stat()
-            found.append(LandingFile(path, path.relative_to(landing_dir).as_posix(), stat.st_size, stat.st_mtime_ns))
+            found.append(_landing_file(landing_dir, inside, Path(root) / name))
     return found
+
+
+def _problem_file(landing_dir: Path, path: Path, problem: str, suffix: str = "") -> LandingFile:
+    # size and mtime -1: the same problem found again is the record kept (not "changed")
+    return LandingFile(path, path.relative_to(landing_dir).as_posix() + suffix, -1, -1, problem)
+
+
+def _link_problem(path: Path, inside: Path) -> str | None:
+    """Why a symbolic link is not followed, or None when it leads into the landing folder."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # missing target, or a loop of links
+        return f"符号链接指向不存在的位置 / dangling symbolic link (to {os.readlink(path)})"
+    if not target.is_relative_to(inside):
+        return f"符号链接指向落地文件夹之外，未读取 / symbolic link to outside the landing folder, not followed (to {target})"
+    return None
+
+
+def _landing_file(landing_dir: Path, inside: Path, path: Path) -> LandingFile:
+    try:
+        if path.is_symlink() and (problem := _link_problem(path, inside)):
+            return _problem_file(landing_dir, path, problem)
+        stat = path.stat()
+    except OSError as error:
+        return _problem_file(landing_dir, path, f"无法读取文件信息 / cannot stat the file: {error.strerror}")
+    if not S_ISREG(stat.st_mode):
+        # a FIFO would block the reader for ever, a device never ends
+        return _problem_file(landing_dir, path, "不是普通文件（管道、设备等） / not a regular file (a FIFO, a device …)")
+    return LandingFile(path, path.relative_to(landing_dir).as_posix(), stat.st_size, stat.st_mtime_ns)
+
+
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """Text for a line of the progress log or the summary: control characters (a newline
+    in a file name) escaped as \\n, \\x1b …, so that a name cannot forge a line of the log."""
+    return _CONTROL_CHARACTERS.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def file_id_for(source_file: str, sha: str) -> str:
@@ -225,11 +285,11 @@ def _write_table(con, table: TableInFile, source_id: str, source_key: int, file_
     _insert_raw(con, table.header.kind, table, source_key)
     data_rows = _record_source(con, table, source_id, source_key, file_id, source_file, loaded_at)
     where = f" [{table.sheet}]" if table.sheet else ""
-    progress(f"  read {source_file}{where}: {table.header.kind}, {data_rows:,} rows")
+    progress(printable(f"  read {source_file}{where}: {table.header.kind}, {data_rows:,} rows"))
 
 
-def _read_file(con, landing: LandingFile, scan: FileScan, workdir: Path, loaded_at, progress: Progress,
-               python_csv: bool = False) -> list[str]:
+def _read_file(con, landing: LandingFile, scan: FileScan, workdir: Path, loaded_at, workbooks: WorkbookReader,
+               progress: Progress, python_csv: bool = False) -> list[str]:
     """Read one file into raw and record it in meta; returns its source ids. Runs inside the
     caller's transaction (RawBatch), which is rolled back when this raises.
 
@@ -240,7 +300,7 @@ def _read_file(con, landing: LandingFile, scan: FileScan, workdir: Path, loaded_
     suffix = landing.path.suffix.lower()
     if suffix not in CSV_SUFFIXES | EXCEL_SUFFIXES:
         raise UnreadableFile(f"不支持的文件类型 / unsupported file type '{suffix or landing.path.name}'")
-    tables, skipped = recognise(landing.path)
+    tables, skipped = recognise(landing.path, workbooks)
     _delete_file(con, file_id)  # what a load that died half-way through this file left
     source_ids = []
     for table in tables:
@@ -263,8 +323,22 @@ def _read_file(con, landing: LandingFile, scan: FileScan, workdir: Path, loaded_
     return source_ids
 
 
-# What reading a file may raise that makes it unreadable (rather than a bug to surface).
-READ_ERRORS = (UnreadableFile, duckdb.Error, OSError, ValueError, UnicodeError)
+# What reading a file may raise that makes that file unreadable. Everything short of an
+# interrupt: one file never stops the others (a bug it brings out is reported with it).
+READ_ERRORS = (Exception,)
+
+
+def _scan(landing: LandingFile) -> tuple[LandingFile, FileScan | None]:
+    """The file's hash (and empty lines); no FileScan when it has a problem or cannot be
+    opened (permission denied, gone): its modification time is then kept as -1, so that
+    the next load tries it again."""
+    if landing.problem:
+        return landing, None
+    try:
+        return landing, scan_file(landing.path, find_empty_lines=landing.path.suffix.lower() in CSV_SUFFIXES)
+    except OSError as error:
+        problem = f"无法打开文件 / cannot open the file: {error.strerror or error}"
+        return LandingFile(landing.path, landing.source_file, landing.size, -1, problem), None
 
 
 class RawBatch:
@@ -393,12 +467,18 @@ def ingest(
             _delete_file(con, file_id)
         known = {}
 
-    to_read: list[tuple[LandingFile, FileScan]] = []
+    to_read: list[tuple[LandingFile, FileScan | None]] = []  # no FileScan: a file that cannot be read at all
     for landing in on_disk:
         previous = known.get(landing.source_file)
         if previous and previous[2] == landing.size and previous[3] == landing.mtime_ns:
             continue  # same size and modification time: the bytes loaded before
-        scan = scan_file(landing.path, find_empty_lines=landing.path.suffix.lower() in CSV_SUFFIXES)
+        landing, scan = _scan(landing)
+        if scan is None:
+            if previous and not previous[1]:
+                continue  # could not be read before either: its record (and report) stays
+            to_read.append((landing, None))
+            (result.changed if previous else result.new).append(landing.source_file)
+            continue
         if previous and previous[1] == scan.sha256:
             con.execute("UPDATE meta.files SET mtime_ns = ? WHERE file_id = ?", [landing.mtime_ns, previous[0]])
             continue
@@ -418,33 +498,45 @@ def ingest(
 
     loaded_at = datetime.now().replace(microsecond=0)
 
-    def unreadable(file: tuple[LandingFile, FileScan], error: Exception) -> None:
+    def unreadable(file: tuple[LandingFile, FileScan | None], error: Exception) -> None:
         landing, scan = file
-        file_id = file_id_for(landing.source_file, scan.sha256)
-        reason = str(error) if isinstance(error, UnreadableFile) else f"无法读取 / cannot read: {error}"
-        progress(f"  UNREADABLE {landing.source_file}: {reason}")
+        sha = scan.sha256 if scan else ""  # no hash: bytes that could not be read at all
+        file_id = file_id_for(landing.source_file, sha)
+        if isinstance(error, UnreadableFile):
+            reason = str(error)
+        elif isinstance(error, (duckdb.Error, OSError, UnicodeError)):
+            reason = f"无法读取 / cannot read: {error}"
+        else:  # a bug of ours the file brought out: this file is reported, the others load
+            reason = f"读取时出错 / error while reading: {type(error).__name__}: {error}"
+        progress(f"  UNREADABLE {printable(landing.source_file)}: {printable(reason)}")
         result.unreadable.append((landing.source_file, reason))
         result.loaded_sources = [s for s in result.loaded_sources if not s.startswith(f"{file_id}:")]
         con.execute(
             "INSERT INTO meta.files VALUES (?, ?, ?, ?, ?, 'unreadable', ?, NULL, ?)",
-            [file_id, landing.source_file, scan.sha256, landing.size, landing.mtime_ns, reason, loaded_at],
+            [file_id, landing.source_file, sha, landing.size, landing.mtime_ns, reason, loaded_at],
         )
 
     batch = RawBatch(con, on_lost=unreadable)
-    for number, (landing, scan) in enumerate(to_read, 1):
-        progress(f"[{number}/{len(to_read)}] {landing.source_file} ({landing.size / 1e6:,.1f} MB)")
-        read = partial(_read_file, con, landing, scan, workdir, loaded_at, progress=progress)
-        try:
+    with WorkbookReader(read_limits()) as workbooks:
+        workbooks.prefetch(l.path for l, scan in to_read if scan and l.path.suffix.lower() in EXCEL_SUFFIXES)
+        for number, (landing, scan) in enumerate(to_read, 1):
+            progress(f"[{number}/{len(to_read)}] {printable(landing.source_file)} ({max(landing.size, 0) / 1e6:,.1f} MB)")
+            if scan is None:
+                unreadable((landing, scan), UnreadableFile(landing.problem))
+                continue
+            read = partial(_read_file, con, landing, scan, workdir, loaded_at, workbooks, progress=progress)
             try:
-                result.loaded_sources += batch.write((landing, scan), read)
-            except duckdb.InvalidInputException:
-                progress("  DuckDB cannot read it strictly (ragged rows, line breaks in cells?): reading it with Python")
-                result.loaded_sources += batch.write((landing, scan), partial(read, python_csv=True))
-        except READ_ERRORS as error:
-            unreadable((landing, scan), error)
-    batch.commit()
+                try:
+                    result.loaded_sources += batch.write((landing, scan), read)
+                except duckdb.InvalidInputException:
+                    progress("  DuckDB cannot read it strictly (ragged rows, line breaks in cells?): reading it with Python")
+                    result.loaded_sources += batch.write((landing, scan), partial(read, python_csv=True))
+            except READ_ERRORS as error:
+                unreadable((landing, scan), error)
+        batch.commit()
 
-    pending = stage_pending(con)
+    pending, touched = stage_pending(con)
+    result.touched_scope |= touched
     if pending:
         progress(f"staged {len(pending)} table(s)")
         result.loaded_sources = sorted(set(result.loaded_sources) | set(pending))

@@ -235,9 +235,10 @@ def format_summary(summary: LoadSummary) -> str:
                 f"{counts['quarantined']:,} quarantined{extra}; {counts['skipped_footer_rows']:,} footer rows skipped"
             )
     for name, reason in summary.files_unreadable:
-        lines.append(f"  UNREADABLE {name}: {reason}")
+        lines.append(f"  UNREADABLE {ingest_module.printable(name)}: {ingest_module.printable(reason)}")
     for name, others in summary.overlapping_files:
-        lines.append(f"  OVERLAP    {name} overlaps {others} (both kept; see the quality report)")
+        lines.append(f"  OVERLAP    {ingest_module.printable(name)} overlaps {ingest_module.printable(others)} "
+                     "(both kept; see the quality report)")
     fatal = summary.blocking_failures
     lines.append(
         f"  checks failed:    {len(summary.checks_failed)} ({len(fatal)} blocking)"

@@ -23,6 +23,8 @@ CREATE OR REPLACE TEMP MACRO fw_text(s) AS
     END;
 
 -- Digits and punctuation folded to ASCII (full-width digits, ，．（）［］－／：), then trimmed.
+-- For values only (codes, amounts, numbers, dates): names and free text keep their
+-- characters (an official name has full-width brackets: 常宁市住房和城乡建设局（人防办）).
 CREATE OR REPLACE TEMP MACRO fw_fold(s) AS
     fw_trim_set(translate(CAST(s AS VARCHAR), '０１２３４５６７８９．，－（）［］／：＋　−', '0123456789.,-()[]/:+ -'));
 CREATE OR REPLACE TEMP MACRO fw_ascii(s) AS
@@ -85,7 +87,9 @@ CREATE OR REPLACE TEMP MACRO fw_code_name(s) AS
     CASE
         WHEN s IS NULL OR regexp_full_match(s, '\d*') THEN NULL
         WHEN regexp_matches(s, '^\d+[ \-]') THEN fw_trim_set(regexp_replace(s, '^\d+[\s\-—:：_]*', ''))
-        ELSE NULLIF(fw_trim_set(regexp_replace(fw_fold(s), '^\[?\s*\d+\s*\]?[\s\-—:：_]*', '')), '')
+        -- the code may be full-width; the name after it is kept as written (not folded)
+        ELSE NULLIF(fw_trim_set(regexp_replace(fw_trim_set(s),
+                    '^[\[［]?[\s\x{3000}]*[0-9０-９]+[\s\x{3000}]*[\]］]?[\s\x{3000}\-－—:：_]*', '')), '')
     END;
 
 -- A project cell: `code`, `code name` or `[code]name`. The code is folded (full-width
@@ -111,7 +115,7 @@ CREATE OR REPLACE TEMP MACRO fw_project_name(s) AS
     CASE
         WHEN s IS NULL OR regexp_full_match(s, '[0-9A-Za-z\-_.]*') THEN NULL
         WHEN regexp_matches(fw_trim(s), '^[\[【]') THEN fw_text(regexp_extract(fw_trim(s), '^[\[【][^\]】]+[\]】](.*)$', 1))
-        ELSE fw_text(regexp_extract(replace(fw_trim(s), '　', ' '), '^\S+\s+(.*)$', 1))
+        ELSE fw_text(regexp_extract(fw_trim(s), '^[^\s\x{3000}]+[\s\x{3000}]+(.*)$', 1))  -- the name as written
     END;
 
 -- A unit or other identifier code: ASCII-folded, spaces removed.

@@ -1,0 +1,323 @@
+"""Reading workbooks (XLSX/XLSM/XLS/ODS) in worker processes, within limits.
+
+python-calamine (Rust) allocates a sheet's whole used range at once: a sparse sheet whose
+range is A1:XFD1048576 makes it abort the process (`__rust_alloc_error_handler`), and a
+zip bomb inflates to gigabytes. So, before the reader allocates anything, the zip's
+member sizes and each sheet's `<dimension>` are checked against ReadLimits (from the
+zip's directory and the first bytes of each sheet, without inflating the rest); and the
+reader runs in a worker process, so that whatever still crashes it kills the worker,
+not the load: that file is reported unreadable, the pool is started again, and the next
+file goes on. The workers also turn the cells into text, and read workbooks in parallel
+(one worker per core) while the loader writes the files before them.
+
+This module is what a worker imports: keep it light (no DuckDB, no pyarrow).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import re
+import zipfile
+from collections.abc import Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+from pipelines.landing.headers import HeaderMatch, find_header
+from pipelines.landing.titles import TitleInfo, parse_title_rows
+from pipelines.settings import MAX_SHEET_CELLS_ENV, MAX_UNCOMPRESSED_BYTES_ENV, ReadLimits
+
+HEAD_ROWS = 60
+DIMENSION_PEEK_BYTES = 64 * 1024  # <dimension> comes right after <sheetPr>, near the start
+# The most address space a worker may take: a reader that wants more fails there (and
+# the file is reported) instead of drawing the machine into swap or the OOM killer.
+WORKER_MEMORY_BYTES = 6 * 1024 ** 3
+
+
+class UnreadableFile(Exception):
+    """The file as a whole cannot be read; the message says why (in Chinese and English)."""
+
+
+@dataclass
+class SheetCells:
+    """A sheet's rows below its header that hold any text: 1-based row numbers, cells as
+    text column by column (the header's width), and the cells beyond it as JSON."""
+
+    rows: list[int]
+    columns: list[list[str | None]]
+    overflow: list[str | None]
+
+
+@dataclass
+class SheetRead:
+    sheet: str
+    header: HeaderMatch | None = None
+    title: TitleInfo | None = None
+    cells: SheetCells | None = None
+    skipped_reason: str | None = None  # set when the sheet holds no table
+    empty: bool = False
+
+
+# ---------------------------------------------------------------- limits, before reading
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="\$?([A-Z]{1,3})\$?(\d{1,7})(?::\$?([A-Z]{1,3})\$?(\d{1,7}))?"')
+_SHEET_ENTRY = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
+_RELATIONSHIP = re.compile(rb'<Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"')
+_RELATIONSHIP_REVERSED = re.compile(rb'<Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + (letter - 64)
+    return number
+
+
+def _sheet_names(archive: zipfile.ZipFile) -> dict[str, str]:
+    """zip member of each worksheet -> the sheet's name as Excel shows it (best effort)."""
+    try:
+        workbook = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return {}
+    targets = {rid: target for rid, target in _RELATIONSHIP.findall(rels)}
+    targets.update({rid: target for target, rid in _RELATIONSHIP_REVERSED.findall(rels)})
+    names = {}
+    for name, rid in _SHEET_ENTRY.findall(workbook):
+        target = targets.get(rid)
+        if target:
+            target = target.decode("utf-8", "replace").lstrip("/")
+            names[target if target.startswith("xl/") else f"xl/{target}"] = name.decode("utf-8", "replace")
+    return names
+
+
+def check_limits(path: Path, limits: ReadLimits) -> None:
+    """Raise UnreadableFile when a zipped workbook (XLSX/XLSM/ODS) would inflate beyond
+    max_uncompressed_bytes or holds a sheet whose used range is over max_sheet_cells.
+    Reads the zip's directory and at most DIMENSION_PEEK_BYTES of each sheet."""
+    if not zipfile.is_zipfile(path):
+        return  # .xls (OLE2) or not a workbook at all: the reader says which
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            inflated = sum(member.file_size for member in members)
+            if inflated > limits.max_uncompressed_bytes:
+                raise UnreadableFile(
+                    f"工作簿解压后 {inflated:,} 字节，超过上限 {limits.max_uncompressed_bytes:,}（{MAX_UNCOMPRESSED_BYTES_ENV}）"
+                    f" / the workbook inflates to {inflated:,} bytes, over the limit of "
+                    f"{limits.max_uncompressed_bytes:,} ({MAX_UNCOMPRESSED_BYTES_ENV})"
+                )
+            names = _sheet_names(archive)
+            for member in members:
+                if not (member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml")):
+                    continue
+                with archive.open(member) as stream:
+                    head = stream.read(DIMENSION_PEEK_BYTES)
+                found = _DIMENSION.search(head)
+                if not found:
+                    continue
+                first_col, first_row, last_col, last_row = found.groups()
+                if last_col is None:
+                    continue  # a single cell
+                rows = abs(int(last_row) - int(first_row)) + 1
+                columns = abs(_column_number(last_col) - _column_number(first_col)) + 1
+                if rows * columns > limits.max_sheet_cells:
+                    sheet = names.get(member.filename, member.filename)
+                    used = found.group(0).split(b'"')[1].decode()
+                    raise UnreadableFile(
+                        f"工作表 {sheet} 的使用区域 {used} 有 {rows * columns:,} 个单元格，超过上限 "
+                        f"{limits.max_sheet_cells:,}（{MAX_SHEET_CELLS_ENV}） / the used range {used} of sheet "
+                        f"{sheet} has {rows * columns:,} cells, over the limit of {limits.max_sheet_cells:,} "
+                        f"({MAX_SHEET_CELLS_ENV})"
+                    )
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as error:
+        raise UnreadableFile(f"工作簿的压缩结构已损坏 / the workbook's zip structure is broken: {error}") from error
+
+
+# ---------------------------------------------------------------- reading (in a worker)
+
+
+def cell_text(value: object) -> str | None:
+    """A workbook cell as the text a person sees; numbers exactly, dates as ISO dates."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return format(Decimal(repr(value)), "f")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat()
+    return str(value)
+
+
+def _sheet_cells(rows: list[list[object]], header: HeaderMatch) -> SheetCells:
+    width = header.width
+    first = header.row_index + 2
+    numbers: list[int] = []
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    overflow: list[str | None] = []
+    for offset, record in enumerate(rows[header.row_index + 1:]):
+        texts = [cell_text(c) for c in record]
+        if not any(t is not None and t.strip() for t in texts):
+            continue
+        numbers.append(first + offset)
+        for i in range(width):
+            columns[i].append(texts[i] if i < len(texts) else None)
+        extra = [t for t in texts[width:] if t is not None and t.strip()]
+        overflow.append(json.dumps(extra, ensure_ascii=False) if extra else None)
+    return SheetCells(numbers, columns, overflow)
+
+
+def read_workbook(path: str, limits: ReadLimits) -> list[SheetRead]:
+    """Every sheet of the workbook: its table (header, title facts, cells as text) or why
+    it holds none. Raises UnreadableFile for the workbook as a whole."""
+    from python_calamine import CalamineWorkbook
+
+    check_limits(Path(path), limits)
+    try:
+        workbook = CalamineWorkbook.from_path(path)
+    except Exception as error:  # calamine raises its own error types for corrupt files
+        raise UnreadableFile(f"无法打开工作簿 / cannot open the workbook: {error}") from error
+    sheets: list[SheetRead] = []
+    for name in workbook.sheet_names:
+        try:
+            rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except Exception as error:
+            sheets.append(SheetRead(name, skipped_reason=f"无法读取工作表 / cannot read the sheet: {error}"))
+            continue
+        if not any(any(cell not in ("", None) for cell in row) for row in rows):
+            sheets.append(SheetRead(name, skipped_reason="空工作表 / empty sheet", empty=True))
+            continue
+        texts = [[cell_text(c) for c in row] for row in rows[:HEAD_ROWS]]
+        header = find_header(texts)
+        if header is None:
+            sheets.append(SheetRead(
+                name, skipped_reason=f"工作表 {name} 中未找到可识别的表头行 / no recognisable header row in sheet {name}"
+            ))
+            continue
+        title = parse_title_rows(texts[: header.row_index])
+        sheets.append(SheetRead(name, header, title, _sheet_cells(rows, header)))
+        del rows
+    return sheets
+
+
+def _start_worker() -> None:
+    """Bound the worker's memory; a native reader that dies says so in one line, not a backtrace."""
+    os.environ["RUST_BACKTRACE"] = "0"
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (WORKER_MEMORY_BYTES, WORKER_MEMORY_BYTES))
+    except (ImportError, ValueError, OSError):
+        pass  # not on this platform: the worker is still a process of its own
+
+
+# ---------------------------------------------------------------- the pool (in the loader)
+
+
+class WorkbookReader:
+    """Workbooks read ahead in worker processes, handed over in the loader's order.
+
+    `prefetch(paths)` queues the workbooks a load will read; `read(path)` returns one's
+    sheets (reading it now when it was not queued). At most `ahead` workbooks are in
+    flight, so that finished reads do not pile up in memory. A worker that dies (the
+    native reader aborted, or ran out of the memory a worker may take) breaks the pool:
+    the file being asked for is then read again alone in a fresh pool, and only when it
+    breaks that one too is it reported, as the file whose reader crashed."""
+
+    def __init__(self, limits: ReadLimits, workers: int | None = None, ahead: int | None = None):
+        self.limits = limits
+        self.workers = workers or max(1, min(2, os.cpu_count() or 1))
+        self.ahead = ahead or 2 * self.workers
+        self.pool: ProcessPoolExecutor | None = None
+        self.queue: list[str] = []
+        self.futures: dict[str, Future] = {}
+
+    def prefetch(self, paths: Iterable[Path]) -> None:
+        self.queue.extend(str(p) for p in paths)
+
+    def read(self, path: Path) -> list[SheetRead]:
+        key = str(path)
+        if key in self.queue:
+            self.queue.remove(key)
+        if key not in self.futures:
+            self.futures[key] = self._submit(key)
+        self._fill()
+        future = self.futures.pop(key)
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            return self._read_alone(key)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+        self.futures.clear()
+        self.queue.clear()
+
+    def __enter__(self) -> WorkbookReader:
+        return self
+
+    def __exit__(self, *_) -> None:
+        self.close()
+
+    def _fill(self) -> None:
+        while self.queue and len(self.futures) < self.ahead:
+            key = self.queue.pop(0)
+            self.futures[key] = self._submit(key)
+
+    def _submit(self, key: str) -> Future:
+        try:
+            return self._pool().submit(read_workbook, key, self.limits)
+        except BrokenProcessPool:  # broke since the last look: what was in flight is read on demand
+            self._restart()
+            return self._pool().submit(read_workbook, key, self.limits)
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            # spawn, not fork: the loader has DuckDB's threads running, and a forked child
+            # of a threaded process may inherit a lock held by a thread that is not there.
+            self.pool = ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
+            )
+        return self.pool
+
+    def _restart(self) -> list[str]:
+        """A fresh pool; returns the files that were in flight in the broken one."""
+        lost = list(self.futures)
+        self.futures.clear()
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+        return lost
+
+    def _read_alone(self, key: str) -> list[SheetRead]:
+        lost = self._restart()
+        try:
+            return self._submit(key).result()
+        except BrokenProcessPool:
+            self._restart()
+            raise UnreadableFile(
+                "读取工作簿时 Excel 读取程序崩溃（文件可能已损坏或过大） / the Excel reader crashed on this workbook "
+                "(it may be corrupt, or too large for the memory a reader may take)"
+            ) from None
+        finally:
+            self.queue[:0] = [k for k in lost if k != key]
+            # the pool that read this file alone is kept for the others
