@@ -1,182 +1,288 @@
-"""The report's charts (PNG, 150 dpi) with Chinese labels.
+"""The report's charts (PNG, 150 dpi, 8 inches wide) with Chinese labels.
 
-matplotlib's own fonts have no CJK glyphs; the Noto Sans CJK SC file shipped by the
-`mplfonts` package is registered with matplotlib's font manager here, once, and used
-through an rc context (no global pyplot state; figures are drawn with the Agg canvas).
-Values are plotted as floats (drawing only); every printed label is formatted from the
-Decimal yuan figure with `fmt_wan`.
+Two steps: `spending_by_class`, `largest_projects`, `budget_vs_spent` and
+`indicator_scores` turn the figures into a `Chart` (plain data: rows of bars, labels,
+every printed text), and `render_png` draws a Chart. Two versions of a chart that show
+the same are equal Charts, so the caller draws them once.
+
+Drawn with Pillow rather than matplotlib: horizontal bar charts need little more than
+rectangles and text, and matplotlib's layout and text machinery cost about half a
+second a chart here, Pillow a few milliseconds. The image is a palette PNG: text and
+lines are drawn anti-aliased in grey levels, bars in a few palette colours, which keeps
+the encoding cheap and the file small. The text is in the Noto Sans CJK SC font shipped
+by the `mplfonts` package (read from its folder; matplotlib is not imported). Values are
+drawn as floats (geometry only); every printed label is formatted from the Decimal yuan
+figure with `fmt_wan`. Every text drawn is also stored in the PNG's `Description`, so
+what a chart says can be checked without reading pixels.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import io
+import math
 import textwrap
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import matplotlib
+from PIL import Image, ImageDraw, ImageFont
+from PIL.PngImagePlugin import PngInfo
 
-matplotlib.use("Agg")
-
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from pipelines.evaluation.figures import Figures, Project, fmt_wan, round2, to_wan  # noqa: E402
-from pipelines.evaluation.scoring import SelfEvaluation  # noqa: E402
+from pipelines.evaluation.figures import Figures, Project, fmt_wan, round2, to_wan
+from pipelines.evaluation.scoring import SelfEvaluation
 
 DPI = 150
+WIDTH_INCHES = 8
 BLUE, ORANGE, GREY = "#2f6ea5", "#e08a2c", "#c8ced6"
 SECRET_LABEL = "不予公开"
 
-
-@lru_cache(maxsize=1)
-def cjk_font() -> str:
-    """Register Noto Sans CJK SC (from mplfonts) with matplotlib; returns its family name."""
-    import mplfonts
-
-    path = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
-    font_manager.fontManager.addfont(str(path))
-    return font_manager.FontProperties(fname=str(path)).get_name()
+# Palette: the bar colours first; indices from INK up are grey levels (INK = near black),
+# the values anti-aliased text takes when drawn on white.
+_COLOURS = {BLUE: 1, ORANGE: 2, GREY: 3}
+INK, MUTED, WHITE = 16, 0x66, 255
 
 
-def _rc() -> dict:
-    return {
-        "font.family": "sans-serif",
-        "font.sans-serif": [cjk_font(), "DejaVu Sans"],
-        "axes.unicode_minus": False,
-        "font.size": 9,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-    }
+def _palette() -> list[int]:
+    palette = [255, 255, 255] * 16
+    for colour, index in _COLOURS.items():
+        palette[3 * index:3 * index + 3] = [int(colour[k:k + 2], 16) for k in (1, 3, 5)]
+    for level in range(16, 256):
+        palette += [level, level, level]
+    return palette
 
 
-def _save(fig: Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=DPI, format="png")
-    return path
+PALETTE = _palette()
+
+
+# ---------------------------------------------------------------- the chart as data
+
+
+@dataclass(frozen=True)
+class Bar:
+    start: float
+    length: float
+    colour: str
+    offset: float = 0.0  # centre, in row heights from the row's centre (+ is up)
+    thickness: float = 0.6  # in row heights
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str  # the category (may hold line breaks)
+    bars: tuple[Bar, ...]
+    note: str  # printed right of the bars, at `note_x`
+    note_x: float
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    height_inches: float
+    rows: tuple[Row, ...] = ()  # top first
+    x_max: float = 1.0
+    x_label: str = ""
+    legend: tuple[tuple[str, str], ...] = ()  # (label, colour)
+    label_pt: float = 9
+    note_pt: float = 8
+    message: str | None = None  # an empty chart: the title and this line
+
+    @property
+    def texts(self) -> list[str]:
+        """Every text the chart shows."""
+        out = [self.title, self.x_label, *(label for label, _ in self.legend)]
+        out += [t for row in self.rows for t in (row.label, row.note)]
+        if self.message:
+            out.append(self.message)
+        return [t for t in out if t]
 
 
 def _wrap(label: str, width: int = 16) -> str:
     return "\n".join(textwrap.wrap(label, width)) or label
 
 
-def _empty(title: str, path: Path, message: str) -> Path:
-    with matplotlib.rc_context(_rc()):
-        fig = Figure(figsize=(8, 2.2), layout="constrained")
-        ax = fig.subplots()
-        ax.axis("off")
-        ax.set_title(title, loc="left", fontsize=11)
-        ax.text(0.5, 0.5, message, ha="center", va="center", color="#666666")
-        return _save(fig, path)
+def _empty(title: str, message: str) -> Chart:
+    return Chart(title, 2.2, message=message)
 
 
-def spending_by_class(fig_data: Figures, path: Path) -> Path:
+def spending_by_class(fig_data: Figures) -> Chart:
     """Spending by economic 类, stacked basic / project, in 万元."""
     title = f"图1  {fig_data.year}年支出按经济分类（类）（万元）"
     codes: dict[str, str] = {}
     for c in fig_data.classes_by_type:
         codes.setdefault(c.code, c.name)
     if not codes:
-        return _empty(title, path, "本年度无支出")
+        return _empty(title, "本年度无支出")
     amounts = {(c.code, c.spending_type): c.amount for c in fig_data.classes_by_type}
     totals = {code: sum((a for (k, _), a in amounts.items() if k == code), to_wan(0)) for code in codes}
-    order = sorted(codes, key=lambda k: totals[k])  # largest at the top of a barh
-    labels = [f"{k} {codes[k]}" for k in order]
-    with matplotlib.rc_context(_rc()):
-        fig = Figure(figsize=(8, 0.9 + 0.45 * len(order)), layout="constrained")
-        ax = fig.subplots()
-        left = [0.0] * len(order)
-        for kind, colour in (("基本支出", BLUE), ("项目支出", ORANGE)):
-            values = [float(to_wan(amounts.get((k, kind), 0))) for k in order]
-            ax.barh(labels, values, left=left, color=colour, label=kind, height=0.6)
-            left = [a + b for a, b in zip(left, values)]
-        span = max(left) if left else 1
-        for y, k in enumerate(order):
-            ax.text(left[y] + span * 0.01, y, fmt_wan(totals[k]), va="center", fontsize=8)
-        ax.set_xlim(0, span * 1.15 or 1)
-        ax.set_xlabel("万元")
-        ax.set_title(title, loc="left", fontsize=11)
-        fig.legend(loc="outside lower center", ncol=2, frameon=False)
-        return _save(fig, path)
+    order = list(reversed(sorted(codes, key=lambda k: totals[k])))  # largest at the top
+    kinds = (("基本支出", BLUE), ("项目支出", ORANGE))
+    rows, ends = [], []
+    for k in order:
+        left, bars = 0.0, []
+        for kind, colour in kinds:
+            value = float(to_wan(amounts.get((k, kind), 0)))
+            bars.append(Bar(left, value, colour))
+            left += value
+        rows.append((f"{k} {codes[k]}", tuple(bars), fmt_wan(totals[k])))
+        ends.append(left)
+    span = max(ends)
+    return Chart(title, 0.9 + 0.45 * len(order),
+                 tuple(Row(label, bars, note, end + span * 0.01) for (label, bars, note), end in zip(rows, ends)),
+                 span * 1.15 or 1, "万元", kinds)
 
 
-def largest_projects(fig_data: Figures, path: Path, n: int = 10) -> Path:
+def largest_projects(fig_data: Figures, n: int = 10) -> Chart:
     """The n projects with the most spending; the public undisclosed line is labelled, its value not printed."""
     title = f"图2  {fig_data.year}年支出最多的{n}个项目（万元）"
     projects = [p for p in fig_data.projects if p.spent > 0][:n]
     if not projects:
-        return _empty(title, path, "本年度无项目支出")
-    projects = list(reversed(projects))
-    with matplotlib.rc_context(_rc()):
-        fig = Figure(figsize=(8, 0.9 + 0.5 * len(projects)), layout="constrained")
-        ax = fig.subplots()
-        values = [float(to_wan(p.spent)) for p in projects]
-        colours = [GREY if p.undisclosed else BLUE for p in projects]
-        ax.barh([_wrap(p.name) for p in projects], values, color=colours, height=0.6)
-        span = max(values) or 1
-        for y, p in enumerate(projects):
-            ax.text(values[y] + span * 0.01, y, SECRET_LABEL if p.undisclosed else fmt_wan(p.spent),
-                    va="center", fontsize=8)
-        ax.set_xlim(0, span * 1.15)
-        ax.set_xlabel("万元")
-        ax.tick_params(axis="y", labelsize=8)
-        ax.set_title(title, loc="left", fontsize=11)
-        return _save(fig, path)
+        return _empty(title, "本年度无项目支出")
+    values = [float(to_wan(p.spent)) for p in projects]
+    span = max(values) or 1
+    rows = tuple(Row(_wrap(p.name), (Bar(0.0, v, GREY if p.undisclosed else BLUE),),
+                     SECRET_LABEL if p.undisclosed else fmt_wan(p.spent), v + span * 0.01)
+                 for p, v in zip(projects, values))
+    return Chart(title, 0.9 + 0.5 * len(projects), rows, span * 1.15, "万元", label_pt=8)
 
 
-def budget_vs_spent(fig_data: Figures, path: Path, n: int = 15) -> Path:
+def budget_vs_spent(fig_data: Figures, n: int = 15) -> Chart:
     """全年预算数 against 全年执行数 for the projects with the largest final budgets."""
     title = f"图3  {fig_data.year}年项目全年预算数与执行数（万元）"
     projects: list[Project] = sorted(fig_data.projects, key=lambda p: (-p.final, -p.spent, p.code))[:n]
     if not projects:
-        return _empty(title, path, "本年度无项目")
+        return _empty(title, "本年度无项目")
     if len(fig_data.projects) > n:
         title += f"（全年预算数最大的{n}个）"
-    projects = list(reversed(projects))
-    with matplotlib.rc_context(_rc()):
-        fig = Figure(figsize=(8, 1.0 + 0.6 * len(projects)), layout="constrained")
-        ax = fig.subplots()
-        ys = list(range(len(projects)))
-        h = 0.38
-        budget = [float(to_wan(p.final)) for p in projects]
-        spent = [float(to_wan(p.spent)) for p in projects]
-        ax.barh([y + h / 2 for y in ys], budget, height=h, color=GREY, label="全年预算数")
-        ax.barh([y - h / 2 for y in ys], spent, height=h, color=BLUE, label="全年执行数")
-        span = max(budget + spent) or 1
-        for y, p in zip(ys, projects):
-            text = SECRET_LABEL if p.undisclosed else f"{fmt_wan(p.spent)} / {fmt_wan(p.final)}"
-            ax.text(max(budget[y], spent[y]) + span * 0.01, y, text, va="center", fontsize=7)
-        ax.set_yticks(ys, [_wrap(p.name) for p in projects], fontsize=8)
-        ax.set_xlim(0, span * 1.3)
-        ax.set_xlabel("万元（标注：执行数 / 预算数）")
-        ax.set_title(title, loc="left", fontsize=11)
-        fig.legend(loc="outside lower center", ncol=2, frameon=False)
-        return _save(fig, path)
+    h = 0.38
+    budget = [float(to_wan(p.final)) for p in projects]
+    spent = [float(to_wan(p.spent)) for p in projects]
+    span = max(budget + spent) or 1
+    rows = tuple(
+        Row(_wrap(p.name), (Bar(0.0, b, GREY, h / 2, h), Bar(0.0, s, BLUE, -h / 2, h)),
+            SECRET_LABEL if p.undisclosed else f"{fmt_wan(p.spent)} / {fmt_wan(p.final)}", max(b, s) + span * 0.01)
+        for p, b, s in zip(projects, budget, spent))
+    return Chart(title, 1.0 + 0.6 * len(projects), rows, span * 1.3, "万元（标注：执行数 / 预算数）",
+                 (("全年预算数", GREY), ("全年执行数", BLUE)), label_pt=8, note_pt=7)
 
 
-def indicator_scores(fig_data: Figures, ev: SelfEvaluation, path: Path) -> Path:
+def indicator_scores(fig_data: Figures, ev: SelfEvaluation) -> Chart:
     """得分 against 分值: the budget-execution line and each department-level indicator."""
-    title = f"图4  {fig_data.year}年自评得分（得分 / 分值）"
-    rows = [("预算执行率", ev.budget_score, ev.budget_points)]
-    rows += [(i.name, i.score, i.weight) for i in ev.indicators]
-    rows = list(reversed(rows))
-    with matplotlib.rc_context(_rc()):
-        fig = Figure(figsize=(8, 1.0 + 0.32 * len(rows)), layout="constrained")
-        ax = fig.subplots()
-        labels = [_wrap(name, 18) for name, _, _ in rows]
-        weights = [float(w or 0) for _, _, w in rows]
-        scores = [float(s or 0) for _, s, _ in rows]
-        ax.barh(labels, weights, color=GREY, height=0.7, label="分值")
-        ax.barh(labels, scores, color=[BLUE if s is not None and w is not None and round2(s) >= round2(w) else ORANGE
-                                       for _, s, w in rows], height=0.45, label="得分")
-        span = max(weights) or 1
-        for y, (_, s, w) in enumerate(rows):
-            text = f"{round2(s):.2f} / {round2(w):.2f}" if s is not None and w is not None else "需人工评分"
-            ax.text(max(weights[y], scores[y]) + span * 0.01, y, text, va="center", fontsize=7)
-        ax.set_xlim(0, span * 1.3)
-        ax.tick_params(axis="y", labelsize=8)
-        ax.set_xlabel("分")
-        ax.set_title(title + f"  总分 {round2(ev.total_score):.2f}，{ev.grade}", loc="left", fontsize=11)
-        fig.legend(loc="outside lower center", ncol=2, frameon=False)
-        return _save(fig, path)
+    title = f"图4  {fig_data.year}年自评得分（得分 / 分值）  总分 {round2(ev.total_score):.2f}，{ev.grade}"
+    lines = [("预算执行率", ev.budget_score, ev.budget_points)]
+    lines += [(i.name, i.score, i.weight) for i in ev.indicators]
+    weights = [float(w or 0) for _, _, w in lines]
+    span = max(weights) or 1
+    rows = []
+    for (name, s, w), weight in zip(lines, weights):
+        score = float(s or 0)
+        full = s is not None and w is not None and round2(s) >= round2(w)
+        note = f"{round2(s):.2f} / {round2(w):.2f}" if s is not None and w is not None else "需人工评分"
+        rows.append(Row(_wrap(name, 18), (Bar(0.0, weight, GREY, thickness=0.7),
+                                          Bar(0.0, score, BLUE if full else ORANGE, thickness=0.45)),
+                        note, max(weight, score) + span * 0.01))
+    return Chart(title, 1.0 + 0.32 * len(rows), tuple(rows), span * 1.3, "分",
+                 (("分值", GREY), ("得分", BLUE)), label_pt=8, note_pt=7)
+
+
+# ---------------------------------------------------------------- drawing
+
+
+def _font_file() -> Path:
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the mplfonts package (Noto Sans CJK SC for the charts) is not installed")
+    return Path(list(spec.submodule_search_locations)[0]) / "fonts" / "NotoSansCJKsc-Regular.otf"
+
+
+@lru_cache(maxsize=None)
+def _font(points: float) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(_font_file()), round(points * DPI / 72), layout_engine=ImageFont.Layout.BASIC)
+
+
+def _px(points: float) -> int:
+    return round(points * DPI / 72)
+
+
+def _ticks(x_max: float) -> tuple[list[float], int]:
+    """Round tick values from 0 to x_max (about six), and the decimals to print them with."""
+    raw = x_max / 6
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw * 0.999)
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) + (1 if str(step / magnitude) == "2.5" else 0)
+    return [k * step for k in range(int(x_max / step + 1e-9) + 1)], decimals
+
+
+def _lines(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, font, anchor: str, fill: int) -> None:
+    """Text of several lines, the block centred vertically on xy when the anchor's second letter is m."""
+    lines = text.split("\n")
+    step = font.size * 1.2
+    y = xy[1] - step * (len(lines) - 1) / 2
+    for k, line in enumerate(lines):
+        draw.text((xy[0], y + k * step), line, font=font, anchor=anchor, fill=fill)
+
+
+def render_png(chart: Chart) -> bytes:
+    """The chart as PNG bytes."""
+    width, height = WIDTH_INCHES * DPI, round(chart.height_inches * DPI)
+    ink = Image.new("L", (width, height), WHITE)  # text and lines, anti-aliased
+    draw = ImageDraw.Draw(ink)
+    title_font, label_font = _font(11), _font(chart.label_pt)
+    draw.text((_px(6), _px(6)), chart.title, font=title_font, anchor="la", fill=INK)
+    rectangles: list[tuple[tuple[int, int, int, int], str]] = []
+    lines: list[tuple[int, int, int, int]] = []
+
+    if chart.message is not None:
+        draw.text((width / 2, height / 2), chart.message, font=_font(9), anchor="mm", fill=MUTED)
+    else:
+        tick_font = _font(9)
+        label_width = max(label_font.getlength(line) for row in chart.rows for line in row.label.split("\n"))
+        left = _px(6) + label_width + _px(7)
+        right = width - _px(8)
+        top = _px(6) + title_font.size * 1.4 + _px(4)
+        bottom = height - _px(6) - (tick_font.size * 1.5 if chart.legend else 0) - tick_font.size * 2.6 - _px(8)
+        scale = (right - left) / chart.x_max
+        slot = (bottom - top) / len(chart.rows)
+        note_font = _font(chart.note_pt)
+        for k, row in enumerate(chart.rows):
+            centre = top + slot * (k + 0.5)
+            for bar in row.bars:
+                if bar.length <= 0:
+                    continue
+                y0 = centre - slot * (bar.offset + bar.thickness / 2)
+                x0 = left + bar.start * scale
+                rectangles.append(((round(x0), round(y0), round(x0 + bar.length * scale) - 1,
+                                    round(y0 + slot * bar.thickness) - 1), bar.colour))
+            lines.append((round(left - _px(3.5)), round(centre), round(left), round(centre)))
+            _lines(draw, (left - _px(5), centre), row.label, label_font, "rm", INK)
+            draw.text((left + row.note_x * scale, centre), row.note, font=note_font, anchor="lm", fill=INK)
+        ticks, decimals = _ticks(chart.x_max)
+        for value in ticks:
+            x = round(left + value * scale)
+            lines.append((x, round(bottom), x, round(bottom + _px(3.5))))
+            draw.text((x, bottom + _px(5)), f"{value:.{decimals}f}", font=tick_font, anchor="ma", fill=INK)
+        draw.text(((left + right) / 2, bottom + _px(5) + tick_font.size * 1.3), chart.x_label, font=tick_font,
+                  anchor="ma", fill=INK)
+        lines += [(round(left), round(top), round(left), round(bottom)),
+                  (round(left), round(bottom), round(right), round(bottom))]
+        if chart.legend:
+            y = height - _px(6) - tick_font.size * 0.75
+            widths = [tick_font.size * 1.6 + tick_font.getlength(label) for label, _ in chart.legend]
+            x = width / 2 - (sum(widths) + tick_font.size * (len(widths) - 1)) / 2
+            for (label, colour), w in zip(chart.legend, widths):
+                size = tick_font.size * 0.7
+                rectangles.append(((round(x), round(y - size / 2), round(x + size * 1.4), round(y + size / 2)), colour))
+                draw.text((x + tick_font.size * 1.6, y), label, font=tick_font, anchor="lm", fill=INK)
+                x += w + tick_font.size
+
+    ink.putpalette(PALETTE)  # grey levels keep their value as palette index; bars take theirs
+    paint = ImageDraw.Draw(ink)
+    for box, colour in rectangles:
+        paint.rectangle(box, fill=_COLOURS[colour])
+    for line in lines:
+        paint.line(line, fill=INK, width=2)
+    info = PngInfo()
+    info.add_itxt("Description", "\n".join(chart.texts))
+    buffer = io.BytesIO()
+    ink.save(buffer, "PNG", pnginfo=info, dpi=(DPI, DPI), compress_level=6)
+    return buffer.getvalue()

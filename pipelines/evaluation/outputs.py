@@ -2,31 +2,45 @@
 public; Markdown and DOCX) and their charts (PNG), in
 `<warehouse>/reports/<unit_code>/<fiscal_year>/`.
 
-Each unit-year is read with a few small queries filtered on that unit-year (figures.py),
-so regenerating one takes about a second whatever the size of the warehouse. The
-internal report reads the `build` marts; the public one reads `build_public`, where 涉密
-projects are one undisclosed line and their indicators are absent.
+Two steps, so that the work fans out over processes while DuckDB keeps one writer:
+
+- **gather** (`gather_unit_year`, in the process that holds the connection): a few small
+  queries filtered on the unit-year (figures.py), the scoring and the department's texts,
+  into a `UnitYearInputs` of plain, picklable data. The internal report reads the `build`
+  marts; the public one reads `build_public`, where 涉密 projects are one undisclosed line
+  and their indicators are absent.
+- **render** (`render_unit_year`, in a worker process, or in-process with one worker):
+  every file of that one unit-year from the inputs alone; it never opens the DuckDB file.
+  Every file is written beside its final name and renamed into place, so a killed load
+  leaves old or new files, never a half-written one.
+
+`write_reports` runs both for a scope: the writer gathers, `worker_count()` processes
+render (FISCAL_WORKERS, default one per core), the writer collects the paths written.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable
 
 import duckdb
 
 from pipelines.evaluation import charts
-from pipelines.evaluation.figures import NoSuchUnitYear, read_figures
+from pipelines.evaluation.figures import Figures, NoSuchUnitYear, read_figures
 from pipelines.evaluation.redaction import mentions, redact, redact_report, secret_tokens
 from pipelines.evaluation.report import build_report
 from pipelines.evaluation.report_docx import render_docx
 from pipelines.evaluation.report_md import render_md
 from pipelines.evaluation.rules import Rules
-from pipelines.evaluation.scoring import evaluate
+from pipelines.evaluation.scoring import SelfEvaluation, evaluate
 from pipelines.evaluation.table_xlsx import write_table
-from pipelines.evaluation.texts import read_texts
+from pipelines.evaluation.texts import Texts, read_texts
+from pipelines.settings import worker_count
 
 TABLE_FILE = "部门整体支出绩效自评表.xlsx"
 REPORT_STEM = "部门整体支出绩效自评报告"
@@ -44,57 +58,121 @@ PUBLIC_CHART_FILES = {**CHART_FILES, "top": "图2_支出最多的十个项目（
 PUBLIC_SCORES_FILE = "图4_自评得分（公开版）.png"
 
 
+# ---------------------------------------------------------------- writing files in place
+
+
+def _tmp(path: Path) -> Path:
+    """The name a file is written under before it is renamed into place (same folder, so
+    the rename is atomic; a leading dot keeps it out of globs and of `remove_unit_year`)."""
+    return path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
+
+
 def _replace(tmp: Path, final: Path) -> Path:
     os.replace(tmp, final)
     return final
 
 
-def _tmp(path: Path) -> Path:
-    return path.with_name(f".{path.stem}.tmp{path.suffix}")
+def _remove_leftovers(folder: Path) -> None:
+    """Files a killed render left beside their final names."""
+    for leftover in folder.glob(".*.tmp*"):
+        leftover.unlink(missing_ok=True)
 
 
-def write_unit_year(con: duckdb.DuckDBPyConnection, settings, unit_code: str, year: int, rules: Rules,
-                    progress: Callable[[str], None] = lambda _: None) -> list[Path]:
-    """Write every evaluation output of one unit-year; returns the absolute paths written."""
-    out = settings.reports_dir / unit_code / str(year)
-    out.mkdir(parents=True, exist_ok=True)
+def _write_bytes(path: Path, data: bytes) -> Path:
+    _tmp(path).write_bytes(data)
+    return _replace(_tmp(path), path)
+
+
+# ---------------------------------------------------------------- gather (writer: needs the connection)
+
+
+@dataclass(frozen=True)
+class UnitYearInputs:
+    """Everything one unit-year's outputs are rendered from: plain data, picklable, no connection."""
+
+    unit_code: str
+    year: int
+    out_dir: Path
+    internal: Figures
+    public: Figures
+    evaluation: SelfEvaluation
+    texts: Texts
+    grades: list[tuple[str, float]]
+    secrets: list[str]  # codes and names of 涉密 projects, masked in every public text
+
+
+def gather_unit_year(con: duckdb.DuckDBPyConnection, settings, unit_code: str, year: int, rules: Rules,
+                     progress: Callable[[str], None] = lambda _: None,
+                     secrets: list[str] | None = None) -> UnitYearInputs:
+    """Read what one unit-year's outputs need (raises NoSuchUnitYear when it has no data).
+    `secrets` (from `secret_tokens`, the same for every unit-year) is read when not given."""
     internal = read_figures(con, unit_code, year, public=False)
     public = read_figures(con, unit_code, year, public=True)
     for warning in dict.fromkeys(internal.warnings + public.warnings):
         progress(f"reports: {unit_code} {year}: totals do not tie out: {warning}")
-    ev = evaluate(internal, rules)
     texts = read_texts(settings.texts_dir, unit_code)
     if not texts.exists:
         progress(f"reports: {unit_code} {year}: no narrative file {texts.path}; the report shows placeholders")
     for key in texts.unknown_keys:
         progress(f"reports: {unit_code} {year}: {texts.shown_path} has an unknown section ## {key} (ignored)")
+    return UnitYearInputs(unit_code, year, settings.reports_dir / unit_code / str(year), internal, public,
+                          evaluate(internal, rules), texts, list(rules.grades),
+                          secret_tokens(con) if secrets is None else secrets)
 
-    written: list[Path] = []
-    written.append(_replace(write_table(_tmp(out / TABLE_FILE), internal, ev, rules.grades), out / TABLE_FILE))
 
+# ---------------------------------------------------------------- render (worker: plain data in, files out)
+
+
+def _write_charts(inputs: UnitYearInputs) -> tuple[dict[str, Path], dict[str, Path]]:
+    """The charts of both reports. A chart whose public version shows the same as the
+    internal one is drawn once and written under both names."""
+    out, internal, public, ev = inputs.out_dir, inputs.internal, inputs.public, inputs.evaluation
     paths = {k: out / v for k, v in CHART_FILES.items()}
     public_paths = {k: out / v for k, v in PUBLIC_CHART_FILES.items()}
-    charts.spending_by_class(internal, paths["class"])
-    charts.indicator_scores(internal, ev, paths["scores"])
-    charts.largest_projects(internal, paths["top"])
-    charts.budget_vs_spent(internal, paths["budget"])
-    charts.largest_projects(public, public_paths["top"])
-    charts.budget_vs_spent(public, public_paths["budget"])
-    secrets = secret_tokens(con)
-    if any(mentions(i.name, secrets) for i in ev.indicators):
+    scores = [(charts.indicator_scores(internal, ev), [paths["scores"]])]
+    if any(mentions(i.name, inputs.secrets) for i in ev.indicators):
         public_paths["scores"] = out / PUBLIC_SCORES_FILE
-        masked = dataclasses.replace(ev, indicators=[dataclasses.replace(i, name=redact(i.name, secrets))
+        masked = dataclasses.replace(ev, indicators=[dataclasses.replace(i, name=redact(i.name, inputs.secrets))
                                                      for i in ev.indicators])
-        charts.indicator_scores(internal, masked, public_paths["scores"])
+        scores.append((charts.indicator_scores(internal, masked), [public_paths["scores"]]))
+    specs = {
+        "class": [(charts.spending_by_class(internal), [paths["class"]])],
+        "scores": scores,
+        "top": [(charts.largest_projects(internal), [paths["top"]]),
+                (charts.largest_projects(public), [public_paths["top"]])],
+        "budget": [(charts.budget_vs_spent(internal), [paths["budget"]]),
+                   (charts.budget_vs_spent(public), [public_paths["budget"]])],
+    }
+    for versions in specs.values():
+        if len(versions) == 2 and versions[0][0] == versions[1][0]:
+            versions[:] = [(versions[0][0], versions[0][1] + versions[1][1])]
+        for spec, targets in versions:
+            png = charts.render_png(spec)
+            for target in targets:
+                _write_bytes(target, png)
+    return paths, public_paths
+
+
+def render_unit_year(inputs: UnitYearInputs) -> list[Path]:
+    """Write every evaluation output of one unit-year from its inputs; returns the absolute
+    paths written. Runs in a worker process: it touches only this unit-year's folder."""
+    out = inputs.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(out)
+    internal, public, ev = inputs.internal, inputs.public, inputs.evaluation
+
+    written: list[Path] = []
+    table = out / TABLE_FILE
+    written.append(_replace(write_table(_tmp(table), internal, ev, inputs.grades), table))
+
+    paths, public_paths = _write_charts(inputs)
     written.extend(dict.fromkeys([*paths.values(), *public_paths.values()]))
 
     for fig, stem, chart_paths in ((internal, REPORT_STEM, paths), (public, PUBLIC_STEM, public_paths)):
-        report = build_report(fig, ev, texts, chart_paths)
+        report = build_report(fig, ev, inputs.texts, chart_paths)
         if fig.public:  # the department's narrative may name a 涉密 project: masked, never published
-            redact_report(report, secrets)
-        md = out / f"{stem}.md"
-        _tmp(md).write_text(render_md(report), encoding="utf-8")
-        written.append(_replace(_tmp(md), md))
+            redact_report(report, inputs.secrets)
+        written.append(_write_bytes(out / f"{stem}.md", render_md(report).encode("utf-8")))
         docx = out / f"{stem}.docx"
         written.append(_replace(render_docx(report, _tmp(docx)), docx))
 
@@ -105,23 +183,54 @@ def write_unit_year(con: duckdb.DuckDBPyConnection, settings, unit_code: str, ye
     return written
 
 
+def write_unit_year(con: duckdb.DuckDBPyConnection, settings, unit_code: str, year: int, rules: Rules,
+                    progress: Callable[[str], None] = lambda _: None) -> list[Path]:
+    """Gather and render one unit-year in this process; returns the absolute paths written."""
+    return render_unit_year(gather_unit_year(con, settings, unit_code, year, rules, progress))
+
+
+# ---------------------------------------------------------------- a scope: gather here, render on every core
+
+
+def _render_pool(workers: int) -> ProcessPoolExecutor:
+    # spawn, not fork: the writer has DuckDB's and Dagster's threads running, and a forked
+    # child could inherit a lock held by one of them. Workers import only the renderers.
+    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+
+
 def write_reports(con: duckdb.DuckDBPyConnection, settings, scope: Iterable[tuple[str, int]], rules: Rules,
-                  progress: Callable[[str], None]) -> list[str]:
+                  progress: Callable[[str], None], workers: int | None = None) -> list[str]:
     """The evaluation outputs of every (unit_code, fiscal_year) in scope; returns the files
-    written, relative to the warehouse folder."""
-    written: list[str] = []
-    units = sorted(set(scope))
-    for n, (unit_code, year) in enumerate(units, start=1):
-        progress(f"reports: {unit_code} {year} ({n}/{len(units)})")
-        try:
-            paths = write_unit_year(con, settings, unit_code, int(year), rules, progress)
-        except NoSuchUnitYear:
-            # Its files left the landing folder: its reports go too.
-            removed = remove_unit_year(settings, unit_code, int(year))
-            progress(f"reports: {unit_code} {year} is no longer in the warehouse; {removed} old file(s) removed")
-            continue
-        written.extend(path.relative_to(settings.warehouse_dir).as_posix() for path in paths)
-    return written
+    written, relative to the warehouse folder, in unit-year order.
+
+    This process gathers each unit-year's inputs and hands them to `workers` processes
+    (default `worker_count()`) that render them; with one worker, or one unit-year, it
+    renders in-process."""
+    units = sorted((unit, int(year)) for unit, year in set(scope))
+    workers = min(workers or worker_count(), len(units))
+    pool = _render_pool(workers) if workers > 1 else None
+    pending: list[tuple[str, int, Future | list[Path]]] = []
+    secrets = secret_tokens(con)
+    try:
+        for n, (unit_code, year) in enumerate(units, start=1):
+            progress(f"reports: {unit_code} {year} ({n}/{len(units)})")
+            try:
+                inputs = gather_unit_year(con, settings, unit_code, year, rules, progress, secrets)
+            except NoSuchUnitYear:
+                # Its files left the landing folder: its reports go too.
+                removed = remove_unit_year(settings, unit_code, year)
+                progress(f"reports: {unit_code} {year} is no longer in the warehouse; {removed} old file(s) removed")
+                continue
+            result = pool.submit(render_unit_year, inputs) if pool else render_unit_year(inputs)
+            pending.append((unit_code, year, result))
+        written: list[str] = []
+        for unit_code, year, result in pending:
+            paths = result.result() if isinstance(result, Future) else result
+            written.extend(path.relative_to(settings.warehouse_dir).as_posix() for path in paths)
+        return written
+    finally:
+        if pool:
+            pool.shutdown(cancel_futures=True)
 
 
 def remove_unit_year(settings, unit_code: str, year: int) -> int:
@@ -129,6 +238,7 @@ def remove_unit_year(settings, unit_code: str, year: int) -> int:
     out = settings.reports_dir / unit_code / str(year)
     if not out.is_dir():
         return 0
+    _remove_leftovers(out)
     ours = {TABLE_FILE, *(f"{stem}{ext}" for stem in (REPORT_STEM, PUBLIC_STEM) for ext in (".md", ".docx"))}
     removed = 0
     for path in out.iterdir():

@@ -3,14 +3,15 @@ table header rows repeated across pages, page numbers in the footer."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 
 from pipelines.evaluation.report import Heading, Image, Para, Report, Table
@@ -73,45 +74,51 @@ def _setup(doc) -> None:
     footer._p.append(field)
 
 
-def _shade(cell, fill: str) -> None:
-    tcpr = cell._tc.get_or_add_tcPr()
-    shading = OxmlElement("w:shd")
-    shading.set(qn("w:val"), "clear")
-    shading.set(qn("w:color"), "auto")
-    shading.set(qn("w:fill"), fill)
-    tcpr.append(shading)
+def _run_content(text: str) -> str:
+    """A run's content as python-docx's `run.text = text` writes it: a tab is <w:tab/>, a
+    line break <w:br/>, the rest <w:t> (space-preserving when it starts or ends with space)."""
+    out = []
+    for part in re.split(r"(\t|\r|\n)", text):
+        if part == "\t":
+            out.append("<w:tab/>")
+        elif part in ("\r", "\n"):
+            out.append("<w:br/>")
+        elif part:
+            space = ' xml:space="preserve"' if len(part.strip()) < len(part) else ""
+            out.append(f"<w:t{space}>{escape(part)}</w:t>")
+    return "".join(out)
 
 
-def _repeat_header(row) -> None:
-    trpr = row._tr.get_or_add_trPr()
-    header = OxmlElement("w:tblHeader")
-    header.set(qn("w:val"), "true")
-    trpr.append(header)
+_JC = {"l": "left", "c": "center", "r": "right"}
+_CELL_PPR = '<w:pPr><w:spacing w:line="240" w:lineRule="auto" w:after="0"/><w:ind w:firstLine="0"/><w:jc w:val="{jc}"/></w:pPr>'
+_HEADER_SHADING = '<w:shd w:val="clear" w:color="auto" w:fill="F2F2F2"/>'
 
 
 def _table(doc, t: Table) -> None:
-    table = doc.add_table(rows=1 + len(t.rows), cols=len(t.header))
-    table.style = doc.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    _repeat_header(table.rows[0])
-    for c, width in enumerate(t.widths):  # the grid (LibreOffice reads it) and every cell (Word does)
-        table.columns[c].width = Cm(width)
+    """The table as one piece of WordprocessingML, parsed once: python-docx's `Table.cell()`
+    walks the whole table on every call (quadratic; 33 tables cost seconds). The XML is the
+    one python-docx writes for the same calls: a Table Grid table, centred, fixed layout,
+    the header row repeated across pages and shaded, 9 pt text, widths on the grid
+    (LibreOffice reads it) and on every cell (Word does)."""
+    widths = [Cm(w).twips for w in t.widths]
+    parts = [f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblStyle w:val="{doc.styles["Table Grid"].style_id}"/>'
+             '<w:tblW w:type="auto" w:w="0"/><w:jc w:val="center"/><w:tblLayout w:type="fixed"/>'
+             '<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" w:noHBand="0" '
+             'w:noVBand="1" w:val="04A0"/></w:tblPr><w:tblGrid>']
+    parts += [f'<w:gridCol w:w="{w}"/>' for w in widths]
+    parts.append("</w:tblGrid>")
     for r, values in enumerate([t.header, *t.rows]):
-        bold = r == 0 or (t.bold_last and r == len(t.rows))
+        header = r == 0
+        bold = "<w:b/>" if header or (t.bold_last and r == len(t.rows)) else '<w:b w:val="0"/>'
+        parts.append('<w:tr><w:trPr><w:tblHeader w:val="true"/></w:trPr>' if header else "<w:tr>")
         for c, value in enumerate(values):
-            cell = table.cell(r, c)
-            cell.width = Cm(t.widths[c])
-            p = cell.paragraphs[0]
-            p.alignment = WD_ALIGN_PARAGRAPH.CENTER if r == 0 else ALIGN[t.align[c]]
-            p.paragraph_format.line_spacing = 1.0
-            p.paragraph_format.space_after = Pt(0)
-            p.paragraph_format.first_line_indent = Cm(0)
-            run = p.add_run(str(value))
-            run.font.size = Pt(9)
-            run.bold = bold
-            if r == 0:
-                _shade(cell, "F2F2F2")
+            shading = _HEADER_SHADING if header else ""
+            ppr = _CELL_PPR.format(jc="center" if header else _JC[t.align[c]])
+            parts.append(f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{widths[c]}"/>{shading}</w:tcPr><w:p>{ppr}'
+                         f'<w:r><w:rPr>{bold}<w:sz w:val="18"/></w:rPr>{_run_content(str(value))}</w:r></w:p></w:tc>')
+        parts.append("</w:tr>")
+    parts.append("</w:tbl>")
+    doc.element.body.sectPr.addprevious(parse_xml("".join(parts)))
     doc.add_paragraph().paragraph_format.space_after = Pt(0)
 
 
