@@ -7,6 +7,7 @@ import json
 import dagster as dg
 
 from pipelines.defs.resources import WarehouseResource
+from pipelines.warehouse.db import WarehouseBusy, connect, table_exists
 from pipelines.warehouse.ingest import discover
 
 full_load_job = dg.define_asset_job(
@@ -24,6 +25,22 @@ nightly_load_schedule = dg.ScheduleDefinition(
     description="The nightly load at 02:00 Beijing time.",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
+
+
+def cursor_from_warehouse(db_path) -> dict:
+    """The sensor's first cursor: the landing files the warehouse already holds (path, size,
+    modification time, sha256), so that a first tick after a CLI load starts nothing."""
+    if not db_path.exists():
+        return {}
+    con = connect(db_path, read_only=True, wait=0)
+    try:
+        if not table_exists(con, "meta.files"):
+            return {}
+        rows = con.execute("SELECT source_file, size_bytes, mtime_ns, file_sha256 FROM meta.files").fetchall()
+    finally:
+        con.close()
+    return {"files": {name: [size, mtime] for name, size, mtime, _ in rows},
+            "hashes": {name: sha for name, _, _, sha in rows}}
 
 
 def landing_fingerprint(landing_files) -> dict[str, list]:
@@ -44,7 +61,13 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, warehouse: Warehou
         files = discover(settings.landing_dir)
     except FileNotFoundError as error:
         return dg.SkipReason(str(error))
-    previous = json.loads(context.cursor) if context.cursor else {}
+    if context.cursor:
+        previous = json.loads(context.cursor)
+    else:
+        try:
+            previous = cursor_from_warehouse(settings.db_path)
+        except WarehouseBusy:
+            return dg.SkipReason("the warehouse is being written (a load is running): looking again next tick")
     seen = previous.get("files", {})
     hashes = previous.get("hashes", {})
     current = landing_fingerprint(files)
