@@ -4,14 +4,14 @@ import dagster as dg
 
 from pipelines.defs.assets import ALL_ASSETS
 from pipelines.defs.checks import ALL_CHECKS
-from pipelines.defs.jobs import full_load_job, landing_files_sensor, nightly_load_schedule
+from pipelines.defs.jobs import full_load_job, landing_files_sensor, nightly_load_schedule, rebuild_reports_job
 from pipelines.defs.partitions import rebuild_unit_year_job
 from pipelines.defs.resources import WarehouseResource
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     asset_checks=ALL_CHECKS,
-    jobs=[full_load_job, rebuild_unit_year_job],
+    jobs=[full_load_job, rebuild_reports_job, rebuild_unit_year_job],
     schedules=[nightly_load_schedule],
     sensors=[landing_files_sensor],
     resources={

@@ -9,11 +9,23 @@ import dagster as dg
 from pipelines.defs.resources import WarehouseResource
 from pipelines.warehouse.db import WarehouseBusy, connect, table_exists
 from pipelines.warehouse.ingest import discover
+from pipelines.warehouse.transform import MART_MODELS
 
 full_load_job = dg.define_asset_job(
     name="full_load",
     selection=dg.AssetSelection.all(),
     description="Everything: ingest new and changed landing files, rebuild what they touch, check, publish, report.",
+    executor_def=dg.in_process_executor,
+)
+
+rebuild_reports_job = dg.define_asset_job(
+    name="rebuild_reports",
+    selection=dg.AssetSelection.assets(
+        *(["marts", m] for m in MART_MODELS), *(["marts_public", m] for m in MART_MODELS),
+        ["quality", "results"], ["parquet", "marts"], ["reports", "self_evaluation"],
+    ),
+    description="`fiscal-warehouse report`: the marts, checks, Parquet and evaluation reports again from what the "
+                "warehouse holds, without reading the landing folder.",
     executor_def=dg.in_process_executor,
 )
 
