@@ -3,7 +3,9 @@ table header rows repeated across pages, page numbers in the footer."""
 
 from __future__ import annotations
 
+import io
 import re
+from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -18,7 +20,6 @@ from pipelines.evaluation.report import Heading, Image, Para, Report, Table
 
 BODY_FONT, HEAD_FONT, LATIN_FONT = "宋体", "黑体", "Times New Roman"
 BLACK = RGBColor(0, 0, 0)
-ALIGN = {"l": WD_ALIGN_PARAGRAPH.LEFT, "c": WD_ALIGN_PARAGRAPH.CENTER, "r": WD_ALIGN_PARAGRAPH.RIGHT}
 
 
 def _fonts(target, east_asia: str, latin: str = LATIN_FONT) -> None:
@@ -94,14 +95,12 @@ _CELL_PPR = '<w:pPr><w:spacing w:line="240" w:lineRule="auto" w:after="0"/><w:in
 _HEADER_SHADING = '<w:shd w:val="clear" w:color="auto" w:fill="F2F2F2"/>'
 
 
-def _table(doc, t: Table) -> None:
-    """The table as one piece of WordprocessingML, parsed once: python-docx's `Table.cell()`
-    walks the whole table on every call (quadratic; 33 tables cost seconds). The XML is the
-    one python-docx writes for the same calls: a Table Grid table, centred, fixed layout,
-    the header row repeated across pages and shaded, 9 pt text, widths on the grid
-    (LibreOffice reads it) and on every cell (Word does)."""
+def _table_xml(t: Table, style_id: str) -> str:
+    """A table as WordprocessingML: the XML python-docx writes for a Table Grid table,
+    centred, fixed layout, the header row repeated across pages and shaded, 9 pt text,
+    widths on the grid (LibreOffice reads it) and on every cell (Word does)."""
     widths = [Cm(w).twips for w in t.widths]
-    parts = [f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblStyle w:val="{doc.styles["Table Grid"].style_id}"/>'
+    parts = [f'<w:tbl><w:tblPr><w:tblStyle w:val="{style_id}"/>'
              '<w:tblW w:type="auto" w:w="0"/><w:jc w:val="center"/><w:tblLayout w:type="fixed"/>'
              '<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" w:noHBand="0" '
              'w:noVBand="1" w:val="04A0"/></w:tblPr><w:tblGrid>']
@@ -118,46 +117,80 @@ def _table(doc, t: Table) -> None:
                          f'<w:r><w:rPr>{bold}<w:sz w:val="18"/></w:rPr>{_run_content(str(value))}</w:r></w:p></w:tc>')
         parts.append("</w:tr>")
     parts.append("</w:tbl>")
-    doc.element.body.sectPr.addprevious(parse_xml("".join(parts)))
-    doc.add_paragraph().paragraph_format.space_after = Pt(0)
+    # The empty paragraph that keeps two tables apart.
+    parts.append('<w:p><w:pPr><w:spacing w:after="0"/></w:pPr></w:p>')
+    return "".join(parts)
 
 
-def render_docx(report: Report, path: Path) -> Path:
-    doc = Document()
-    _setup(doc)
-    doc.core_properties.title = report.title
-    doc.core_properties.author = "fiscal-warehouse"
+# Paragraph kinds (report.Para.kind): paragraph properties, run properties.
+_PARA = {
+    "subtitle": ('<w:pPr><w:jc w:val="center"/></w:pPr>', '<w:rPr><w:sz w:val="28"/></w:rPr>'),
+    "placeholder": ('<w:pPr><w:ind w:firstLine="480"/></w:pPr>', '<w:rPr><w:i/><w:color w:val="C00000"/></w:rPr>'),
+    "note": ("", '<w:rPr><w:color w:val="404040"/><w:sz w:val="21"/></w:rPr>'),
+}
+_BODY = ('<w:pPr><w:ind w:firstLine="480"/></w:pPr>', "")  # first line indented 24 pt
+_IMAGE = '<w:p><w:pPr><w:jc w:val="center"/></w:pPr><w:r/></w:p>'  # the picture is added once in place
+
+
+def _body_xml(report: Report, style_ids: dict[str, str]) -> tuple[str, list[tuple[int, Path]]]:
+    """The report's blocks as WordprocessingML (the XML python-docx writes for the same
+    blocks), and the position of each picture's paragraph among them."""
+    parts: list[str] = []
+    pictures: list[tuple[int, Path]] = []
+    count = 0
     for b in report.blocks:
         if isinstance(b, Heading):
             if b.level == 0:
-                p = doc.add_paragraph(style="Title")
-                p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                for k, line in enumerate(b.lines or (b.text,)):
-                    run = p.add_run(line)
-                    if k + 1 < len(b.lines or ()):
-                        run.add_break()
+                lines = b.lines or (b.text,)
+                runs = "".join(f"<w:r>{_run_content(line)}{'<w:br/>' if k + 1 < len(b.lines or ()) else ''}</w:r>"
+                               for k, line in enumerate(lines))
+                parts.append(f'<w:p><w:pPr><w:pStyle w:val="{style_ids["Title"]}"/><w:jc w:val="center"/>'
+                             f"</w:pPr>{runs}</w:p>")
             else:
-                doc.add_heading(b.text, level=b.level)
+                style = style_ids[f"Heading {b.level}"]
+                parts.append(f'<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr><w:r>{_run_content(b.text)}</w:r></w:p>')
+            count += 1
         elif isinstance(b, Para):
-            p = doc.add_paragraph()
-            run = p.add_run(b.text)
-            if b.kind == "subtitle":
-                p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                run.font.size = Pt(14)
-            elif b.kind == "placeholder":
-                run.italic = True
-                run.font.color.rgb = RGBColor(0xC0, 0x00, 0x00)
-                p.paragraph_format.first_line_indent = Pt(24)
-            elif b.kind == "note":
-                run.font.size = Pt(10.5)
-                run.font.color.rgb = RGBColor(0x40, 0x40, 0x40)
-            else:
-                p.paragraph_format.first_line_indent = Pt(24)
+            ppr, rpr = _PARA.get(b.kind, _BODY)
+            parts.append(f"<w:p>{ppr}<w:r>{rpr}{_run_content(b.text)}</w:r></w:p>")
+            count += 1
         elif isinstance(b, Table):
-            _table(doc, b)
+            parts.append(_table_xml(b, style_ids["Table Grid"]))
+            count += 2
         elif isinstance(b, Image):
-            doc.add_picture(str(b.path), width=Cm(15.5))
-            doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            pictures.append((count, b.path))
+            parts.append(_IMAGE)
+            count += 1
+    return "".join(parts), pictures
+
+
+@lru_cache(maxsize=1)
+def _template() -> bytes:
+    """The empty document with page, styles and footer set up, saved once per process:
+    opening it is cheaper than setting the styles up again for every report."""
+    doc = Document()
+    _setup(doc)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return buffer.getvalue()
+
+
+def render_docx(report: Report, path: Path) -> Path:
+    """The report as DOCX. The body is written as one piece of XML and parsed once:
+    python-docx's per-paragraph API (and `Table.cell()`, which walks the whole table on
+    every call) cost seconds for a report of 33 tables; the XML is what that API writes."""
+    doc = Document(io.BytesIO(_template()))
+    doc.core_properties.title = report.title
+    doc.core_properties.author = "fiscal-warehouse"
+    style_ids = {name: doc.styles[name].style_id for name in ("Title", "Heading 1", "Heading 2", "Table Grid")}
+    xml, pictures = _body_xml(report, style_ids)
+    fragment = parse_xml(f"<w:body {nsdecls('w')}>{xml}</w:body>")
+    blocks = list(fragment)
+    sect_pr = doc.element.body.sectPr
+    for block in blocks:
+        sect_pr.addprevious(block)
+    for index, picture in pictures:  # in order, once in the document: each takes the next free shape id
+        blocks[index].r_lst[0].add_drawing(doc.part.new_pic_inline(str(picture), Cm(15.5), None))
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
     return path

@@ -46,7 +46,7 @@ def _rate(value: Decimal | None) -> float | None:
 
 def write_table(path: Path, fig: Figures, ev: SelfEvaluation, rules_grades: list[tuple[str, float]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path))
+    wb = xlsxwriter.Workbook(str(path), {"in_memory": True})  # no temporary file per part: a third of its cost
     wb.set_properties({"title": f"{fig.unit_name}{fig.year}年度{TITLE}", "author": "fiscal-warehouse"})
     ws = wb.add_worksheet("自评表")
 
