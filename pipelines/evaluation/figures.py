@@ -25,6 +25,11 @@ UNDISCLOSED_LABEL = "涉密项目（不予公开）"
 FUND_ORDER = ["一般公共预算", "政府性基金预算", "国有资本经营预算", "财政专户管理资金", "单位资金"]
 NO_FUND = "未注明资金性质"
 
+# The spending types a budget is made for (contract 2.1). The other types (经营支出,
+# 上缴上级支出, 对附属单位补助支出 …) count in total spending but have no budget lines, so
+# they stay out of budget execution, 预算完成率 and the funding block of the tables.
+BUDGETED_TYPES = ("基本支出", "项目支出")
+
 # Ranking of indicator levels (matched by substring, as the ledger spells them loosely).
 LEVEL1_ORDER = ["产出", "效益", "满意"]
 LEVEL2_ORDER = ["数量", "质量", "时效", "成本", "经济", "社会", "生态", "可持续", "满意"]
@@ -228,17 +233,32 @@ class Figures:
     warnings: list[str] = field(default_factory=list)
 
     # --- budget totals (yuan)
-    def budget_sum(self, attr: str, spending_type: str | None = None, fund_source: str | None = None) -> Decimal:
+    def budget_sum(self, attr: str, spending_type: str | None = None, fund_source: str | None = None,
+                   budgeted_only: bool = False) -> Decimal:
         return sum(
             (getattr(b, attr) for b in self.budget
              if (spending_type is None or b.spending_type == spending_type)
-             and (fund_source is None or b.fund_source == fund_source)),
+             and (fund_source is None or b.fund_source == fund_source)
+             and (not budgeted_only or b.spending_type in BUDGETED_TYPES)),
             ZERO,
         )
 
     @property
+    def other(self) -> Decimal:
+        """Spending of the types without a budget (经营支出, 上缴上级支出 …): total − basic − project."""
+        return self.total - self.basic - self.project
+
+    @property
+    def other_by_type(self) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for b in self.budget:
+            if b.spending_type not in BUDGETED_TYPES:
+                out[b.spending_type] = out.get(b.spending_type, ZERO) + b.spent
+        return out
+
+    @property
     def fund_sources(self) -> list[str]:
-        present = {b.fund_source for b in self.budget}
+        present = {b.fund_source for b in self.budget if b.spending_type in BUDGETED_TYPES}
         known = [f for f in FUND_ORDER if f in present]
         return known + sorted(present - set(FUND_ORDER) - {NO_FUND}) + ([NO_FUND] if NO_FUND in present else [])
 

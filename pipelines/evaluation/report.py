@@ -201,7 +201,9 @@ def build_report(fig: Figures, ev: SelfEvaluation, texts: Texts, charts: dict[st
     r.add(Para(
         f"{fig.year}年度全年预算数{fmt_wan(total.final)}万元（年初预算数{fmt_wan(total.initial)}万元，"
         f"预算调整数{fmt_wan(total.final - total.initial)}万元），全年支出{fmt_wan(fig.total)}万元，"
-        f"预算执行率{fmt_pct(total.rate)}。其中基本支出{fmt_wan(fig.basic)}万元，项目支出{fmt_wan(fig.project)}万元。"))
+        f"预算执行率{fmt_pct(total.rate)}。其中基本支出{fmt_wan(fig.basic)}万元，项目支出{fmt_wan(fig.project)}万元"
+        + "".join(f"，{t}{fmt_wan(a)}万元" for t, a in fig.other_by_type.items() if a != 0)
+        + ("（不在预算执行之内）" if fig.other != 0 else "") + "。"))
     if "class" in charts:
         r.add(Image(charts["class"], "支出按经济分类"))
 

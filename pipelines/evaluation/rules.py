@@ -13,6 +13,9 @@ import duckdb
 DEFAULT_RULES_FILE = Path(__file__).with_name("rules.toml")
 RULES_ENV = "FISCAL_RULES_FILE"
 _STANDARD = re.compile(r"^\s*(<=|>=|<|>|=|≤|≥)\s*(-?\d+(?:\.\d+)?)\s*$")
+# `between 0.9 1`: low ≤ value ≤ high, both bounds included.
+_BETWEEN = re.compile(r"^\s*between\s+(-?\d+(?:\.\d+)?)\s+(-?\d+(?:\.\d+)?)\s*$")
+_CHECKPOINT = re.compile(r"^(\d{2})-(\d{2})$")
 
 
 class RulesError(ValueError):
@@ -23,8 +26,10 @@ class RulesError(ValueError):
 class Rules:
     points: dict[str, float]
     grades: list[tuple[str, float]]  # best first
-    standards: dict[str, tuple[str, float]]
+    standards: dict[str, tuple[str, float, float | None]]  # op, threshold, upper bound of `between`
     path: Path
+    # 支付进度 checkpoints: (month, day, share of the final budget to have been paid by then).
+    payment_schedule: tuple[tuple[int, int, float], ...] = ((6, 30, 0.5), (9, 30, 0.75), (12, 31, 1.0))
 
     def grade(self, score: float) -> str:
         for name, lowest in self.grades:
@@ -41,23 +46,43 @@ def load_rules(path: Path | None = None) -> Rules:
         raise RulesError(f"rules file {path}: {error}") from error
     standards = {}
     for code, text in data.get("standards", {}).items():
-        match = _STANDARD.match(str(text))
+        match, between = _STANDARD.match(str(text)), _BETWEEN.match(str(text))
+        if between:
+            low, high = float(between.group(1)), float(between.group(2))
+            if low > high:
+                raise RulesError(f"rules file {path}: standard for {code!r}: {text!r} has its bounds the wrong way round")
+            standards[code] = ("between", low, high)
+            continue
         if not match:
-            raise RulesError(f"rules file {path}: standard for {code!r} must look like '<= 1', not {text!r}")
+            raise RulesError(f"rules file {path}: standard for {code!r} must look like '<= 1' or 'between 0.9 1',"
+                             f" not {text!r}")
         op = {"≤": "<=", "≥": ">="}.get(match.group(1), match.group(1))
-        standards[code] = (op, float(match.group(2)))
+        standards[code] = (op, float(match.group(2)), None)
+    schedule = []
+    for key, share in data.get("payment_schedule", {}).items():
+        checkpoint = _CHECKPOINT.match(str(key))
+        if not checkpoint or not isinstance(share, (int, float)) or not 0 < share <= 1:
+            raise RulesError(f"rules file {path}: [payment_schedule] needs \"MM-DD\" = share between 0 and 1,"
+                             f" not {key!r} = {share!r}")
+        schedule.append((int(checkpoint.group(1)), int(checkpoint.group(2)), float(share)))
     grades = sorted(((k, float(v)) for k, v in data.get("grades", {}).items()), key=lambda g: -g[1])
     points = {k: float(v) for k, v in data.get("points", {}).items()}
     for level in ("产出指标", "效益指标", "满意度指标", "预算执行"):
         if level not in points:
             raise RulesError(f"rules file {path}: [points] needs {level!r}")
-    return Rules(points, grades, standards, path)
+    kwargs = {"payment_schedule": tuple(sorted(schedule))} if schedule else {}
+    return Rules(points, grades, standards, path, **kwargs)
 
 
 def register_rules(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
-    """Temp tables `_rules(key, value)` and `_standards(indicator_code, op, threshold)` for the SQL models."""
+    """Temp tables `_rules(key, value)`, `_standards(indicator_code, op, threshold, threshold_high)` and
+    `_payment_schedule(checkpoint_month, checkpoint_day, share)` for the SQL models."""
     con.execute("CREATE OR REPLACE TEMP TABLE _rules(key VARCHAR, value DOUBLE)")
     con.executemany("INSERT INTO _rules VALUES (?, ?)", [(f"points.{k}", v) for k, v in rules.points.items()])
-    con.execute("CREATE OR REPLACE TEMP TABLE _standards(indicator_code VARCHAR, op VARCHAR, threshold DOUBLE)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _standards("
+                "indicator_code VARCHAR, op VARCHAR, threshold DOUBLE, threshold_high DOUBLE)")
     if rules.standards:
-        con.executemany("INSERT INTO _standards VALUES (?, ?, ?)", [(k, *v) for k, v in rules.standards.items()])
+        con.executemany("INSERT INTO _standards VALUES (?, ?, ?, ?)", [(k, *v) for k, v in rules.standards.items()])
+    con.execute("CREATE OR REPLACE TEMP TABLE _payment_schedule("
+                "checkpoint_month INTEGER, checkpoint_day INTEGER, share DOUBLE)")
+    con.executemany("INSERT INTO _payment_schedule VALUES (?, ?, ?)", list(rules.payment_schedule))

@@ -59,12 +59,15 @@ def grade_of(score: Decimal, rules: Rules) -> str:
 
 
 def evaluate(fig: Figures, rules: Rules) -> SelfEvaluation:
-    total = BudgetRow("年度资金总额", "年度资金总额", fig.budget_sum("initial"), fig.budget_sum("final"),
-                      fig.budget_sum("spent"))
+    # Budget execution counts 基本 + 项目 spending only (BUDGETED_TYPES): the other types
+    # have no budget and are not in the 预算完成率 numerator (contract 2.1).
+    def amounts(**where) -> tuple[Decimal, Decimal, Decimal]:
+        return tuple(fig.budget_sum(a, budgeted_only=True, **where) for a in ("initial", "final", "spent"))
+
+    total = BudgetRow("年度资金总额", "年度资金总额", *amounts())
     rows = [total]
     for fund in fig.fund_sources:
-        rows.append(BudgetRow("按收入性质分", fund, fig.budget_sum("initial", fund_source=fund),
-                              fig.budget_sum("final", fund_source=fund), fig.budget_sum("spent", fund_source=fund)))
+        rows.append(BudgetRow("按收入性质分", fund, *amounts(fund_source=fund)))
     for kind in ("基本支出", "项目支出"):
         rows.append(BudgetRow("按支出性质分", kind, fig.budget_sum("initial", kind), fig.budget_sum("final", kind),
                               fig.budget_sum("spent", kind)))

@@ -1,6 +1,12 @@
 -- core.fact_spending: one row per budget-accounting expenditure line (accounts 7xxx) that
 -- passed every check and comes from a file that counts. amount = debit - credit, so a
 -- red-letter reversal nets out. Financial-accounting lines (5xxx) are never spending.
+-- Spending type (contract 2.1, changed 2026-11-29), the one place it is decided: on 7101
+-- 行政支出 / 7201 事业支出 a line with a project code is 项目支出, without one 基本支出; every
+-- other expenditure account is its own type, whatever project code it carries (the 决算
+-- shows them apart): 7301 经营支出, 7401 上缴上级支出, 7501 对附属单位补助支出, 7601 投资支出,
+-- 7701 债务还本支出, 7901 (and any other 7xxx) 其他支出. Sub-accounts (710101 …) follow
+-- their parent.
 WITH ledger_names AS (  -- project names of the unit's ledgers, those that are no code of them
     SELECT l.unit_code, l.fiscal_year, l.project_name, l.project_code, l.disclosure
     FROM staging.ledger_projects l
@@ -13,7 +19,16 @@ WITH ledger_names AS (  -- project names of the unit's ledgers, those that are n
 SELECT
     v.unit_code, v.fiscal_year, v.voucher_date, v.voucher_no, v.line_no, v.summary,
     v.account_code,
-    CASE WHEN v.project_code IS NULL THEN '基本支出' ELSE '项目支出' END AS spending_type,
+    CASE
+        WHEN left(v.account_code, 2) IN ('71', '72') THEN
+            CASE WHEN v.project_code IS NULL THEN '基本支出' ELSE '项目支出' END
+        WHEN left(v.account_code, 2) = '73' THEN '经营支出'
+        WHEN left(v.account_code, 2) = '74' THEN '上缴上级支出'
+        WHEN left(v.account_code, 2) = '75' THEN '对附属单位补助支出'
+        WHEN left(v.account_code, 2) = '76' THEN '投资支出'
+        WHEN left(v.account_code, 2) = '77' THEN '债务还本支出'
+        ELSE '其他支出'
+    END AS spending_type,
     coalesce(same_year.project_code, any_year.project_code, v.project_code) AS project_code,
     v.econ_code, v.func_code, v.fund_source, v.amount,
     v.source_id, v.source_file, v.source_row

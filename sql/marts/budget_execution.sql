@@ -1,6 +1,7 @@
 -- marts.budget_execution: budget against spending by unit, year, spending type and fund
 -- source. final = Σ all budget kinds (追减 negative, 调剂 signed, 上年结转 included);
--- adjustment = final - initial.
+-- adjustment = final - initial. Budget lines are 基本 or 项目 only; spending of the other
+-- types (经营支出, 上缴上级支出 …) appears in rows of its own type with no budget.
 WITH budget AS (
     SELECT unit_code, fiscal_year, spending_type, fund_source,
            sum(amount) FILTER (WHERE budget_kind = '年初预算') AS initial, sum(amount) AS final

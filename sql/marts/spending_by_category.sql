@@ -1,4 +1,5 @@
--- marts.spending_by_category: spending by unit, year, spending type (基本支出/项目支出),
+-- marts.spending_by_category: spending by unit, year, spending type (基本支出, 项目支出 or
+-- one of the other types of core.fact_spending),
 -- economic class, functional class and fund source, with class names valid that year.
 SELECT
     f.fiscal_year, f.unit_code, u.unit_name, f.spending_type,

@@ -1,5 +1,7 @@
 -- marts.spending_by_project: every project of the ledger, the budget or the vouchers in a
--- unit and year; 0.00 where nothing; execution_rate = spent / final budget.
+-- unit and year; 0.00 where nothing; execution_rate = spent / final budget. spent is the
+-- project's 项目支出 (7101/7201 lines with its code): a 经营支出 or 上缴上级支出 line that
+-- names a project keeps its own type and is not the project's spending (contract 2.1).
 WITH budget AS (
     SELECT unit_code, fiscal_year, project_code,
            sum(amount) FILTER (WHERE budget_kind = '年初预算') AS initial,
@@ -8,7 +10,7 @@ WITH budget AS (
 ),
 spent AS (
     SELECT unit_code, fiscal_year, project_code, sum(amount) AS spent
-    FROM core.fact_spending WHERE project_code IS NOT NULL GROUP BY ALL
+    FROM core.fact_spending WHERE spending_type = '项目支出' GROUP BY ALL
 ),
 amounts AS (
     SELECT p.*, u.unit_name,

@@ -1,11 +1,15 @@
--- marts.spending_by_year: a unit's year in totals. personnel = basic 301 + 303; public
--- funds = the rest of basic spending; 三公 = 30212, 30217, 31013/30913, 30231 paid from
+-- marts.spending_by_year: a unit's year in totals. basic + project + other = total, where
+-- other is every expenditure account that is neither 基本 nor 项目 (7301 经营支出, 7401
+-- 上缴上级支出, 7501 …, core.fact_spending decides; contract 2.1, changed 2026-11-29).
+-- personnel = basic 301 + 303; public funds (公用经费, the one definition every indicator
+-- uses) = the rest of basic spending; 三公 = 30212, 30217, 31013/30913, 30231 paid from
 -- fiscal appropriations (basic or project). yoy_change_rate is NULL in a unit's first year.
 WITH totals AS (
     SELECT
         u.unit_code, u.fiscal_year, u.unit_name,
         coalesce(sum(f.amount) FILTER (WHERE f.spending_type = '基本支出'), 0) AS basic,
         coalesce(sum(f.amount) FILTER (WHERE f.spending_type = '项目支出'), 0) AS project,
+        coalesce(sum(f.amount) FILTER (WHERE f.spending_type NOT IN ('基本支出', '项目支出')), 0) AS other,
         coalesce(sum(f.amount), 0) AS total,
         coalesce(sum(f.amount) FILTER (WHERE f.spending_type = '基本支出' AND left(f.econ_code, 3) IN ('301', '303')), 0)
             AS personnel,
@@ -21,6 +25,7 @@ SELECT
     t.fiscal_year, t.unit_code, t.unit_name,
     t.basic::DECIMAL(18, 2) AS basic_yuan,
     t.project::DECIMAL(18, 2) AS project_yuan,
+    t.other::DECIMAL(18, 2) AS other_yuan,
     t.total::DECIMAL(18, 2) AS total_yuan,
     t.personnel::DECIMAL(18, 2) AS personnel_yuan,
     (t.basic - t.personnel)::DECIMAL(18, 2) AS public_funds_yuan,

@@ -1,10 +1,10 @@
 -- tieout_project_total: per unit and year, Σ spending_by_project.spent_yuan (as built) =
--- the project spending of core.fact_spending — so Σ projects + basic spending = total —
+-- the project spending of core.fact_spending — so Σ projects + basic + other types = total —
 -- and Σ budget_initial_yuan / budget_final_yuan = the project lines of core.fact_budget.
 WITH facts AS (
     SELECT f.unit_code, f.fiscal_year, sum(f.amount) AS spent
     FROM core.fact_spending f JOIN _scope s ON s.unit_code = f.unit_code AND s.fiscal_year = f.fiscal_year
-    WHERE f.project_code IS NOT NULL
+    WHERE f.spending_type = '项目支出'
     GROUP BY ALL
 ),
 budget AS (

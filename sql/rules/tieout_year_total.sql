@@ -1,11 +1,12 @@
 -- tieout_year_total: per unit and year, spending_by_year (as built) total_yuan, basic_yuan,
--- project_yuan and three_public_yuan = the same sums over core.fact_spending. With
+-- project_yuan, other_yuan and three_public_yuan = the same sums over core.fact_spending. With
 -- tieout_category_total and tieout_project_total this makes Σ spending_by_category =
 -- Σ spending_by_project + basic spending = spending_by_year.total_yuan.
 WITH facts AS (
     SELECT f.unit_code, f.fiscal_year, sum(f.amount) AS total,
            sum(f.amount) FILTER (WHERE f.spending_type = '基本支出') AS basic,
            sum(f.amount) FILTER (WHERE f.spending_type = '项目支出') AS project,
+           sum(f.amount) FILTER (WHERE f.spending_type NOT IN ('基本支出', '项目支出')) AS other,
            sum(f.amount) FILTER (WHERE fw_is_three_public(f.econ_code) AND fw_is_fiscal_appropriation(f.fund_source))
                AS three_public
     FROM core.fact_spending f JOIN _scope s ON s.unit_code = f.unit_code AND s.fiscal_year = f.fiscal_year
@@ -13,7 +14,7 @@ WITH facts AS (
 ),
 mart AS (
     SELECT m.unit_code, m.fiscal_year, sum(m.total_yuan) AS total, sum(m.basic_yuan) AS basic,
-           sum(m.project_yuan) AS project, sum(m.three_public_yuan) AS three_public
+           sum(m.project_yuan) AS project, sum(m.other_yuan) AS other, sum(m.three_public_yuan) AS three_public
     FROM build.spending_by_year m JOIN _scope s ON s.unit_code = m.unit_code AND s.fiscal_year = m.fiscal_year
     GROUP BY ALL
 ),
@@ -26,6 +27,7 @@ compared AS (
         ('spending_by_year.total_yuan', coalesce(m.total, 0)::DECIMAL(18, 2), coalesce(f.total, 0)::DECIMAL(18, 2)),
         ('spending_by_year.basic_yuan', coalesce(m.basic, 0)::DECIMAL(18, 2), coalesce(f.basic, 0)::DECIMAL(18, 2)),
         ('spending_by_year.project_yuan', coalesce(m.project, 0)::DECIMAL(18, 2), coalesce(f.project, 0)::DECIMAL(18, 2)),
+        ('spending_by_year.other_yuan', coalesce(m.other, 0)::DECIMAL(18, 2), coalesce(f.other, 0)::DECIMAL(18, 2)),
         ('spending_by_year.three_public_yuan', coalesce(m.three_public, 0)::DECIMAL(18, 2), coalesce(f.three_public, 0)::DECIMAL(18, 2))
     ) t(field, provided, expected)
 )

@@ -1,0 +1,238 @@
+"""The official definitions, each pinned by a worked example on a real load of a small
+landing folder written here (contract 2.1 and domain.md "Common indicators", changed
+2026-11-29). Figures are chosen so the expected values can be checked by hand.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import payment, query, run_load, voucher_file, write_csv, write_xlsx
+
+UNIT = "900001"
+UNIT_B = "900002"
+YEAR = 2021
+BUDGET_HEADER = ["单位编码", "年度", "指标文号", "指标类型", "功能分类", "经济分类", "项目编码", "资金性质", "金额",
+                 "政府采购预算"]
+PROJECT_HEADER = ["单位编码", "项目编码", "项目名称", "项目类别", "责任股室", "是否重点项目", "公开属性", "年度"]
+INDICATOR_HEADER = ["单位编码", "项目编码", "一级指标", "二级指标", "三级指标", "计量单位", "指标方向", "年度指标值",
+                    "实际完成值", "分值", "年度"]
+
+
+PROCUREMENT_HEADER = ["单位编码", "年度", "项目编码", "合同编号", "采购方式", "合同金额", "签订日期"]
+
+
+def budget(kind: str, amount: str, econ: str = "30201", project: str = "", fund: str = "一般公共预算",
+           procurement: str = "", year: int = YEAR, unit: str = UNIT) -> list[object]:
+    return [unit, year, f"测财〔{year}〕1号", kind, "2120101", econ, project, fund, amount, procurement]
+
+
+def closing(date: str, no: str, account: str, amount: str) -> list[list[object]]:
+    """A year-end closing entry of the budget book: Dr 6001 / Cr a 结转结余 account (8101 …)."""
+    return [[date, no, 1, "年末结转", "6001", "财政拨款预算收入", amount, "", "", "", "", ""],
+            [date, no, 2, "年末结转", account, "财政拨款结转", "", amount, "", "", "", ""]]
+
+
+def landing(root: Path, vouchers: list[list[object]], budget_rows: list[list[object]],
+            projects: list[list[object]] = (), indicators: list[list[object]] = (),
+            extra_files: dict[str, list[list[object]]] | None = None,
+            other_units: dict[str, list[list[object]]] | None = None) -> Path:
+    """A landing folder of one unit-year (more units' vouchers in other_units): vouchers
+    (CSV), budget (CSV), ledger (XLSX), and any extra CSV files."""
+    voucher_file(root / "vouchers.csv", vouchers)
+    for unit, lines in (other_units or {}).items():
+        voucher_file(root / f"vouchers_{unit}.csv", lines, unit=f"{unit} 测试单位乙")
+    write_csv(root / "budget.csv", [BUDGET_HEADER, *budget_rows])
+    write_xlsx(root / "ledger.xlsx", {
+        "项目": [PROJECT_HEADER, *projects],
+        "绩效指标": [INDICATOR_HEADER, *indicators],
+    })
+    for name, rows in (extra_files or {}).items():
+        write_csv(root / name, rows)
+    return root
+
+
+def project(code: str, name: str, key: str = "否", disclosure: str = "公开") -> list[object]:
+    return [UNIT, code, name, "市政", "城建股", key, disclosure, YEAR]
+
+
+def indicators_of(wh: Path) -> dict[str, tuple]:
+    return {code: (value, numerator, denominator, meets, reason) for code, value, numerator, denominator, meets, reason
+            in query(wh, "SELECT indicator_code, value, numerator, denominator, meets_standard, reason "
+                         "FROM build.evaluation_indicators WHERE unit_code = ? AND fiscal_year = ?", [UNIT, YEAR])}
+
+
+# ---------------------------------------------------------------- spending types (contract 2.1)
+
+
+@pytest.fixture(scope="module")
+def typed(tmp_path_factory) -> Path:
+    """One voucher on each kind of expenditure account. 7101/7201 split by project code;
+    7301 (even with a project code), 7401 and 7501 are types of their own."""
+    root = tmp_path_factory.mktemp("typed_landing")
+    vouchers = [
+        *payment("2021-03-01", "记-0001", "1000.00", econ="30201"),                        # 基本, 公用经费
+        *payment("2021-03-02", "记-0002", "4000.00", econ="30101"),                        # 基本, personnel
+        *payment("2021-03-03", "记-0003", "2000.00", econ="31005", project="P01"),         # 项目
+        *payment("2021-03-04", "记-0004", "500.00", econ="30201", account="7201"),        # 基本 (事业支出)
+        *payment("2021-03-05", "记-0005", "300.00", econ="30201", project="P01", account="7301"),  # 经营支出
+        *payment("2021-03-06", "记-0006", "200.00", econ="39999", account="7401"),        # 上缴上级支出
+        *payment("2021-03-07", "记-0007", "100.00", econ="31299", account="7501"),        # 对附属单位补助支出
+    ]
+    budget_rows = [budget("年初预算", "6000.00"), budget("年初预算", "4000.00", econ="30101"),
+                   budget("年初预算", "2500.00", econ="31005", project="P01")]
+    landing(root, vouchers, budget_rows, projects=[project("P01", "道路维修")])
+    warehouse = tmp_path_factory.mktemp("typed_wh")
+    assert run_load(root, warehouse) == 0
+    return warehouse
+
+
+def test_spending_types_by_account(typed):
+    rows = query(typed, "SELECT spending_type, sum(amount_yuan) FROM build.spending_by_category "
+                        "GROUP BY ALL ORDER BY 1")
+    assert dict(rows) == {
+        "基本支出": Decimal("5500.00"), "项目支出": Decimal("2000.00"), "经营支出": Decimal("300.00"),
+        "上缴上级支出": Decimal("200.00"), "对附属单位补助支出": Decimal("100.00"),
+    }
+
+
+def test_year_totals_keep_other_types_apart(typed):
+    assert query(typed, "SELECT basic_yuan, project_yuan, other_yuan, total_yuan, personnel_yuan, public_funds_yuan "
+                        "FROM build.spending_by_year") == [
+        (Decimal("5500.00"), Decimal("2000.00"), Decimal("600.00"), Decimal("8100.00"), Decimal("4000.00"),
+         Decimal("1500.00"))]
+
+
+def test_project_spending_is_only_its_project_lines(typed):
+    # The 7301 line names P01 but is 经营支出, not the project's spending.
+    assert query(typed, "SELECT project_code, spent_yuan FROM build.spending_by_project") == [
+        ("P01", Decimal("2000.00"))]
+
+
+def test_budget_completion_counts_basic_and_project_only(typed):
+    value, numerator, denominator, meets, reason = indicators_of(typed)["budget_completion"]
+    assert (numerator, denominator) == (Decimal("7500.00"), Decimal("12500.00"))
+    assert value == pytest.approx(0.6)
+    assert meets is False
+
+
+def test_no_fatal_or_tieout_failure_with_other_types(typed):
+    failed = query(typed, "SELECT check_id FROM quality.check_runs WHERE NOT passed AND severity <> 'warning' "
+                          "OR check_id LIKE '%tieout%' AND NOT passed")
+    assert failed == []
+
+
+# ---------------------------------------------------------------- common indicators (domain.md)
+
+
+@pytest.fixture(scope="module")
+def budgeted(tmp_path_factory) -> Path:
+    """Unit A: every budget kind, a key and an ordinary project, payments spread over the
+    year, procurement at exactly 90 % of its budget. Unit B: a year-end 8101 balance and
+    procurement at 20 %.
+
+    Budget of A (yuan): basic 30101 年初 5,000; basic 30201 年初 3,000 (procurement 1,000),
+    调剂 +300 and −200; P01 (key) 年初 6,000, 追加 2,000; P02 年初 4,000, 追减 1,000,
+    上年结转 1,000. Initial 18,000; final 20,100.
+    Spending of A: 31 Mar 4,000 (30101); 31 May 1,500 (30201); 15 Aug 6,000 (P01);
+    15 Sep 500 (31002 basic, 一般设备购置); 15 Nov 3,000 (P02). Total 15,000.
+    """
+    root = tmp_path_factory.mktemp("budgeted_landing")
+    vouchers = [
+        *payment("2021-03-31", "记-0001", "4000.00", econ="30101"),
+        *payment("2021-05-31", "记-0002", "1500.00", econ="30201"),
+        *payment("2021-08-15", "记-0003", "6000.00", econ="31005", project="P01"),
+        *payment("2021-09-15", "记-0004", "500.00", econ="31002"),
+        *payment("2021-11-15", "记-0005", "3000.00", econ="30227", project="P02"),
+    ]
+    budget_rows = [
+        budget("年初预算", "5000.00", econ="30101"),
+        budget("年初预算", "3000.00", econ="30201", procurement="1000.00"),
+        budget("调剂", "300.00", econ="30201"),
+        budget("调剂", "-200.00", econ="30201"),
+        budget("年初预算", "6000.00", econ="31005", project="P01"),
+        budget("追加", "2000.00", econ="31005", project="P01"),
+        budget("年初预算", "4000.00", econ="30227", project="P02"),
+        budget("追减", "1000.00", econ="30227", project="P02"),
+        budget("上年结转", "1000.00", econ="30227", project="P02"),
+        budget("年初预算", "3000.00", econ="30201", procurement="1000.00", unit=UNIT_B),
+    ]
+    vouchers_b = [*payment("2021-03-01", "记-0001", "1000.00", econ="30201"),
+                  *closing("2021-12-31", "记-0099", "8101", "2345.67")]
+    procurement = [PROCUREMENT_HEADER, [UNIT, YEAR, "", "CG-001", "公开招标", "900.00", "2021-04-01"],
+                   [UNIT_B, YEAR, "", "CG-101", "询价", "200.00", "2021-04-01"]]
+    landing(root, vouchers, budget_rows,
+            projects=[project("P01", "道路维修", key="是"), project("P02", "课题研究")],
+            extra_files={"procurement.csv": procurement}, other_units={UNIT_B: vouchers_b})
+    warehouse = tmp_path_factory.mktemp("budgeted_wh")
+    assert run_load(root, warehouse) == 0
+    return warehouse
+
+
+def test_key_spending_share_is_on_final_budgets(budgeted):
+    # 53号: 重点项目支出 / 项目总支出, both 年度预算安排的: P01 final 8,000 / projects final 12,000.
+    value, numerator, denominator, meets, _ = indicators_of(budgeted)["key_spending_share"]
+    assert (numerator, denominator) == (Decimal("8000.00"), Decimal("12000.00"))
+    assert value == pytest.approx(2 / 3)
+    assert meets is None  # only reported
+
+
+def test_budget_adjustment_counts_every_move_and_not_the_carry_over(budgeted):
+    # 追加 2,000 + |追减| 1,000 + 调剂 moved in 300 = 3,300 (调出 −200 and 上年结转 1,000 are not
+    # adjustments) over the initial 18,000.
+    value, numerator, denominator, meets, _ = indicators_of(budgeted)["budget_adjustment"]
+    assert (numerator, denominator) == (Decimal("3300.00"), Decimal("18000.00"))
+    assert value == pytest.approx(3300 / 18000)
+    assert meets is None
+
+
+def test_carryover_is_final_budget_minus_spending_without_balances(budgeted):
+    value, numerator, denominator, _, _ = indicators_of(budgeted)["carryover_rate"]
+    assert (numerator, denominator) == (Decimal("5100.00"), Decimal("20100.00"))
+    formula = query(budgeted, "SELECT formula FROM build.evaluation_indicators WHERE unit_code = ? "
+                              "AND indicator_code = 'carryover_rate'", [UNIT])[0][0]
+    assert "全年预算数 - 全年支出" in formula
+
+
+def test_carryover_comes_from_the_8xxx_balances_where_booked(budgeted):
+    # Unit B closed its year into 8101: the carry-over is that balance, 2,345.67, not 3,000 − 1,000.
+    row = query(budgeted, "SELECT numerator, denominator, formula FROM build.evaluation_indicators "
+                          "WHERE unit_code = ? AND indicator_code = 'carryover_rate'", [UNIT_B])[0]
+    assert row[:2] == (Decimal("2345.67"), Decimal("3000.00"))
+    assert "8101" in row[2]
+
+
+def test_public_funds_control_uses_the_one_definition(budgeted):
+    # 公用经费 = basic spending outside 301/303: 1,500 (30201) + 500 (31002 一般设备购置) = 2,000,
+    # = spending_by_year.public_funds_yuan; budget: basic outside 301/303 = 3,000 + 300 − 200.
+    value, numerator, denominator, meets, _ = indicators_of(budgeted)["public_funds_control"]
+    assert (numerator, denominator) == (Decimal("2000.00"), Decimal("3100.00"))
+    assert query(budgeted, "SELECT public_funds_yuan FROM build.spending_by_year WHERE unit_code = ?", [UNIT]) == [
+        (Decimal("2000.00"),)]
+    assert meets is True
+
+
+def test_procurement_execution_between_90_and_100_percent(budgeted):
+    a = indicators_of(budgeted)["procurement_execution"]
+    assert (a[1], a[2], a[3]) == (Decimal("900.00"), Decimal("1000.00"), True)  # 90 %: the bound is included
+    b = query(budgeted, "SELECT value, meets_standard, standard FROM build.evaluation_indicators "
+                        "WHERE unit_code = ? AND indicator_code = 'procurement_execution'", [UNIT_B])[0]
+    assert b[0] == pytest.approx(0.2) and b[1] is False  # "≤ 100 %" used to let this pass
+    assert b[2] == "90.0%～100.0%（含）"
+
+
+def test_payment_progress_at_the_checkpoints(budgeted):
+    # Paid by 30 June 5,500 against 50 % of 20,100 = 10,050 (54.73 %); by 30 September
+    # 12,000 against 75 % = 15,075 (79.60 %); by 31 December 15,000 against 20,100 (74.63 %).
+    # The indicator is the checkpoint furthest behind: 30 June.
+    value, numerator, denominator, meets, _ = indicators_of(budgeted)["payment_progress"]
+    assert (numerator, denominator) == (Decimal("5500.00"), Decimal("10050.00"))
+    assert value == pytest.approx(5500 / 10050)
+    assert meets is False
+    formula = query(budgeted, "SELECT formula FROM build.evaluation_indicators WHERE unit_code = ? "
+                              "AND indicator_code = 'payment_progress'", [UNIT])[0][0]
+    assert "6月30日 累计支出0.55万元，目标50.00%，进度率54.73%" in formula
+    assert "9月30日 累计支出1.20万元，目标75.00%，进度率79.60%" in formula
