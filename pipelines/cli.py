@@ -255,6 +255,10 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="partitions with their last load, row counts, failed checks, stale inputs")
     common(status)
     status.set_defaults(handler=cmd_status)
+
+    from pipelines.bi.commands import add_bi_commands  # bi-setup, export
+
+    add_bi_commands(sub, common)
     return parser
 
 
