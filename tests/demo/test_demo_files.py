@@ -10,10 +10,8 @@ Two kinds of test:
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import re
-import sys
 import unicodedata
 from collections import defaultdict
 from datetime import date, datetime, timedelta
@@ -23,8 +21,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from scripts.demo_data.generate import generate
+
 ROOT = Path(__file__).resolve().parents[2]
-GENERATOR = ROOT / "pipelines" / "demo" / "generate.py"
 LANDING = ROOT / "pipelines" / "demo" / "landing"
 UNIT = "117001"
 FISCAL = ("一般公共预算", "政府性基金预算", "国有资本经营预算")
@@ -314,14 +313,6 @@ def spending_type(line: dict) -> str:
 # ---------------------------------------------------------------------------
 
 
-def load_generator():
-    spec = importlib.util.spec_from_file_location("demo_generate", GENERATOR)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def lines() -> list[dict]:
     return voucher_lines(LANDING)
@@ -359,19 +350,18 @@ def spent(rows, pred=lambda r: True) -> Decimal:
 
 def test_generator_rewrites_the_committed_files_byte_for_byte(tmp_path):
     out = tmp_path / "landing"
-    written = load_generator().generate(out)
+    written = generate(out)
     new = {p.relative_to(out).as_posix(): p.read_bytes() for p in written}
     committed = {p.relative_to(LANDING).as_posix(): p.read_bytes() for p in LANDING.rglob("*")
                  if p.is_file() and "_texts" not in p.relative_to(LANDING).parts}
     assert sorted(new) == sorted(committed)
     changed = [name for name in new if new[name] != committed[name]]
-    assert not changed, f"regenerate the demo (python pipelines/demo/generate.py): {changed}"
+    assert not changed, f"regenerate the demo (.venv/bin/python -m scripts.demo_data): {changed}"
 
 
 def test_generator_is_deterministic_across_runs(tmp_path):
-    gen = load_generator()
-    a = {p.name: p.read_bytes() for p in gen.generate(tmp_path / "a")}
-    b = {p.name: p.read_bytes() for p in gen.generate(tmp_path / "b")}
+    a = {p.name: p.read_bytes() for p in generate(tmp_path / "a")}
+    b = {p.name: p.read_bytes() for p in generate(tmp_path / "b")}
     assert a == b
 
 
