@@ -177,15 +177,57 @@ def _exit_code(success: bool, summary) -> int:
     return EXIT_BLOCKING if summary.blocking_failures else EXIT_OK
 
 
-def cmd_load(args) -> int:
-    from pipelines.defs import assets as asset_module
-    from pipelines.warehouse.load import format_summary
+def _nothing_to_load(settings) -> bool:
+    """True when a load would find nothing to do: the warehouse was built by these models,
+    no unit-year waits to be rebuilt (meta.dirty) or staged, and the landing folder holds
+    exactly the files meta.files has, by size and modification time (as the ingest
+    compares them). Then the load need not import Dagster or GX, start a run or write a
+    file. A warehouse another process is writing is not looked at: the load waits its turn."""
+    if not settings.db_path.exists():
+        return False
+    import duckdb
 
+    from pipelines.warehouse.db import schema_fingerprint, table_exists
+    from pipelines.warehouse.ingest import discover
+
+    try:
+        con = duckdb.connect(str(settings.db_path), read_only=True)
+    except duckdb.Error:
+        return False
+    try:
+        if not all(table_exists(con, t) for t in ("meta.files", "meta.sources", "meta.dirty", "meta.schema_version")):
+            return False
+        if con.execute("SELECT max(version) FROM meta.schema_version").fetchall()[0][0] != schema_fingerprint():
+            return False
+        if con.execute("SELECT (SELECT count(*) FROM meta.dirty) + (SELECT count(*) FROM meta.sources WHERE NOT staged)"
+                       ).fetchall()[0][0]:
+            return False
+        known = set(con.execute("SELECT source_file, size_bytes, mtime_ns FROM meta.files").fetchall())
+    finally:
+        con.close()
+    return {(f.source_file, f.size, f.mtime_ns) for f in discover(settings.landing_dir)} == known
+
+
+def _use_workers(args) -> None:
+    if getattr(args, "workers", None):
+        from pipelines.settings import WORKERS_ENV
+
+        os.environ[WORKERS_ENV] = str(args.workers)
+
+
+def cmd_load(args) -> int:
     settings = _settings(args)
     if not settings.landing_dir.is_dir():
         return _usage_error(f"landing folder {settings.landing_dir} does not exist (set FISCAL_LANDING_DIR)")
     if problem := _configuration_problem(settings):
         return _usage_error(problem)
+    if not (args.full_refresh or args.unit or args.year) and _nothing_to_load(settings):
+        print(f"fiscal-warehouse load: nothing changed in {settings.landing_dir} since the last load; nothing to do")
+        return EXIT_OK
+    _use_workers(args)
+    from pipelines.defs import assets as asset_module
+    from pipelines.warehouse.load import format_summary
+
     extra = {asset_module.TAG_FULL_REFRESH: "true"} if args.full_refresh else {}
     failed, success, summary = _run(settings, None, _scope_tags(args, **extra), args.quiet)
     if failed is not None:
@@ -204,6 +246,7 @@ def cmd_report(args) -> int:
         return _usage_error(f"no warehouse at {settings.db_path}: run `fiscal-warehouse load` first")
     if problem := _configuration_problem(settings):
         return _usage_error(problem)
+    _use_workers(args)
     selection = dg.AssetSelection.assets(
         *(["marts", m] for m in asset_module.MART_MODELS),
         *(["marts_public", m] for m in asset_module.MART_MODELS),
@@ -230,6 +273,16 @@ def cmd_status(args) -> int:
     return EXIT_OK
 
 
+def _worker_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: at least 1 worker")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fiscal-warehouse", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -244,12 +297,16 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--unit", action="append", help="rebuild and publish only this unit (repeatable)")
     load.add_argument("--year", action="append", type=int, help="rebuild and publish only this fiscal year (repeatable)")
     load.add_argument("--full-refresh", action="store_true", help="re-read every landing file and rebuild everything")
+    load.add_argument("--workers", type=_worker_count, help="processes for the per-unit-year work (sets FISCAL_WORKERS; "
+                      "default: $FISCAL_WORKERS, else one per core)")
     load.set_defaults(handler=cmd_load)
 
     report = sub.add_parser("report", help="rebuild the evaluation tables and reports from the existing warehouse")
     common(report)
     report.add_argument("--unit", action="append", help="only this unit (repeatable)")
     report.add_argument("--year", action="append", type=int, help="only this fiscal year (repeatable)")
+    report.add_argument("--workers", type=_worker_count, help="processes for the reports (sets FISCAL_WORKERS; "
+                        "default: $FISCAL_WORKERS, else one per core)")
     report.set_defaults(handler=cmd_report)
 
     status = sub.add_parser("status", help="partitions with their last load, row counts, failed checks, stale inputs")
