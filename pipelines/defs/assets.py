@@ -40,15 +40,15 @@ def scope_filter_from_tags(tags: dict[str, str]) -> stages.ScopeFilter:
 def run_scope(con: duckdb.DuckDBPyConnection, context, settings) -> set[tuple[str, int]]:
     """The unit-years this run rebuilds, fixed by the first step that asks and kept with
     the load: a load's later steps must not pick up unit-years that another run's ingest
-    marked meanwhile (their core would not have been rebuilt), and publishing must clear
-    only what this run built."""
+    marked meanwhile (their core would not have been rebuilt), and the reports step must
+    clear only the marks this run built (those numbered up to `dirty_mark`)."""
     load_id = load_id_of(context)
     stages.start_load(con, load_id, settings)
     summary = stages.read_summary(con, load_id)
     if summary.scope_fixed:
         return {tuple(x) for x in summary.scope}
-    scope = stages.dirty_scope(con, scope_filter_from_tags(context.run.tags))
-    stages.update_load(con, load_id, scope=sorted(scope), scope_fixed=True)
+    scope, up_to = stages.dirty_scope_and_mark(con, scope_filter_from_tags(context.run.tags))
+    stages.update_load(con, load_id, scope=sorted(scope), scope_fixed=True, dirty_mark=up_to)
     return scope
 
 
@@ -151,6 +151,7 @@ def core(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progre
         scope = run_scope(con, context, warehouse.settings)
         reporter(context, progress)(f"core: rebuilding {len(scope)} unit-year(s)")
         stages.stage_core(con, scope)
+        stages.update_load(con, load_id_of(context), core_built=True)
         for name in CORE_MODELS:
             yield dg.MaterializeResult(asset_key=["core", name], metadata=table_metadata(con, f"core.{name}"))
         yield dg.MaterializeResult(asset_key=["quarantine"], metadata=table_metadata(con, "quarantine"))
@@ -255,7 +256,12 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     deps=[["parquet", "marts"]],
 )
 def evaluation_reports(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]) -> dg.MaterializeResult:
-    """部门整体支出绩效自评表 (XLSX) and 自评报告 (DOCX, Markdown) for each published unit-year."""
+    """部门整体支出绩效自评表 (XLSX) and 自评报告 (DOCX, Markdown) for each published unit-year.
+
+    The unit-years are recorded as done (their rebuild marks cleared) once their reports
+    are written: their marts and public marts are published by then, so a load killed or
+    failing before this leaves them marked and the next load rebuilds them whole. A run
+    that did not rebuild core (`fiscal-warehouse report`) clears nothing."""
     from pipelines.evaluation.outputs import write_reports
 
     settings = warehouse.settings
@@ -265,6 +271,8 @@ def evaluation_reports(context: dg.AssetExecutionContext, warehouse: WarehouseRe
         summary = stages.read_summary(con, load_id)
         scope = {tuple(x) for x in summary.scope} - {tuple(x) for x in summary.withheld}
         written = write_reports(con, settings, scope, load_rules(), reporter(context, progress))
+        if summary.core_built:
+            stages.mark_done(con, scope, summary.dirty_mark)
         stages.update_load(con, load_id, reports_written=written)
         return dg.MaterializeResult(metadata={"files_written": dg.MetadataValue.int(len(written))})
     finally:

@@ -40,6 +40,7 @@ def rebuild_unit_year(context: dg.OpExecutionContext, warehouse: WarehouseResour
     try:
         load_id = context.run_id
         stages.start_load(con, load_id, settings)
+        _, up_to = stages.dirty_scope_and_mark(con)  # marks made after this are another run's to clear
         scope = with_following_years(con, {(unit, year)})
         context.log.info(f"rebuilding {sorted(scope)}")
         from pipelines.evaluation.outputs import write_reports
@@ -51,6 +52,8 @@ def rebuild_unit_year(context: dg.OpExecutionContext, warehouse: WarehouseResour
         outcome = run_quality(con, settings, scope, load_id)
         published = stages.stage_publish(con, settings, scope, outcome.withheld)
         written = write_reports(con, settings, scope - set(outcome.withheld), rules, context.log.info)
+        # Done only now that marts, public marts and reports are all written.
+        stages.mark_done(con, scope - set(outcome.withheld), up_to)
         stages.update_load(con, load_id, scope=sorted(scope), checks_failed=outcome.failed,
                            withheld=sorted(outcome.withheld), marts_written=len(published.written),
                            reports_written=written)

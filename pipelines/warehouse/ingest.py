@@ -35,6 +35,7 @@ from pipelines.landing.readers import (
     with_cells,
 )
 from pipelines.reference import load_reference
+from pipelines.warehouse import dirty, slices
 from pipelines.settings import read_limits
 from pipelines.warehouse.db import model_sql, run_sql_file, sql_string, sql_text, table_exists
 
@@ -418,30 +419,46 @@ def _rollback_quietly(con) -> None:
         pass  # no transaction was open
 
 
-def stage_pending(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Type and check, in one transaction, every source read into raw but not yet staged.
+def stage_pending(con: duckdb.DuckDBPyConnection) -> tuple[list[str], set[tuple[str, int]]]:
+    """Type and check, in one transaction, every source read into raw but not yet staged;
+    record what they contribute (meta.slices), decide again which files count, and mark
+    the unit-years whose counting rows changed. Returns the sources staged and the
+    unit-years marked.
 
     Staging runs once over the whole batch after the files are read: per file it costs
     far more (measured: 1.9x the whole ingest), as every run has fixed costs and reads
-    back raw rows. A load that dies between the two leaves sources unstaged, and the
-    next load stages them first (meta.sources.staged)."""
+    back raw rows. A load that dies between the two leaves sources unstaged (they have
+    no slices yet, so they count nowhere), and the next load stages them first
+    (meta.sources.staged). Staging, slices and marks commit together: a load killed
+    after this commit has nothing of these files left to do but the rebuild its marks
+    ask for. Which files count is decided again on every load, because a file whose
+    modification time alone changed may now be the newer one."""
     pending = con.execute("SELECT source_id, source_key, kind FROM meta.sources WHERE NOT staged ORDER BY 1").fetchall()
-    if not pending:
-        return []
+    staged = [source_id for source_id, _, _ in pending]
     kinds = {kind for _, _, kind in pending}
     con.execute("BEGIN")
-    con.execute("DELETE FROM _batch")
-    con.execute("INSERT INTO _batch SELECT unnest(?::INTEGER[])", [[key for _, key, _ in pending]])
-    for kind in KINDS:
-        if kind not in kinds:
-            continue
-        con.execute(f"DELETE FROM staging.{kind}__rows WHERE source_key IN (SELECT source_key FROM _batch)")
-        con.execute(f"INSERT INTO staging.{kind}__rows {model_sql(f'staging/{kind}.sql')}")
-    if "voucher_lines" in kinds:
-        run_sql_file(con, "staging/voucher_lines__balance.sql")
-    con.execute("UPDATE meta.sources SET staged = TRUE WHERE source_key IN (SELECT source_key FROM _batch)")
+    if pending:
+        con.execute("DELETE FROM _batch")
+        con.execute("INSERT INTO _batch SELECT unnest(?::INTEGER[])", [[key for _, key, _ in pending]])
+        for kind in KINDS:
+            if kind not in kinds:
+                continue
+            con.execute(f"DELETE FROM staging.{kind}__rows WHERE source_key IN (SELECT source_key FROM _batch)")
+            con.execute(f"INSERT INTO staging.{kind}__rows {model_sql(f'staging/{kind}.sql')}")
+        if "voucher_lines" in kinds:
+            run_sql_file(con, "staging/voucher_lines__balance.sql")
+        con.execute("UPDATE meta.sources SET staged = TRUE WHERE source_key IN (SELECT source_key FROM _batch)")
+        slices.record_slices(con, staged)
+    touched = slices.resolve(con) | {
+        (u, y)
+        for u, y in con.execute(
+            "SELECT DISTINCT unit_code, fiscal_year FROM meta.slices WHERE source_id IN (SELECT unnest(?::VARCHAR[]))",
+            [staged],
+        ).fetchall()
+    }
+    dirty.mark(con, touched)
     con.execute("COMMIT")
-    return [source_id for source_id, _, _ in pending]
+    return staged, touched
 
 
 def ingest(
@@ -460,12 +477,9 @@ def ingest(
         row[0]: row[1:]
         for row in con.execute("SELECT source_file, file_id, file_sha256, size_bytes, mtime_ns FROM meta.files").fetchall()
     }
+    refreshed = [known[name][0] for name in known] if full_refresh else []
     if full_refresh:
-        gone = [known[name][0] for name in known]
-        result.touched_scope |= _scope_of_files(con, gone)
-        for file_id in gone:
-            _delete_file(con, file_id)
-        known = {}
+        known = {}  # every file is read again, as new
 
     to_read: list[tuple[LandingFile, FileScan | None]] = []  # no FileScan: a file that cannot be read at all
     for landing in on_disk:
@@ -487,14 +501,10 @@ def ingest(
 
     disk_names = {f.source_file for f in on_disk}
     result.removed = sorted(name for name in known if name not in disk_names)
-    stale = [known[name][0] for name in result.removed] + [
+    stale = refreshed + [known[name][0] for name in result.removed] + [
         known[landing.source_file][0] for landing, _ in to_read if landing.source_file in known
     ]
-    result.touched_scope |= _scope_of_files(con, stale)
-    for file_id in stale:
-        con.execute("BEGIN")
-        _delete_file(con, file_id)
-        con.execute("COMMIT")
+    result.touched_scope |= _delete_stale(con, stale)
 
     loaded_at = datetime.now().replace(microsecond=0)
 
@@ -541,3 +551,19 @@ def ingest(
         progress(f"staged {len(pending)} table(s)")
         result.loaded_sources = sorted(set(result.loaded_sources) | set(pending))
     return result
+
+
+def _delete_stale(con: duckdb.DuckDBPyConnection, file_ids: list[str]) -> set[tuple[str, int]]:
+    """Delete the rows of removed, changed (and, on a full refresh, all) files, and mark
+    the unit-years they counted in, in one transaction: a load killed or failing after
+    it still rebuilds those unit-years, because the marks survive with the deletion.
+    Returns the unit-years marked."""
+    if not file_ids:
+        return set()
+    con.execute("BEGIN")
+    scope = _scope_of_files(con, file_ids)
+    for file_id in file_ids:
+        _delete_file(con, file_id)
+    dirty.mark(con, scope)
+    con.execute("COMMIT")
+    return scope

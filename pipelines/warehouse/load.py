@@ -3,9 +3,10 @@ Dagster assets (pipelines.defs) call them one asset a stage, the benchmark calls
 directly. The load's summary is kept as JSON in meta.loads, each stage adding its part.
 
 Stages hand work to each other through the warehouse itself: ingest marks the (unit,
-year)s whose inputs changed in `meta.dirty`; core, marts and publishing rebuild those;
-publishing clears what it published. A run that fails half-way leaves them dirty, and
-the next run finishes the job.
+year)s whose inputs changed in `meta.dirty`, in the transactions that change their rows;
+core, marts, checks, publishing and reports rebuild those; a unit-year is unmarked only
+once its reports are written (`mark_done`). A run that fails or is killed half-way
+leaves them marked, and the next run finishes the job (pipelines.warehouse.dirty).
 """
 
 from __future__ import annotations
@@ -22,15 +23,15 @@ import duckdb
 from pipelines.evaluation.rules import Rules, register_rules
 from pipelines.landing.headers import KINDS
 from pipelines.settings import Settings
+from pipelines.warehouse import dirty
 from pipelines.warehouse import ingest as ingest_module
 from pipelines.warehouse import publish as publish_module
-from pipelines.warehouse import slices, transform
+from pipelines.warehouse import transform
 from pipelines.warehouse.quarantine import rebuild_quarantine
 
 Progress = Callable[[str], None]
 Scope = set[tuple[str, int]]
 
-DIRTY_DDL = "CREATE TABLE IF NOT EXISTS meta.dirty(unit_code VARCHAR, fiscal_year INTEGER, PRIMARY KEY (unit_code, fiscal_year))"
 
 
 @dataclass
@@ -55,41 +56,32 @@ class ScopeFilter:
 
 def stage_ingest(con: duckdb.DuckDBPyConnection, settings: Settings, progress: Progress = ingest_module.quiet,
                  full_refresh: bool = False) -> ingest_module.IngestResult:
-    """Landing folder -> raw -> staging; decide which files count; mark dirty unit-years."""
-    con.execute(DIRTY_DDL)
-    result = ingest_module.ingest(con, settings.landing_dir, settings.work_dir, progress, full_refresh)
-    con.execute("BEGIN")
-    slices.record_slices(con, result.loaded_sources)
-    changed = slices.resolve(con)
-    new_scope = {
-        (u, y)
-        for u, y in con.execute(
-            "SELECT DISTINCT unit_code, fiscal_year FROM meta.slices WHERE source_id IN (SELECT unnest(?::VARCHAR[]))",
-            [result.loaded_sources],
-        ).fetchall()
-    }
-    result.touched_scope |= changed | new_scope
-    if full_refresh:
-        result.touched_scope |= transform.all_unit_years(con)
-    mark_dirty(con, result.touched_scope)
-    con.execute("COMMIT")
-    return result
+    """Landing folder -> raw -> staging; decide which files count; mark dirty unit-years.
+
+    The ingest marks unit-years in the same transactions that change their rows (see
+    pipelines.warehouse.ingest.stage_pending and _delete_stale); a full refresh deletes
+    and reads every file again, which marks every unit-year."""
+    dirty.ensure(con)
+    return ingest_module.ingest(con, settings.landing_dir, settings.work_dir, progress, full_refresh)
 
 
 def mark_dirty(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
-    con.execute(DIRTY_DDL)
-    if scope:
-        con.executemany("INSERT OR IGNORE INTO meta.dirty VALUES (?, ?)", sorted(scope))
+    dirty.mark(con, scope)
 
 
 def dirty_scope(con: duckdb.DuckDBPyConnection, scope_filter: ScopeFilter | None = None) -> Scope:
-    con.execute(DIRTY_DDL)
-    scope = {(u, y) for u, y in con.execute("SELECT unit_code, fiscal_year FROM meta.dirty").fetchall()}
+    return dirty_scope_and_mark(con, scope_filter)[0]
+
+
+def dirty_scope_and_mark(con: duckdb.DuckDBPyConnection, scope_filter: ScopeFilter | None = None) -> tuple[Scope, int]:
+    """The unit-years to rebuild (the marked ones and the years after them), and the
+    highest mark number seen: what `mark_done` may clear once they are built."""
+    scope, up_to = dirty.marked(con)
     scope = transform.with_following_years(con, scope)
     if scope_filter and scope_filter.active:
         # Asked for explicitly: rebuild those even when nothing changed.
         scope = scope_filter(scope | transform.all_unit_years(con))
-    return scope
+    return scope, up_to
 
 
 def stage_core(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, int]:
@@ -120,10 +112,13 @@ def stage_publish(con: duckdb.DuckDBPyConnection, settings: Settings, scope: Sco
 
     bi = after_publish(con, settings, result)
     result.bi_lines, result.bi_failed = bi.lines, bi.failed
-    published = scope - set(withheld)
-    if published:
-        con.executemany("DELETE FROM meta.dirty WHERE unit_code = ? AND fiscal_year = ?", sorted(published))
     return result
+
+
+def mark_done(con: duckdb.DuckDBPyConnection, unit_years: Scope, up_to: int) -> None:
+    """Record unit-years as done, once their marts, public marts and reports are all written
+    (withheld ones are not done): their marks numbered `up_to` or lower go."""
+    dirty.unmark(con, unit_years, up_to)
 
 
 # ------------------------------------------------------------------ the summary
@@ -145,6 +140,8 @@ class LoadSummary:
     overlapping_files: list[tuple[str, str]] = field(default_factory=list)
     scope: list[tuple[str, int]] = field(default_factory=list)
     scope_fixed: bool = False  # set by the run's first step that decides the scope
+    dirty_mark: int = 0  # the highest meta.dirty mark when the scope was fixed: what this run may clear
+    core_built: bool = False  # this run rebuilt core for its scope (`report` does not, and clears nothing)
     marts_written: int = 0
     marts_deleted: int = 0
     marts_unchanged: int = 0

@@ -1,0 +1,61 @@
+"""meta.dirty: the unit-years whose outputs are not all in place.
+
+A unit-year is marked in the same transaction that changes the rows it is built from (a
+landing file's rows deleted, replaced or staged, a slice starting or ceasing to count),
+and unmarked only when its marts, public marts and reports have all been written. A load
+killed anywhere in between leaves it marked, and the next load builds it again.
+
+Each mark carries a number from a sequence. A run notes the highest number when it fixes
+the unit-years it builds, and unmarks only marks up to that number: a unit-year that
+another run's ingest marked again meanwhile (with rows this run did not build from)
+stays marked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import duckdb
+
+Scope = set[tuple[str, int]]
+
+DIRTY_DDL = (
+    "CREATE TABLE IF NOT EXISTS meta.dirty(unit_code VARCHAR, fiscal_year INTEGER, mark BIGINT, "
+    "PRIMARY KEY (unit_code, fiscal_year))"
+)
+
+
+def ensure(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DIRTY_DDL)
+    # Warehouses from before the marks were numbered: their marks count as number 0.
+    con.execute("ALTER TABLE meta.dirty ADD COLUMN IF NOT EXISTS mark BIGINT")
+    con.execute("CREATE SEQUENCE IF NOT EXISTS meta.dirty_marks")
+
+
+def mark(con: duckdb.DuckDBPyConnection, unit_years: Iterable[tuple[str, int]]) -> None:
+    """Mark unit-years to rebuild, in the caller's transaction (if any)."""
+    rows = sorted(set(unit_years))
+    if not rows:
+        return
+    ensure(con)
+    number = con.execute("SELECT nextval('meta.dirty_marks')").fetchall()[0][0]
+    con.executemany("INSERT OR REPLACE INTO meta.dirty VALUES (?, ?, ?)", [(u, y, number) for u, y in rows])
+
+
+def marked(con: duckdb.DuckDBPyConnection) -> tuple[Scope, int]:
+    """The marked unit-years and the highest mark number among them (0 when none)."""
+    ensure(con)
+    rows = con.execute("SELECT unit_code, fiscal_year, coalesce(mark, 0) FROM meta.dirty").fetchall()
+    return {(u, y) for u, y, _ in rows}, max((m for _, _, m in rows), default=0)
+
+
+def unmark(con: duckdb.DuckDBPyConnection, unit_years: Iterable[tuple[str, int]], up_to: int) -> None:
+    """Record unit-years as done: remove their marks numbered `up_to` or lower."""
+    rows = sorted(set(unit_years))
+    if not rows:
+        return
+    ensure(con)
+    con.executemany(
+        "DELETE FROM meta.dirty WHERE unit_code = ? AND fiscal_year = ? AND coalesce(mark, 0) <= ?",
+        [(u, y, up_to) for u, y in rows],
+    )
