@@ -1,4 +1,5 @@
-"""The BI steps after each publish: bi.duckdb, then the PostgreSQL mirror when configured.
+"""The BI steps after each publish: bi.duckdb, the public marts as XLSX per changed
+unit-year, then the PostgreSQL mirror when configured.
 
 Called by pipelines.warehouse.load.stage_publish. The outcome goes into the load's summary
 (one line each) and a failed mirror makes the load exit 1 while the Parquet marts and
@@ -37,6 +38,11 @@ def after_publish(con: duckdb.DuckDBPyConnection, settings: Settings, result: Pu
     if live is not None and not bi_file_is_current(con, settings.warehouse_dir, live):
         path = build_bi_file(con, settings.warehouse_dir, live)
         outcome.lines.append(f"bi file:          {path.name} rebuilt (snapshot {live.name})")
+    if result.changed_public:
+        from pipelines.bi.xlsx import write_unit_year_exports
+
+        written = write_unit_year_exports(settings.warehouse_dir, result.changed_public)
+        outcome.lines.append(f"xlsx exports:     {len(written)} workbook(s) of the public marts in exports/")
     con.execute(PENDING_DDL)
     if result.changed:
         # Kept whether or not a mirror is configured: switching one on later catches up.

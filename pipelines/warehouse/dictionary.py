@@ -25,6 +25,16 @@ def column_descriptions(mart: str) -> dict[str, str]:
     return {**data["common"]["columns"], **data[mart]["columns"]}
 
 
+def column_labels(mart: str) -> dict[str, str]:
+    """Chinese column headers (the [zh.*] tables), for the XLSX exports."""
+    zh = dictionary()["zh"]
+    return {**zh["common"], **zh.get(mart, {})}
+
+
+def chinese_title(mart: str) -> str:
+    return dictionary()["zh"]["titles"][mart]
+
+
 def render(column_types: dict[str, list[tuple[str, str]]]) -> str:
     """Markdown for every mart; column_types: mart -> [(column, DuckDB type)] in table order."""
     data = dictionary()

@@ -58,6 +58,7 @@ class PublishResult:
     withheld: list[tuple[str, int]] = field(default_factory=list)
     snapshot: Path | None = None  # the snapshot this publish switched to; None when nothing changed
     changed: set[tuple[str, int]] = field(default_factory=set)  # (unit, year)s with a file written or deleted
+    changed_public: set[tuple[str, int]] = field(default_factory=set)  # … of the public marts
     bi_lines: list[str] = field(default_factory=list)  # what the BI steps did (pipelines.bi.publishing)
     bi_failed: bool = False
 
@@ -209,6 +210,8 @@ def _write_mart(con, plan: _MartPlan, snapshot: Path, staging_dir: Path, now: da
             )
             result.written.append(f"{folder}/{relative}")
             result.changed.add((unit, year))
+            if audience == "public":
+                result.changed_public.add((unit, year))
     for year, unit in plan.to_delete:
         relative = partition_path(mart, year, unit)
         final = snapshot / folder / relative
@@ -221,6 +224,8 @@ def _write_mart(con, plan: _MartPlan, snapshot: Path, staging_dir: Path, now: da
         )
         result.deleted.append(f"{folder}/{relative}")
         result.changed.add((unit, year))
+        if audience == "public":
+            result.changed_public.add((unit, year))
 
 
 def parquet_kv_metadata(mart: str, audience: str) -> str:

@@ -1,0 +1,70 @@
+"""The marts as XLSX for Excel/WPS: Chinese headers, amounts in 元 with two decimals, text as text."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import duckdb
+import openpyxl
+import pytest
+
+from pipelines.bi.xlsx import unit_year_export_path, write_workbook
+from pipelines.cli import main as cli_main
+from pipelines.warehouse.dictionary import chinese_title, column_descriptions, column_labels
+from pipelines.warehouse.transform import MART_MODELS
+
+
+@pytest.mark.parametrize("mart", MART_MODELS)
+def test_every_column_has_a_chinese_label(mart):
+    # test_dictionary checks that every column of the marts is described; each described one needs a label.
+    labels = column_labels(mart)
+    assert sorted(set(column_descriptions(mart)) - set(labels)) == []
+    assert chinese_title(mart)
+
+
+def test_each_unit_year_has_a_workbook_of_its_public_marts(demo_warehouse):
+    path = unit_year_export_path(demo_warehouse.warehouse_dir, "117001", 2021)
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    assert workbook.sheetnames == [chinese_title(m) for m in MART_MODELS]
+    sheet = workbook[chinese_title("spending_by_year")]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("年度", "单位编码", "单位名称", "基本支出（元）")
+    con = duckdb.connect()
+    total = con.execute(
+        f"SELECT total_yuan FROM read_parquet('{demo_warehouse.marts_public_dir}/spending_by_year/fiscal_year=2021/"
+        "117001.parquet')").fetchone()[0]
+    column = rows[0].index("支出合计（元）")
+    assert Decimal(str(rows[1][column])) == total
+    projects = list(workbook[chinese_title("spending_by_project")].iter_rows(values_only=True))
+    codes = [row[projects[0].index("项目编码")] for row in projects[1:]]
+    assert "UNDISCLOSED" in codes  # the public marts: 涉密 projects folded into one line
+
+
+def test_export_any_selection(demo_warehouse, tmp_path, capsys):
+    output = tmp_path / "选取.xlsx"
+    assert cli_main(["export", "--warehouse", str(demo_warehouse.warehouse_dir), "--unit", "117001", "--year", "2020",
+                     "--mart", "budget_execution", "--mart", "three_public", "--output", str(output)]) == 0
+    assert str(output) in capsys.readouterr().out
+    workbook = openpyxl.load_workbook(output)
+    assert workbook.sheetnames == ["预算执行", "三公经费"]
+    sheet = workbook["三公经费"]
+    header = [c.value for c in sheet[1]]
+    assert header[:5] == ["年度", "单位编码", "单位名称", "经济分类编码", "三公经费项目"]
+    assert "排序" not in header  # item_order only orders the rows
+    assert {sheet.cell(r, 1).value for r in range(2, sheet.max_row + 1)} == {2020}
+    assert sheet.max_row == 1 + 4  # the four 三公 items
+    spent = header.index("支出数（元）") + 1
+    assert sheet.cell(2, spent).number_format == "#,##0.00"
+    assert cli_main(["export", "--warehouse", str(demo_warehouse.warehouse_dir), "--mart", "no_such_mart"]) == 2
+    assert cli_main(["export", "--warehouse", str(demo_warehouse.warehouse_dir), "--year", "1999"]) == 2
+
+
+def test_text_from_the_exports_is_never_a_formula(tmp_path):
+    path = tmp_path / "x.xlsx"
+    hostile = ['=HYPERLINK("http://example.invalid","点击查看")', "+1+1+cmd|' /C calc'!A0", "@SUM(A1:A2)"]
+    columns = ["fiscal_year", "unit_code", "unit_name", "basic_yuan"]
+    write_workbook(path, {"spending_by_year": (columns, [(2021, "117001", text, Decimal("1.50")) for text in hostile])})
+    sheet = openpyxl.load_workbook(path)[chinese_title("spending_by_year")]
+    assert [sheet.cell(r, 3).value for r in range(2, 5)] == hostile
+    assert all(sheet.cell(r, 3).data_type == "s" for r in range(2, 5))
+    assert sheet.cell(2, 4).value == 1.5 and sheet.cell(2, 4).number_format == "#,##0.00"
