@@ -231,6 +231,8 @@ class Figures:
     common: list[CommonIndicator]
     staffing: Staffing | None
     warnings: list[str] = field(default_factory=list)
+    # Rows of this unit-year left in quarantine (provisional.py): the outputs say so.
+    quarantined: object | None = None  # provisional.Quarantined
 
     # --- budget totals (yuan)
     def budget_sum(self, attr: str, spending_type: str | None = None, fund_source: str | None = None,
@@ -389,6 +391,9 @@ def read_figures(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, publ
 
     fig = Figures(unit_code, unit_name, year, public, budget, list(basic_classes.values()), classes_by_type,
                   basic, project, total, three_public, projects, indicators, common, staffing)
+    from pipelines.evaluation.provisional import read_quarantined  # it formats with this module's helpers
+
+    fig.quarantined = read_quarantined(con, unit_code, year)
     _tie_out(fig)
     return fig
 

@@ -29,6 +29,7 @@ from pipelines.evaluation.figures import (
     ratio,
     round2,
 )
+from pipelines.evaluation.provisional import PUBLIC_NOTE as PROVISIONAL_PUBLIC_NOTE
 from pipelines.evaluation.scoring import SelfEvaluation
 from pipelines.evaluation.texts import Texts, paragraphs
 
@@ -180,6 +181,9 @@ def build_report(fig: Figures, ev: SelfEvaluation, texts: Texts, charts: dict[st
           Para(f"（{fig.year}年度）", "subtitle"))
     if not fig.public:  # difference 1 of 3
         r.add(Para(f"本报告为内部版，含涉密项目数据，不得对外公开；对外公开请使用《{TITLE}{PUBLIC_SUFFIX}》。", "note"))
+    if fig.quarantined is not None:  # honest figures: the internal report says what is missing, the public one that
+        # the figures are provisional (provisional.py)
+        r.add(Para(PROVISIONAL_PUBLIC_NOTE if fig.public else fig.quarantined.paragraph(), "note"))
 
     # 一、基本情况
     r.add(Heading("一、基本情况", 1), Heading("（一）职能职责", 2))

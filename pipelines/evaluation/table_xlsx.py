@@ -68,6 +68,8 @@ def write_table(path: Path, fig: Figures, ev: SelfEvaluation, rules_grades: list
         "score_bold": wb.add_format({**base, "num_format": "0.00", "align": "center", "bold": True}),
         "grade": wb.add_format({**base, "align": "center", "bold": True, "font_size": 12}),
         "note": wb.add_format({"font_name": FONT, "font_size": 8, "text_wrap": True, "valign": "top"}),
+        "warning": wb.add_format({"font_name": FONT, "font_size": 9, "bold": True, "font_color": "#C00000",
+                                  "text_wrap": True, "valign": "top"}),
         "blank": wb.add_format(base),
     }
     for col, (width, _) in enumerate(COLUMNS):
@@ -183,8 +185,10 @@ def write_table(path: Path, fig: Figures, ev: SelfEvaluation, rules_grades: list
         "总分按未舍入的各项得分相加后保留两位小数。",
         f"3. 评价等级：{grades}，以下为差。数据来源：财务核算、预算指标与项目台账（fiscal-warehouse 生成）。",
     ]
+    if fig.quarantined is not None:  # honest figures: rows left out are said, not hidden
+        notes.insert(0, fig.quarantined.note())
     for note in notes:
-        merge(r, 0, r, LAST, note, f["note"])
+        merge(r, 0, r, LAST, note, f["warning"] if note.startswith("数据说明") else f["note"])
         ws.set_row(r, 11.5 * _lines(note, sum(w for w, _ in COLUMNS) * 1.2) + 2)
         r += 1
 

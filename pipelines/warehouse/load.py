@@ -20,6 +20,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.evaluation import provisional
 from pipelines.evaluation.rules import Rules, register_rules
 from pipelines.landing.headers import KINDS
 from pipelines.settings import Settings
@@ -136,6 +137,7 @@ class LoadSummary:
     files_unreadable: list[tuple[str, str]] = field(default_factory=list)
     rows_by_kind: dict[str, dict[str, int]] = field(default_factory=dict)
     quarantine_by_reason: dict[str, int] = field(default_factory=dict)
+    quarantined_unit_years: list[tuple[str, int, int]] = field(default_factory=list)  # unit, year, rows (issue 13)
     files_mismatched: list[str] = field(default_factory=list)
     overlapping_files: list[tuple[str, str]] = field(default_factory=list)
     scope: list[tuple[str, int]] = field(default_factory=list)
@@ -203,6 +205,8 @@ def fill_summary(con: duckdb.DuckDBPyConnection, summary: LoadSummary) -> None:
     summary.quarantine_by_reason = dict(
         con.execute("SELECT reason_code, count(*) FROM quarantine GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
     )
+    summary.quarantined_unit_years = [tuple(r) for r in provisional.quarantined_unit_years(con)]
+    update_load(con, summary.load_id, quarantined_unit_years=summary.quarantined_unit_years)  # for the printed summary
     summary.files_unreadable = con.execute(
         "SELECT source_file, reason FROM meta.files WHERE status = 'unreadable' ORDER BY 1"
     ).fetchall()
@@ -231,6 +235,9 @@ def format_summary(summary: LoadSummary) -> str:
                 f"    {kind:<18} {counts['read']:>10,} read = {counts['loaded']:,} loaded + "
                 f"{counts['quarantined']:,} quarantined{extra}; {counts['skipped_footer_rows']:,} footer rows skipped"
             )
+    if summary.quarantined_unit_years:  # their tables and reports say the figures are provisional
+        lines.append("  PROVISIONAL (quarantined rows left out of the figures): " + ", ".join(
+            f"{u}/{y} ({n:,} rows)" for u, y, n in summary.quarantined_unit_years))
     for name, reason in summary.files_unreadable:
         lines.append(f"  UNREADABLE {ingest_module.printable(name)}: {ingest_module.printable(reason)}")
     for name, others in summary.overlapping_files:
