@@ -526,6 +526,9 @@ def ingest(
             [file_id, landing.source_file, sha, landing.size, landing.mtime_ns, reason, loaded_at],
         )
 
+    # Files that cannot be read at all are recorded first, each on its own: recorded inside
+    # the batch's transaction, a later file's rollback would take the record away.
+    to_read.sort(key=lambda file: file[1] is not None)
     batch = RawBatch(con, on_lost=unreadable)
     with WorkbookReader(read_limits()) as workbooks:
         workbooks.prefetch(l.path for l, scan in to_read if scan and l.path.suffix.lower() in EXCEL_SUFFIXES)

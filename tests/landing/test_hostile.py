@@ -20,6 +20,7 @@ from conftest import VOUCHER_HEADER, payment, query, voucher_file, write_xlsx
 
 FISCAL_WAREHOUSE = Path(sys.executable).with_name("fiscal-warehouse")
 NOBODY = 65534
+OFFICIAL_NAME = "常宁市住房和城乡建设局（人防办）"
 BOMB_LIMIT = 64 * 1024 * 1024  # FISCAL_MAX_UNCOMPRESSED_BYTES for this load: a bomb that bursts it is quick to write
 
 _CONTENT_TYPES = (
@@ -91,7 +92,8 @@ def hostile_landing(base: Path) -> tuple[Path, dict[str, str]]:
     (its source_file), a part of the reason it must be reported with."""
     landing, outside = base / "landing", base / "outside"
     good_lines = payment("2021-01-05", "记-1", "10") + payment("2021-02-05", "记-2", "20")
-    voucher_file(landing / "good" / "q1.csv", good_lines)
+    # the unit's code full-width, its official name with full-width brackets: kept as written
+    voucher_file(landing / "good" / "q1.csv", good_lines, unit=f"９００００１\u3000{OFFICIAL_NAME}")
     write_xlsx(landing / "good" / "q2.xlsx", {"序时账": [["单位：900002 第二单位"], ["单位：元"],
                                                        VOUCHER_HEADER] + payment("2021-04-05", "记-1", "30")})
     voucher_file(landing / "locked" / "inside.csv", payment("2021-05-05", "记-9", "1000"))
@@ -175,6 +177,10 @@ def test_every_hostile_file_is_reported_and_the_good_files_load(base):
         ("good/q1.csv", 8), ("good/q2.xlsx", 4)]
     assert query(warehouse, "SELECT count(*) FROM quarantine WHERE reason_code <> 'unreadable_file'") == [(0,)]
     assert query(warehouse, "SELECT count(*) FROM staging.voucher_lines WHERE reject_code IS NULL") == [(12,)]
+    # the official name as written, inside and in public (its code folded)
+    for schema in ("build", "build_public"):
+        assert query(warehouse, f"SELECT DISTINCT unit_code, unit_name FROM {schema}.spending_by_year ORDER BY 1") == [
+            ("900001", OFFICIAL_NAME), ("900002", "第二单位")]
     # the summary counts them; no file name forged a line of the output
     assert f"{len(expected)} unreadable" in done.stdout
     assert not any(line.startswith("[9-9] FORGED") for line in (done.stdout + done.stderr).splitlines())
