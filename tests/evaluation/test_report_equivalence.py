@@ -25,8 +25,14 @@ import tempfile
 from pathlib import Path
 
 import docx
+import duckdb
 import openpyxl
 import PIL.Image
+import pytest
+
+from pipelines.evaluation.outputs import write_reports
+from pipelines.evaluation.rules import load_rules
+from pipelines.settings import Settings
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 CONTENT_FILE = "content.json"
@@ -134,6 +140,23 @@ def assert_same_as_reference(reports_dir: Path) -> None:
 
 def test_demo_load_reports_match_the_reference(demo_warehouse):
     assert_same_as_reference(demo_warehouse.reports_dir)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_rendered_in_process_or_in_workers_the_same(demo_warehouse, tmp_path, workers):
+    """write_reports renders in-process with one worker and in worker processes with more:
+    the same files either way, and the paths it returns are the files written."""
+    settings = Settings(demo_warehouse.landing_dir, tmp_path)
+    con = duckdb.connect(str(demo_warehouse.db_path), read_only=True)
+    try:
+        scope = {("117001", 2021), ("117001", 2020)}
+        written = write_reports(con, settings, scope, load_rules(), lambda _: None, workers=workers)
+    finally:
+        con.close()
+    assert_same_as_reference(settings.reports_dir)
+    on_disk = sorted(p.relative_to(tmp_path).as_posix() for p in settings.reports_dir.rglob("*") if p.is_file())
+    assert sorted(written) == on_disk
+    assert written[0].startswith("reports/117001/2020/")  # unit-year order
 
 
 if __name__ == "__main__":
