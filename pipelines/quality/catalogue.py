@@ -25,6 +25,29 @@ RULE_COLUMNS = ("unit_code", "fiscal_year", "source_file", "source_row", "field"
 
 Scope = set[tuple[str, int]]
 
+# What the finance office calls the tables the checks look at (the report's wording).
+LAYER_LABELS = {"raw": "原始", "staging": "整理后", "core": "入库"}
+KIND_LABELS = {
+    "voucher_lines": "凭证分录", "budget_lines": "预算指标", "ledger_projects": "项目台账（项目）",
+    "ledger_indicators": "项目台账（绩效指标）", "staffing": "人员情况", "procurement": "政府采购台账",
+    "fact_spending": "支出", "fact_budget": "预算指标", "fact_indicators": "绩效指标", "fact_staffing": "人员情况",
+    "fact_procurement": "政府采购合同", "dim_project": "项目", "dim_unit_year": "单位年度",
+}
+
+
+def table_label(table: str) -> str:
+    """`staging.voucher_lines` -> 整理后的凭证分录（staging.voucher_lines）."""
+    layer, _, name = table.partition(".")
+    if layer in LAYER_LABELS and name in KIND_LABELS:
+        return f"{LAYER_LABELS[layer]}的{KIND_LABELS[name]}（{table}）"
+    return table
+
+
+def chinese_part(text: str) -> str:
+    """The Chinese half of a bilingual 'chinese / english' description."""
+    head, sep, _ = text.partition(" / ")
+    return head if sep and head.strip() else text
+
 
 # ------------------------------------------------------------------ the catalogue
 

@@ -4,7 +4,7 @@ critical failures attributed to unit-years, and GX's Data Docs on request."""
 
 from __future__ import annotations
 
-from pipelines.quality.catalogue import Scope, Suite
+from pipelines.quality.catalogue import Scope, Suite, chinese_part, table_label
 from pipelines.settings import Settings
 
 
@@ -135,10 +135,10 @@ def _gx_row(suite: Suite, o, severity: str, unit_year, ids: list[str]) -> tuple:
         file, _, row = o.sample_row_ids[0].rpartition(":")
         source_file, source_row = file, int(row) if row.isdigit() else None
     failing = max(o.unexpected_count, 1)
-    where = f"{o.unexpected_count:,} 行 / rows" if o.unexpected_count else "整表 / table-level"
-    sample = ("；例 / e.g. " + ", ".join(o.sample_row_ids)) if o.sample_row_ids else ""
+    where = f"{o.unexpected_count:,} 行" if o.unexpected_count else "整表"
+    sample = ("；例：" + "，".join(o.sample_row_ids)) if o.sample_row_ids else ""
     unit, year = unit_year if unit_year else (None, None)
-    message = f"GX {suite.table}：{o.description}"
+    message = f"入库数据自检未通过，{table_label(suite.table)}：{chinese_part(o.description or o.expectation_type)}"
     return (suite.check_id, severity, suite.table, unit, year, source_file, source_row, o.column,
             None, o.expectation_type, None, message, f"{where}{sample}", failing)
 

@@ -1,20 +1,46 @@
-"""The error report finance staff act on."""
+"""The error report finance staff act on, one per load:
+`reports/quality/<date>_<time>_质量报告.xlsx` (local time, Asia/Shanghai) and its `.csv` twin.
+
+It lists each problem once, by file and row: every quarantined row of the scope's files and
+every offending row of a failed rule or expectation. A rule that names a row the quarantine
+already holds (voucher_unknown_econ_code, budget_unknown_func_code, voucher_unbalanced, …:
+they exist so that Dagster shows the check beside its table) does not add a second line: its
+expected value and difference are folded into the quarantined row's line. The workbook is set
+up to print: A4 landscape, the header row repeated on every page, fitted to the page width,
+long texts wrapped; the words are the finance office's, not the checking library's.
+"""
 
 from __future__ import annotations
 
 import csv
+import math
 import os
+import unicodedata
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from pipelines.quality.catalogue import Rule, Scope, Suite
+from pipelines.quality.catalogue import Rule, Scope, Suite, table_label
 from pipelines.settings import Settings
 from pipelines.textsafe import csv_safe_row
 
 REPORT_HEADERS = ("文件", "行号", "字段", "实际值", "期望值", "差额", "规则", "级别", "说明")
 SEVERITY_LABELS = {"fatal": "致命", "warning": "警告"}
 XLSX_MAX_ROWS = 1_048_575  # Excel's limit, less the header row
+LOCAL_TIME = ZoneInfo("Asia/Shanghai")  # the department's clock: file names and 生成时间
+REPORT_SUFFIX = "质量报告"
+SUMMARY_HEADERS = ("规则", "级别", "行数", "说明", "类别", "检查对象")
+CATEGORY_LABELS = {
+    "field": "单行数据",
+    "cross-file": "跨表核对",
+    "tie-out": "合计核对",
+    "expectation": "入库数据自检",
+    "quarantine": "已隔离的行",
+}
+# Column widths (Excel character units): the nine columns fit A4 landscape at about 80 %.
+DETAIL_WIDTHS = (30, 6, 14, 16, 22, 11, 22, 6, 48)
+SUMMARY_WIDTHS = (28, 8, 6, 70, 12, 24)
 
 # Quarantine reason -> (canonical column of the row's kind, what was expected). missing_required
 # and the amount/number codes name their column in the reason text (see _FIELD_FROM_REASON).
@@ -71,8 +97,11 @@ def _quarantine_field_sql() -> str:
 
 
 def _report_rows(con, load_id: str) -> list[tuple]:
-    """Every offending row of this load's failed checks and every quarantined row of the
-    scope's files (and of files that count for no unit-year, or could not be read)."""
+    """Every quarantined row of the scope's files (and of files that count for no unit-year,
+    or could not be read) and every offending row of this load's failed checks — a check's
+    row that is also a quarantined row (same file, row and kind) folded into that row.
+    Returns the REPORT_HEADERS columns and, last, how many check rows each line absorbed
+    as a list of check ids."""
     expected = "CASE q.reason_code " + " ".join(
         f"WHEN '{code}' THEN '{text}'" for code, text in _EXPECTED.items()) + " END"
     severity = "CASE r.severity " + " ".join(
@@ -103,6 +132,7 @@ def _report_rows(con, load_id: str) -> list[tuple]:
         ),
         quarantined AS (
             SELECT
+                q.source_file, q.kind,
                 q.source_file || coalesce(' [' || q.sheet || ']', '') AS file, q.source_row AS row_no,
                 CASE WHEN q.reason_code = 'unbalanced_voucher'
                      THEN coalesce(q.header, '借方') || ' / ' || coalesce(q.credit_header, '贷方')
@@ -114,29 +144,62 @@ def _report_rows(con, load_id: str) -> list[tuple]:
                 NULL::DECIMAL(18, 2) AS difference,
                 'quarantine:' || q.reason_code AS rule,
                 '警告' AS severity,
-                '已隔离，未计入：' || q.reason AS note
+                '已隔离，未计入：' || split_part(q.reason, ' / ', 1) AS note  -- the reason's Chinese half
             FROM q_fields q
         ),
         checked AS (
             SELECT
+                r.source_file, split_part(r.target_table, '.', 2) AS kind,
                 r.source_file AS file, r.source_row AS row_no, r.field, r.value_provided AS provided,
                 r.value_expected AS expected, r.difference, r.check_id AS rule, {severity} AS severity,
                 CASE WHEN r.source_file IS NULL AND r.unit_code IS NOT NULL
                      THEN '单位 ' || r.unit_code || '，' || r.fiscal_year::VARCHAR || '年度：' ELSE '' END
                     || r.message || coalesce('（' || r.detail || '）', '') AS note
             FROM quality.results r WHERE r.load_id = ?
+        ),
+        folded AS (  -- the checks' rows about a quarantined row: the same problem, said again
+            SELECT c.source_file, c.row_no, c.kind, list(DISTINCT c.rule ORDER BY c.rule) AS rules,
+                   min(c.expected) AS expected, min(c.difference) AS difference,
+                   max(c.severity = '致命') AS fatal
+            FROM checked c
+            WHERE EXISTS (SELECT 1 FROM quarantined q
+                          WHERE q.source_file = c.source_file AND q.row_no = c.row_no AND q.kind = c.kind)
+            GROUP BY ALL
+        ),
+        lines AS (
+            SELECT c.file, c.row_no, c.field, c.provided, c.expected, c.difference, c.rule, c.severity, c.note,
+                   []::VARCHAR[] AS folded_rules
+            FROM checked c
+            WHERE NOT EXISTS (SELECT 1 FROM folded f
+                              WHERE f.source_file = c.source_file AND f.row_no = c.row_no AND f.kind = c.kind)
+            UNION ALL
+            SELECT q.file, q.row_no, q.field, q.provided, coalesce(f.expected, q.expected),
+                   coalesce(f.difference, q.difference), q.rule,
+                   CASE WHEN f.fatal THEN '致命' ELSE q.severity END, q.note, coalesce(f.rules, [])
+            FROM quarantined q
+            LEFT JOIN folded f ON f.source_file = q.source_file AND f.row_no = q.row_no AND f.kind = q.kind
         )
-        SELECT DISTINCT * FROM (SELECT * FROM checked UNION ALL SELECT * FROM quarantined)
+        SELECT DISTINCT * FROM lines
         ORDER BY file NULLS LAST, row_no NULLS FIRST, rule, field, provided""",
         [load_id],
     ).fetchall()
 
 
-def _summary_rows(rules: list[Rule], suites: list[Suite], runs: dict, detail: list[tuple]) -> list[tuple]:
-    """规则, 级别, 行数, 说明, 类别, 检查对象: every check of the load, then quarantine codes."""
+def _summary_rows(rules: list[Rule], suites: list[Suite], runs: dict, lines: list[tuple]) -> list[tuple]:
+    """规则, 级别, 行数, 说明, 类别, 检查对象: every check of the load, then quarantine codes.
+    行数 counts the lines of 问题清单 under the check; a check whose rows are quarantined
+    rows says so, as those are listed once, under their quarantine code."""
     counts: dict[str, int] = {}
-    for row in detail:
-        counts[row[6]] = counts.get(row[6], 0) + 1
+    folded: dict[str, int] = {}
+    for line in lines:
+        counts[line[6]] = counts.get(line[6], 0) + 1
+        for check_id in line[9]:
+            folded[check_id] = folded.get(check_id, 0) + 1
+
+    def also(check_id: str) -> str:
+        n = folded.get(check_id)
+        return f"（其中 {n:,} 行即已隔离的行，按隔离原因列入问题清单，不重复列出）" if n else ""
+
     out = []
     for suite in suites:
         run = runs.get(suite.check_id, {})
@@ -146,31 +209,47 @@ def _summary_rows(rules: list[Rule], suites: list[Suite], runs: dict, detail: li
             kinds = {e.get("severity") for e in suite.raw["expectations"]}
             label = "/".join(SEVERITY_LABELS[k] for k in ("fatal", "warning")
                              if {"fatal": "critical", "warning": "warning"}[k] in kinds)
+        failed = counts.get(suite.check_id) or folded.get(suite.check_id)
         out.append((suite.check_id, label, counts.get(suite.check_id, 0),
-                    f"Great Expectations 期望集 {suite.table}（{'未通过' if counts.get(suite.check_id) else '通过'}）",
-                    "expectation", suite.table))
+                    f"{table_label(suite.table)}：入库数据自检{'未通过' if failed else '通过'}" + also(suite.check_id),
+                    CATEGORY_LABELS["expectation"], suite.table))
     for rule in rules:
-        out.append((rule.id, SEVERITY_LABELS[rule.severity], counts.get(rule.id, 0),
-                    f"{rule.message_zh} / {rule.message_en}", rule.category, rule.target_table))
+        out.append((rule.id, SEVERITY_LABELS[rule.severity], counts.get(rule.id, 0), rule.message_zh + also(rule.id),
+                    CATEGORY_LABELS.get(rule.category, rule.category), rule.target_table))
     for code in sorted(c for c in counts if c.startswith("quarantine:")):
         reason = code.split(":", 1)[1]
-        out.append((code, "警告", counts[code], f"已隔离的行：{_EXPECTED.get(reason, reason)}（期望值）",
-                    "quarantine", "quarantine"))
+        out.append((code, "警告", counts[code], f"已隔离、未计入的行；应为：{_EXPECTED.get(reason, reason)}",
+                    CATEGORY_LABELS["quarantine"], "quarantine"))
     return out
 
 
+def report_paths(folder: Path, at: datetime) -> tuple[Path, Path]:
+    """`<date>_<HHMM>_质量报告.xlsx` / `.csv` in local time; a second load in the same
+    minute gets the seconds too, and a third one within the same second a counter."""
+    stem = at.strftime("%Y-%m-%d_%H%M")
+    candidates = [stem, at.strftime("%Y-%m-%d_%H%M%S")]
+    candidates += [f"{candidates[1]}-{n}" for n in range(2, 1000)]
+    for name in candidates:
+        xlsx = folder / f"{name}_{REPORT_SUFFIX}.xlsx"
+        if not xlsx.exists() and not xlsx.with_suffix(".csv").exists():
+            return xlsx, xlsx.with_suffix(".csv")
+    raise FileExistsError(f"{folder}: no free name for the quality report of {stem}")
+
+
 def write_report(con, settings: Settings, load_id: str, scope: Scope, rules: list[Rule], suites: list[Suite],
-                 runs: dict) -> tuple[Path, Path]:
-    """reports/quality/<load_id>.xlsx (问题清单 + 汇总 + 说明) and .csv (问题清单), always."""
+                 runs: dict, now: datetime | None = None) -> tuple[Path, Path]:
+    """The load's report (问题清单 + 汇总 + 说明) as XLSX, and 问题清单 as CSV, always."""
     import xlsxwriter
 
+    local = (now or datetime.now()).astimezone(LOCAL_TIME)
     folder = settings.reports_dir / "quality"
     folder.mkdir(parents=True, exist_ok=True)
-    xlsx_path, csv_path = folder / f"{load_id}.xlsx", folder / f"{load_id}.csv"
-    detail = _report_rows(con, load_id)
-    summary = _summary_rows(rules, suites, runs, detail)
+    xlsx_path, csv_path = report_paths(folder, local)
+    lines = _report_rows(con, load_id)
+    summary = _summary_rows(rules, suites, runs, lines)
+    detail = [line[:len(REPORT_HEADERS)] for line in lines]
 
-    tmp_csv = csv_path.with_suffix(".csv.tmp")
+    tmp_csv = csv_path.with_name(csv_path.name + ".tmp")
     with open(tmp_csv, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(REPORT_HEADERS)
@@ -179,65 +258,117 @@ def write_report(con, settings: Settings, load_id: str, scope: Scope, rules: lis
             writer.writerow(csv_safe_row(row, numeric_columns={1, 5}))
     os.replace(tmp_csv, csv_path)
 
-    tmp_xlsx = xlsx_path.with_suffix(".xlsx.tmp")
+    tmp_xlsx = xlsx_path.with_name(xlsx_path.name + ".tmp")
     book = xlsxwriter.Workbook(str(tmp_xlsx), {"constant_memory": True, "strings_to_numbers": False})
     try:
-        head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
-        money = book.add_format({"num_format": "#,##0.00"})
-        whole = book.add_format({"num_format": "#,##0"})
-        sheet = book.add_worksheet("问题清单")
-        for col, (title, width) in enumerate(zip(REPORT_HEADERS, (46, 8, 22, 26, 34, 16, 30, 8, 80))):
-            sheet.write(0, col, title, head)
-            sheet.set_column(col, col, width)
-        sheet.freeze_panes(1, 0)
-        for number, row in enumerate(detail[:XLSX_MAX_ROWS], 1):
-            for col, value in enumerate(row):
-                if value is None:
-                    continue
-                if col == 5:
-                    value = Decimal(value)
-                    sheet.write_number(number, col, float(value), whole if value == value.to_integral() else money)
-                elif col == 1:
-                    sheet.write_number(number, col, int(value))
-                else:
-                    sheet.write_string(number, col, str(value))
-        if detail:
-            sheet.autofilter(0, 0, min(len(detail), XLSX_MAX_ROWS), len(REPORT_HEADERS) - 1)
-
-        sheet = book.add_worksheet("汇总")
-        for col, (title, width) in enumerate(zip(("规则", "级别", "行数", "说明", "类别", "检查对象"),
-                                                 (32, 8, 10, 90, 12, 34))):
-            sheet.write(0, col, title, head)
-            sheet.set_column(col, col, width)
-        sheet.freeze_panes(1, 0)
-        for number, row in enumerate(summary, 1):
-            for col, value in enumerate(row):
-                if col == 2:
-                    sheet.write_number(number, col, value)
-                else:
-                    sheet.write_string(number, col, str(value))
-
-        sheet = book.add_worksheet("说明")
-        sheet.set_column(0, 0, 16)
-        sheet.set_column(1, 1, 100)
-        fatal = [r for r in detail if r[7] == SEVERITY_LABELS["fatal"]]
-        conclusion = (
-            "未发现问题。/ No problems found." if not detail else
-            f"共 {len(detail):,} 行问题，其中致命 {len(fatal):,} 行。致命问题所涉单位年度的数据不予发布（保留上次发布的数据）；"
-            "警告已随数据发布，请按“问题清单”逐行核对并修正导出文件后重新放入。"
-        )
-        info = [
-            ("加载编号", load_id),
-            ("生成时间", datetime.now().strftime("%Y-%m-%d %H:%M:%S")),
-            ("检查范围", "，".join(f"{u}/{y}" for u, y in sorted(scope)) or "（本次无变更的单位年度）"),
-            ("结论", conclusion),
-        ]
-        if len(detail) > XLSX_MAX_ROWS:
-            info.append(("提示", f"问题清单超过 Excel 行数上限，仅列出前 {XLSX_MAX_ROWS:,} 行；完整清单见 {csv_path.name}"))
-        for number, (key, value) in enumerate(info):
-            sheet.write_string(number, 0, key, head)
-            sheet.write_string(number, 1, value)
+        formats = {
+            "head": book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                                     "valign": "vcenter"}),
+            "text": book.add_format({"text_wrap": True, "valign": "top", "border": 1}),
+            "number": book.add_format({"num_format": "#,##0", "valign": "top", "border": 1}),
+            "money": book.add_format({"num_format": "#,##0.00", "valign": "top", "border": 1}),
+        }
+        title = f"数据质量问题清单（{local:%Y-%m-%d %H:%M}）"
+        _detail_sheet(book, formats, detail, title)
+        _summary_sheet(book, formats, summary, title)
+        fatal = sum(1 for r in detail if r[7] == SEVERITY_LABELS["fatal"])
+        _about_sheet(book, formats, load_id, local, scope, detail, fatal, csv_path)
     finally:
         book.close()
     os.replace(tmp_xlsx, xlsx_path)
     return xlsx_path, csv_path
+
+
+LINE_HEIGHT = 15  # points, one line of the default 11 pt font
+
+
+def _row_height(values, widths) -> float:
+    """The height that shows every wrapped cell of a row whole. Spreadsheets fit a row to
+    wrapped text only when they lay the sheet out themselves, which LibreOffice does not
+    do on opening an XLSX: the row would print one line high and cut the text. A Chinese
+    character is two width units, anything else one."""
+    lines = 1
+    for value, width in zip(values, widths):
+        if value is None:
+            continue
+        text = str(value)
+        units = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+        lines = max(lines, math.ceil(units * 1.1 / max(width - 1, 1)))
+    return LINE_HEIGHT * lines
+
+
+def _print_setup(sheet, title: str, repeat_header: bool = True) -> None:
+    """A4 landscape, as wide as the page, header row on every page, page numbers."""
+    sheet.set_paper(9)  # A4
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)  # one page wide, as many pages tall as needed
+    sheet.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
+    sheet.set_header(f"&L&\"-,Bold\"{title}&R&A", {"margin": 0.3})
+    sheet.set_footer("&C第 &P 页，共 &N 页", {"margin": 0.3})
+    if repeat_header:
+        sheet.repeat_rows(0)
+
+
+def _detail_sheet(book, formats: dict, detail: list[tuple], title: str) -> None:
+    sheet = book.add_worksheet("问题清单")
+    _print_setup(sheet, title)
+    for col, (name, width) in enumerate(zip(REPORT_HEADERS, DETAIL_WIDTHS)):
+        sheet.set_column(col, col, width)
+        sheet.write_string(0, col, name, formats["head"])
+    sheet.freeze_panes(1, 0)
+    for number, row in enumerate(detail[:XLSX_MAX_ROWS], 1):
+        sheet.set_row(number, _row_height(row, DETAIL_WIDTHS))  # before the cells: constant_memory writes rows in order
+        for col, value in enumerate(row):
+            if value is None:
+                sheet.write_blank(number, col, None, formats["text"])
+            elif col == 5:
+                value = Decimal(value)
+                fmt = formats["number"] if value == value.to_integral() else formats["money"]
+                sheet.write_number(number, col, float(value), fmt)
+            elif col == 1:
+                sheet.write_number(number, col, int(value), formats["number"])
+            else:
+                sheet.write_string(number, col, str(value), formats["text"])
+    if detail:
+        sheet.autofilter(0, 0, min(len(detail), XLSX_MAX_ROWS), len(REPORT_HEADERS) - 1)
+
+
+def _summary_sheet(book, formats: dict, summary: list[tuple], title: str) -> None:
+    sheet = book.add_worksheet("汇总")
+    _print_setup(sheet, title)
+    for col, (name, width) in enumerate(zip(SUMMARY_HEADERS, SUMMARY_WIDTHS)):
+        sheet.set_column(col, col, width)
+        sheet.write_string(0, col, name, formats["head"])
+    sheet.freeze_panes(1, 0)
+    for number, row in enumerate(summary, 1):
+        sheet.set_row(number, _row_height(row, SUMMARY_WIDTHS))
+        for col, value in enumerate(row):
+            if col == 2:
+                sheet.write_number(number, col, value, formats["number"])
+            else:
+                sheet.write_string(number, col, str(value), formats["text"])
+
+
+def _about_sheet(book, formats: dict, load_id: str, local: datetime, scope: Scope, detail: list[tuple],
+                 fatal: int, csv_path: Path) -> None:
+    sheet = book.add_worksheet("说明")
+    _print_setup(sheet, "数据质量报告说明", repeat_header=False)
+    sheet.set_column(0, 0, 14)
+    sheet.set_column(1, 1, 100)
+    conclusion = (
+        "未发现问题。" if not detail else
+        f"共 {len(detail):,} 个问题，其中致命 {fatal:,} 个。致命问题所涉单位年度的数据不予发布（保留上次发布的数据）；"
+        "警告已随数据发布，请按“问题清单”逐行核对，修正导出文件后重新放入。"
+    )
+    info = [
+        ("加载编号", load_id),
+        ("生成时间", f"{local:%Y-%m-%d %H:%M:%S}（北京时间）"),
+        ("检查范围", "，".join(f"{u}/{y}" for u, y in sorted(scope)) or "（本次无变更的单位年度）"),
+        ("结论", conclusion),
+    ]
+    if len(detail) > XLSX_MAX_ROWS:
+        info.append(("提示", f"问题清单超过 Excel 行数上限，仅列出前 {XLSX_MAX_ROWS:,} 行；完整清单见 {csv_path.name}"))
+    for number, (key, value) in enumerate(info):
+        sheet.set_row(number, _row_height((key, value), (14, 100)))
+        sheet.write_string(number, 0, key, formats["head"])
+        sheet.write_string(number, 1, value, formats["text"])

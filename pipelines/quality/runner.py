@@ -35,9 +35,10 @@ Results. `quality.results` holds one row per offending row of a rule and one row
 (failed expectation, unit-year); a run replaces the scope's previous rows (and the rows
 that belong to no unit-year). `quality.check_runs` holds one row per check and load
 (passed, counts): the Dagster asset checks read both for the current load. The error
-report for finance staff — every offending row and every quarantined row of the scope's
-files, sorted by file and row, with a summary by rule — is written every time, also
-when it is empty, to `reports/quality/<load_id>.xlsx` and `.csv`.
+report for finance staff (`pipelines.quality.report`) — each problem of the scope's files
+once, sorted by file and row, with a summary by rule — is written every time, also when
+it is empty, to `reports/quality/<date>_<time>_质量报告.xlsx` and `.csv` (Asia/Shanghai
+time; the same whether the load came from the CLI or the UI).
 
 Call with no transaction open: GX reads through cursors of the connection and sees only
 committed data.

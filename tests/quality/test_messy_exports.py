@@ -6,7 +6,9 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 import os
+from pathlib import Path
 
 from pipelines.quality.run import REPORT_HEADERS
 from tests.conftest import VOUCHER_HEADER, payment, query, run_load, voucher_file, write_csv
@@ -51,7 +53,8 @@ def test_messy_exports_are_reported_not_blocking(tmp_path):
                                    [load_id])}
     assert {"voucher_unbalanced", "voucher_missing_econ_class", "unit_over_budget"} <= failing
 
-    with open(warehouse / "reports" / "quality" / f"{load_id}.csv", encoding="utf-8-sig", newline="") as handle:
+    report = json.loads(query(warehouse, "SELECT summary FROM meta.loads WHERE load_id = ?", [load_id])[0][0])
+    with open(Path(report["quality_report"]).with_suffix(".csv"), encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     assert tuple(rows[0]) == REPORT_HEADERS
     by_rule = {}

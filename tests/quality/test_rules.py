@@ -13,6 +13,7 @@ a second unit), where every rule finds nothing. Failing fixture:
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 
 import duckdb
@@ -132,7 +133,9 @@ def test_rule_query_returns_the_row_contract(clean, rule_id):
 def test_clean_load_exits_0_and_reports_no_failure(clean):
     assert clean.exit_code == 0, clean.stdout
     assert "checks failed:    0 (0 blocking)" in clean.stdout
-    assert f"quality report:   {clean.settings.reports_dir / 'quality' / clean.load_id}.xlsx" in clean.stdout
+    # one workbook per load, named by its local (Asia/Shanghai) date and time
+    folder = re.escape(str(clean.settings.reports_dir / "quality"))
+    assert re.search(rf"quality report:   {folder}/\d{{4}}-\d\d-\d\d_\d{{4}}_质量报告\.xlsx$", clean.stdout, re.M)
 
 
 @pytest.mark.parametrize("rule_id", RULE_IDS)

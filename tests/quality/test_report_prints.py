@@ -1,0 +1,118 @@
+"""The error report as a finance officer gets it: a copy of the demo with five broken rows
+gives five problems, each once, in a workbook named by local time that prints on A4
+landscape with its header row repeated and its texts wrapped."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from pipelines.quality.report import REPORT_HEADERS
+from pipelines.settings import DEMO_LANDING_DIR
+from tests.conftest import query, run_load
+
+BUDGET = "117001/2021/预算/2021年预算指标明细.csv"
+PROCUREMENT = "117001/2020/采购/2020年政府采购台账.csv"
+
+
+def _break_line(path: Path, encoding: str, number: int, old: str, new: str) -> None:
+    """Replace `old` by `new` in physical line `number` (1-based) of a CSV, keeping its
+    encoding, BOM and CRLF line ends."""
+    data = path.read_bytes()
+    bom = data.startswith(b"\xef\xbb\xbf")
+    lines = data.decode("utf-8-sig" if bom else encoding).split("\r\n")
+    assert lines[number - 1].count(old) == 1, lines[number - 1]
+    lines[number - 1] = lines[number - 1].replace(old, new)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + "\r\n".join(lines).encode(encoding))
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory):
+    landing = tmp_path_factory.mktemp("broken") / "landing"
+    shutil.copytree(DEMO_LANDING_DIR, landing)
+    budget, procurement = landing / BUDGET, landing / PROCUREMENT
+    _break_line(budget, "utf-8", 19, "30207 邮电费", "39998 邮电费")  # an economic class that does not exist
+    _break_line(budget, "utf-8", 21, "2120101 行政运行", "2120188 行政运行")  # a functional class that does not exist
+    _break_line(budget, "utf-8", 16, '"43,600.00"', '"43,6OO.00"')  # a wrong amount: letters O for zeros
+    _break_line(budget, "utf-8", 12, "年初预算", "年出预算")  # a budget kind misspelt
+    _break_line(procurement, "gbk", 4, "2020/3/2", "2020/2/30")  # a date that does not exist
+    warehouse = tmp_path_factory.mktemp("broken_warehouse")
+    assert run_load(landing, warehouse) == 0  # problems in the exports are warnings
+    return warehouse
+
+
+def _rows(path: Path, sheet: str) -> list[tuple]:
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return [tuple(r) for r in book[sheet].iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def test_five_broken_rows_are_five_problems(broken):
+    reports = sorted((broken / "reports" / "quality").glob("*.xlsx"))
+    assert len(reports) == 1
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}_\d{4}_质量报告\.xlsx", reports[0].name)
+    xlsx = reports[0]
+
+    assert query(broken, "SELECT count(*) FROM quarantine") == [(5,)]
+    # the two field rules that re-select quarantined budget rows did fail ...
+    failing = {r[0] for r in query(broken, "SELECT DISTINCT check_id FROM quality.results")}
+    assert failing == {"budget_unknown_econ_code", "budget_unknown_func_code"}
+
+    rows = _rows(xlsx, "问题清单")
+    assert rows[0] == REPORT_HEADERS
+    # ... and still the report lists each broken row once
+    assert [(r[0], r[1], r[6]) for r in rows[1:]] == [
+        (PROCUREMENT, 4, "quarantine:unreadable_date"),
+        (BUDGET, 12, "quarantine:unknown_budget_kind"),
+        (BUDGET, 16, "quarantine:unreadable_amount"),
+        (BUDGET, 19, "quarantine:unknown_econ_code"),
+        (BUDGET, 21, "quarantine:unknown_func_code"),
+    ]
+    econ = rows[4]
+    # the rule's year-specific expectation and the amount left out are kept on the one line
+    assert econ[2:8] == ("经济分类", "39998 邮电费", "2021年度部门预算支出经济分类中的编码", 66200, "quarantine:unknown_econ_code",
+                         "警告")
+    assert rows[2][2:5] == ("指标类型", "年出预算", "年初预算、追加、追减、调剂、上年结转之一")
+    assert rows[3][2:4] == ("金额", "43,6OO.00")
+    assert rows[1][2:4] == ("签订日期", "2020/2/30")
+    assert rows[1][8] == "已隔离，未计入：无法识别的签订日期"  # the finance office's words, not the English half
+
+    about = dict(_rows(xlsx, "说明"))
+    assert about["结论"].startswith("共 5 个问题，其中致命 0 个。")
+    summary = {r[0]: r for r in _rows(xlsx, "汇总")[1:]}
+    assert summary["budget_unknown_econ_code"][2:5] == (
+        0, "预算指标的经济分类编码不在当年的经济分类中，该行已隔离（其中 1 行即已隔离的行，按隔离原因列入问题清单，不重复列出）",
+        "单行数据")
+    assert summary["tieout_year_total"][4] == "合计核对"
+    assert summary["gx_staging_budget_lines"][3] == "整理后的预算指标（staging.budget_lines）：入库数据自检通过"
+    assert summary["quarantine:unknown_econ_code"][2] == 1
+
+    with open(xlsx.with_suffix(".csv"), encoding="utf-8-sig", newline="") as handle:
+        lines = list(csv.reader(handle))
+    assert len(lines) == 6 and tuple(lines[0]) == REPORT_HEADERS
+
+
+def test_the_report_prints_on_a4_landscape(broken):
+    xlsx = next((broken / "reports" / "quality").glob("*.xlsx"))
+    book = openpyxl.load_workbook(xlsx)
+    try:
+        for name in ("问题清单", "汇总"):
+            sheet = book[name]
+            assert sheet.page_setup.orientation == "landscape", name
+            assert sheet.page_setup.paperSize == 9, name  # A4
+            assert sheet.sheet_properties.pageSetUpPr.fitToPage, name
+            assert sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0, name  # None: the default, 1
+            assert sheet.print_title_rows == "$1:$1", name  # the header row on every page
+        detail = book["问题清单"]
+        note = detail.cell(row=2, column=len(REPORT_HEADERS))
+        assert note.value.startswith("已隔离，未计入：") and note.alignment.wrap_text
+        assert "第 &P 页，共 &N 页" in detail.oddFooter.center.text
+    finally:
+        book.close()
