@@ -237,13 +237,19 @@ def cmd_load(args) -> int:
 
 
 def cmd_report(args) -> int:
-    import dagster as dg
-
-    from pipelines.defs import assets as asset_module
+    from pipelines.warehouse.status import unmatched_scope
 
     settings = _settings(args)
     if not settings.db_path.exists():
         return _usage_error(f"no warehouse at {settings.db_path}: run `fiscal-warehouse load` first")
+    # An unknown unit or year is answered at once, with the ones that exist: before Dagster
+    # is imported or a run started (seconds), not after the run found nothing to rebuild.
+    if (args.unit or args.year) and (problem := unmatched_scope(settings, args.unit, args.year)):
+        return _usage_error(problem)
+    import dagster as dg
+
+    from pipelines.defs import assets as asset_module
+
     if problem := _configuration_problem(settings):
         return _usage_error(problem)
     _use_workers(args)
