@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import duckdb
 
@@ -192,10 +192,29 @@ def write_unit_year(con: duckdb.DuckDBPyConnection, settings, unit_code: str, ye
 # ---------------------------------------------------------------- a scope: gather here, render on every core
 
 
+# A worker process costs about half a second of CPU to start (Python, then python-docx,
+# lxml, Pillow, xlsxwriter, the font and the DOCX template), about what three unit-years
+# cost to render: by default a scope gets one worker per this many unit-years, so that the
+# demo's two render in-process and a county's hundreds on every core.
+UNIT_YEARS_PER_WORKER = 4
+
+
 def _render_pool(workers: int) -> ProcessPoolExecutor:
     # spawn, not fork: the writer has DuckDB's and Dagster's threads running, and a forked
     # child could inherit a lock held by one of them. Workers import only the renderers.
     return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+
+
+def render_all(inputs: Iterable[UnitYearInputs], workers: int) -> list[list[Path]]:
+    """Render every unit-year of `inputs` with `workers` processes (one: in this process);
+    returns the paths each wrote, in the order given. `inputs` is consumed as the workers
+    go, so a generator that gathers lets this process read the next unit-year while the
+    workers render the previous ones."""
+    if workers <= 1:
+        return [render_unit_year(one) for one in inputs]
+    with _render_pool(workers) as pool:
+        futures = [pool.submit(render_unit_year, one) for one in inputs]
+        return [future.result() for future in futures]
 
 
 def write_reports(con: duckdb.DuckDBPyConnection, settings, scope: Iterable[tuple[str, int]], rules: Rules,
@@ -204,33 +223,26 @@ def write_reports(con: duckdb.DuckDBPyConnection, settings, scope: Iterable[tupl
     written, relative to the warehouse folder, in unit-year order.
 
     This process gathers each unit-year's inputs and hands them to `workers` processes
-    (default `worker_count()`) that render them; with one worker, or one unit-year, it
-    renders in-process."""
+    that render them; with one worker it renders in-process. By default that is
+    `worker_count()` (FISCAL_WORKERS, else one per core), but no more than one per
+    UNIT_YEARS_PER_WORKER unit-years in scope."""
     units = sorted((unit, int(year)) for unit, year in set(scope))
-    workers = min(workers or worker_count(), len(units))
-    pool = _render_pool(workers) if workers > 1 else None
-    pending: list[tuple[str, int, Future | list[Path]]] = []
-    secrets = secret_tokens(con)
-    try:
+    secrets = secret_tokens(con) if units else []
+
+    def gathered() -> Iterator[UnitYearInputs]:
         for n, (unit_code, year) in enumerate(units, start=1):
             progress(f"reports: {unit_code} {year} ({n}/{len(units)})")
             try:
-                inputs = gather_unit_year(con, settings, unit_code, year, rules, progress, secrets)
+                yield gather_unit_year(con, settings, unit_code, year, rules, progress, secrets)
             except NoSuchUnitYear:
                 # Its files left the landing folder: its reports go too.
                 removed = remove_unit_year(settings, unit_code, year)
                 progress(f"reports: {unit_code} {year} is no longer in the warehouse; {removed} old file(s) removed")
-                continue
-            result = pool.submit(render_unit_year, inputs) if pool else render_unit_year(inputs)
-            pending.append((unit_code, year, result))
-        written: list[str] = []
-        for unit_code, year, result in pending:
-            paths = result.result() if isinstance(result, Future) else result
-            written.extend(path.relative_to(settings.warehouse_dir).as_posix() for path in paths)
-        return written
-    finally:
-        if pool:
-            pool.shutdown(cancel_futures=True)
+
+    if workers is None:
+        workers = min(worker_count(), len(units) // UNIT_YEARS_PER_WORKER)
+    results = render_all(gathered(), max(1, min(workers, len(units))))
+    return [path.relative_to(settings.warehouse_dir).as_posix() for paths in results for path in paths]
 
 
 def remove_unit_year(settings, unit_code: str, year: int) -> int:
