@@ -38,9 +38,9 @@ CATEGORY_LABELS = {
     "expectation": "入库数据自检",
     "quarantine": "已隔离的行",
 }
-# Column widths (Excel character units): the nine columns fit A4 landscape at about 80 %.
-DETAIL_WIDTHS = (30, 6, 14, 16, 22, 11, 22, 6, 48)
-SUMMARY_WIDTHS = (28, 8, 6, 70, 12, 24)
+# Column widths (Excel character units): the nine columns fit A4 landscape at about 100 %.
+DETAIL_WIDTHS = (26, 5, 10, 14, 20, 10, 18, 5, 40)
+SUMMARY_WIDTHS = (24, 8, 5, 62, 12, 24)
 
 # Quarantine reason -> (canonical column of the row's kind, what was expected). missing_required
 # and the amount/number codes name their column in the reason text (see _FIELD_FROM_REASON).
@@ -279,7 +279,7 @@ def write_report(con, settings: Settings, load_id: str, scope: Scope, rules: lis
     return xlsx_path, csv_path
 
 
-LINE_HEIGHT = 15  # points, one line of the default 11 pt font
+LINE_HEIGHT = 16  # points, one line of the default 11 pt font in a CJK font (15 for Latin text)
 
 
 def _row_height(values, widths) -> float:
@@ -294,7 +294,7 @@ def _row_height(values, widths) -> float:
         text = str(value)
         units = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
         lines = max(lines, math.ceil(units * 1.1 / max(width - 1, 1)))
-    return LINE_HEIGHT * lines
+    return LINE_HEIGHT * lines + 3
 
 
 def _print_setup(sheet, title: str, repeat_header: bool = True) -> None:
