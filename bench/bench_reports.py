@@ -32,25 +32,17 @@ from pathlib import Path
 
 import duckdb
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from pipelines.evaluation.outputs import (  # noqa: E402
-    UnitYearInputs,
-    gather_unit_year,
-    render_all,
-    render_unit_year,
-)
-from pipelines.evaluation.redaction import secret_tokens  # noqa: E402
-from pipelines.evaluation.rules import load_rules  # noqa: E402
-from pipelines.settings import DEMO_LANDING_DIR, Settings  # noqa: E402
+from pipelines.evaluation.outputs import UnitYearInputs, gather_unit_year, render_all, render_unit_year
+from pipelines.evaluation.redaction import secret_tokens
+from pipelines.evaluation.rules import load_rules
+from pipelines.settings import DEMO_LANDING_DIR, PROJECT_DIR, Settings
 
 
 def load_demo(warehouse: Path) -> None:
     env = {**os.environ, "DAGSTER_HOME": str(warehouse / ".dagster")}
     env.pop("FISCAL_LANDING_DIR", None)
     subprocess.run([sys.executable, "-m", "pipelines.cli", "load", "--warehouse", str(warehouse), "--quiet"],
-                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+                   cwd=PROJECT_DIR, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def gather_demo(warehouse: Path) -> tuple[list[UnitYearInputs], float]:

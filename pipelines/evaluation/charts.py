@@ -275,27 +275,31 @@ def render_png(chart: Chart) -> bytes:
         _font(9).draw(ink, (width / 2, height / 2), chart.message, "mm", MUTED)
     else:
         tick_font = _font(9)
-        label_width = max(label_font.length(line) for row in chart.rows for line in row.label.split("\n"))
+        label_width = min(max(label_font.length(line) for row in chart.rows for line in row.label.split("\n")),
+                          width * 0.45)  # a label longer than that runs off the left edge
         left = _px(6) + label_width + _px(7)
-        right = width - _px(8)
+        right = width - _px(16)  # room for half a tick label at the end of the axis
         top = _px(6) + title_font.size * 1.4 + _px(4)
         bottom = height - _px(6) - (tick_font.size * 1.5 if chart.legend else 0) - tick_font.size * 2.6 - _px(8)
-        scale = (right - left) / chart.x_max
+        x_max = chart.x_max if chart.x_max > 0 and math.isfinite(chart.x_max) else 1.0  # all values ≤ 0
+        scale = (right - left) / x_max
         slot = (bottom - top) / len(chart.rows)
         note_font = _font(chart.note_pt)
         for k, row in enumerate(chart.rows):
             centre = top + slot * (k + 0.5)
             for bar in row.bars:
-                if bar.length <= 0:
+                # The axis starts at 0: a negative amount (refunds exceeding spending) shows no bar,
+                # as on the axis matplotlib drew; its printed figure says what it is.
+                x0, x1 = (min(max(x, 0.0), x_max) for x in (bar.start, bar.start + bar.length))
+                if x1 <= x0:
                     continue
                 y0 = centre - slot * (bar.offset + bar.thickness / 2)
-                x0 = left + bar.start * scale
-                rectangles.append(((round(x0), round(y0), round(x0 + bar.length * scale) - 1,
+                rectangles.append(((round(left + x0 * scale), round(y0), round(left + x1 * scale) - 1,
                                     round(y0 + slot * bar.thickness) - 1), bar.colour))
             lines.append((round(left - _px(3.5)), round(centre), round(left), round(centre)))
             _lines(ink, (left - _px(5), centre), row.label, label_font, "rm", INK)
-            note_font.draw(ink, (left + row.note_x * scale, centre), row.note, "lm", INK)
-        ticks, decimals = _ticks(chart.x_max)
+            note_font.draw(ink, (left + max(row.note_x * scale, _px(3)), centre), row.note, "lm", INK)
+        ticks, decimals = _ticks(x_max)
         for value in ticks:
             x = round(left + value * scale)
             lines.append((x, round(bottom), x, round(bottom + _px(3.5))))
