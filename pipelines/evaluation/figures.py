@@ -98,6 +98,28 @@ class BudgetLine:
 
 
 @dataclass(frozen=True)
+class BudgetKindLine:
+    """Budget lines of one spending type, fund source and kind (for the funding rows)."""
+
+    spending_type: str
+    fund_source: str
+    budget_kind: str
+    amount: Decimal
+    project_code: str | None = None
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    """What a project's own 自评表 needs beyond its amounts: from the ledger (core.dim_project
+    and the 项目 sheet's optional 年度总体目标 / 实际完成情况), and its spending by fund source."""
+
+    office: str | None
+    goal: str | None
+    goal_result: str | None
+    spent_by_fund: tuple[tuple[str, Decimal], ...] = ()
+
+
+@dataclass(frozen=True)
 class Item:
     """An economic 款 (5 digits) inside a 类."""
 
@@ -173,6 +195,11 @@ class Indicator:
         return f"{self.actual_text}{self.measure_unit or ''}"
 
     @property
+    def reason_zh(self) -> str | None:
+        """The mart's reason as the tables show it: its Chinese part (before ` / `)."""
+        return self.reason.split(" / ")[0] if self.reason else None
+
+    @property
     def full_marks(self) -> bool:
         return self.score is not None and self.weight is not None and round2(self.score) >= round2(self.weight)
 
@@ -231,6 +258,9 @@ class Figures:
     common: list[CommonIndicator]
     staffing: Staffing | None
     warnings: list[str] = field(default_factory=list)
+    budget_by_kind: list[BudgetKindLine] = field(default_factory=list)  # basic and every project's
+    project_info: dict[str, ProjectInfo] = field(default_factory=dict)  # of all_projects
+    all_projects: list[Project] = field(default_factory=list)  # also those without money (not UNDISCLOSED)
     # Rows of this unit-year left in quarantine (provisional.py): the outputs say so.
     quarantined: object | None = None  # provisional.Quarantined
 
@@ -347,9 +377,11 @@ def read_figures(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, publ
                                       ELSE coalesce(project_name, project_code) END,
                    category, is_key, disclosure, budget_initial_yuan, budget_final_yuan, spent_yuan
             FROM {schema}.spending_by_project WHERE {where}
-              AND (spent_yuan <> 0 OR budget_final_yuan <> 0 OR budget_initial_yuan <> 0)
             ORDER BY spent_yuan DESC, budget_final_yuan DESC, project_code""", key)
     ]
+    # Every project has its own 自评表 (a ledger row is enough); the report lists those with money.
+    all_projects = [p for p in projects if not p.undisclosed]
+    projects = [p for p in projects if p.spent != 0 or p.final != 0 or p.initial != 0]
 
     # Indicators in the ledger's own order within their levels (core.fact_indicators
     # keeps the ledger row; the mart does not).
@@ -391,6 +423,32 @@ def read_figures(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, publ
 
     fig = Figures(unit_code, unit_name, year, public, budget, list(basic_classes.values()), classes_by_type,
                   basic, project, total, three_public, projects, indicators, common, staffing)
+    fig.all_projects = all_projects
+    listed = {p.code for p in all_projects}  # the public figures list no 涉密 code
+    fig.budget_by_kind = [
+        BudgetKindLine(t, f or NO_FUND, k, amount, p if p in listed else None)
+        for t, f, k, p, amount in _rows(con, f"""
+            SELECT spending_type, fund_source, budget_kind, project_code, sum(amount) FROM core.fact_budget
+            WHERE {where} GROUP BY ALL ORDER BY ALL""", key)
+    ]
+    by_fund: dict[str, list[tuple[str, Decimal]]] = {}
+    for code, fund, amount in _rows(con, f"""
+            SELECT project_code, fund_source, sum(amount) FROM core.fact_spending
+            WHERE {where} AND spending_type = '项目支出' GROUP BY ALL ORDER BY ALL""", key):
+        if code in listed:
+            by_fund.setdefault(code, []).append((fund or NO_FUND, amount))
+    # The ledger's latest row of the project that year (as core.dim_project takes its name).
+    for code, office, goal, goal_result in _rows(con, f"""
+            SELECT d.project_code, d.office, arg_max(l.goal, l.source_row), arg_max(l.goal_result, l.source_row)
+            FROM core.dim_project d
+            LEFT JOIN staging.ledger_projects l
+              ON l.unit_code = d.unit_code AND l.fiscal_year = d.fiscal_year AND l.project_code = d.project_code
+             AND l.reject_code IS NULL
+             AND EXISTS (SELECT 1 FROM meta.slices a WHERE a.source_id = l.source_id AND a.unit_code = l.unit_code
+                         AND a.fiscal_year = l.fiscal_year AND a.status = 'active')
+            WHERE d.unit_code = ? AND d.fiscal_year = ? GROUP BY ALL""", key):
+        if code in listed:
+            fig.project_info[code] = ProjectInfo(office, goal, goal_result, tuple(by_fund.get(code, ())))
     from pipelines.evaluation.provisional import read_quarantined  # it formats with this module's helpers
 
     fig.quarantined = read_quarantined(con, unit_code, year)

@@ -32,6 +32,7 @@ import duckdb
 
 from pipelines.evaluation import charts
 from pipelines.evaluation.figures import Figures, NoSuchUnitYear, read_figures
+from pipelines.evaluation.project_table import remove_project_tables, write_project_tables
 from pipelines.evaluation.redaction import mentions, redact, redact_report, secret_tokens
 from pipelines.evaluation.report import build_report
 from pipelines.evaluation.report_docx import render_docx
@@ -163,7 +164,11 @@ def render_unit_year(inputs: UnitYearInputs) -> list[Path]:
 
     written: list[Path] = []
     table = out / TABLE_FILE
-    written.append(_replace(write_table(_tmp(table), internal, ev, inputs.grades), table))
+    written.append(_replace(write_table(_tmp(table), internal, ev, inputs.grades, inputs.texts), table))
+    # 项目支出绩效自评表, one per project (internal), and the public set without 涉密 projects.
+    written.extend(write_project_tables(out, internal, ev.projects, inputs.grades))
+    written.extend(write_project_tables(out, public, ev.projects, inputs.grades, public=True,
+                                        mask=lambda text: redact(text, inputs.secrets)))
 
     paths, public_paths = _write_charts(inputs)
     written.extend(dict.fromkeys([*paths.values(), *public_paths.values()]))
@@ -252,7 +257,7 @@ def remove_unit_year(settings, unit_code: str, year: int) -> int:
         return 0
     _remove_leftovers(out)
     ours = {TABLE_FILE, *(f"{stem}{ext}" for stem in (REPORT_STEM, PUBLIC_STEM) for ext in (".md", ".docx"))}
-    removed = 0
+    removed = remove_project_tables(out)
     for path in out.iterdir():
         if path.name in ours or (path.name.startswith("图") and path.suffix == ".png"):
             path.unlink()

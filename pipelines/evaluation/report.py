@@ -83,7 +83,8 @@ class Report:
         self.blocks.extend(blocks)
 
 
-def _tokens(fig: Figures) -> dict[str, str]:
+def tokens_of(fig: Figures) -> dict[str, str]:
+    """The `{单位名称}`-style tokens of the department's texts, filled from the warehouse."""
     missing = "（无数据）"
     s = fig.staffing
     return {
@@ -100,13 +101,13 @@ def _narrative(report: Report, texts: Texts, key: str, fig: Figures, required: b
         if required:
             report.add(Para(texts.placeholder(key), "placeholder"))
         return
-    report.add(*(Para(p) for p in paragraphs(text, _tokens(fig))))
+    report.add(*(Para(p) for p in paragraphs(text, tokens_of(fig))))
 
 
 def _indicator_table(indicators: list[Indicator]) -> Table:
     rows = []
     for i in indicators:
-        reason = "；".join(x for x in (i.note, i.reason and "需人工评分") if x)
+        reason = "；".join(x for x in (i.note, i.reason_zh) if x)
         rows.append([i.level1, i.level2, i.name, i.target_display, i.actual_display,
                      fmt_number(i.weight), fmt_number(i.score), reason])
     return Table(["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因"],
@@ -198,6 +199,12 @@ def build_report(fig: Figures, ev: SelfEvaluation, texts: Texts, charts: dict[st
               Table(["编制数（人）", "实有在职人数（人）", "离退休人数（人）"],
                     [[str(x) if x is not None else "—" for x in (s.authorized, s.in_service, s.retired)]],
                     [4.0, 4.0, 4.0], "ccc"))
+
+    # 年度总体目标 (the department's texts): what was planned and what was achieved.
+    r.add(Heading("（三）年度总体目标及完成情况", 2), Para("1、年度总体目标：", "item"))
+    _narrative(r, texts, "年度总体目标", fig)
+    r.add(Para("2、实际完成情况：", "item"))
+    _narrative(r, texts, "年度总体目标完成情况", fig)
 
     # 二、部门整体支出管理和使用基本情况
     total = ev.total_row

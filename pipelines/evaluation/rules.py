@@ -23,6 +23,33 @@ class RulesError(ValueError):
 
 
 @dataclass(frozen=True)
+class FundingRow:
+    """A funding row of the 自评表 (年度资金总额 其中 …): the budget lines whose fund source
+    and budget kind it takes (empty = any). A budget line goes to the first row that takes
+    it. Spending carries a fund source but no budget kind: rows marked `spent_first` (the
+    carry-over) take the spending of their fund sources first, up to their final budget
+    (结转资金优先使用); the other rows then take what is left of their fund sources."""
+
+    label: str
+    fund_sources: tuple[str, ...] = ()
+    budget_kinds: tuple[str, ...] = ()
+    spent_first: bool = False
+
+    def takes(self, fund_source: str, budget_kind: str | None = None) -> bool:
+        return ((not self.fund_sources or fund_source in self.fund_sources)
+                and (budget_kind is None or not self.budget_kinds or budget_kind in self.budget_kinds))
+
+
+FISCAL = ("一般公共预算", "政府性基金预算", "国有资本经营预算")
+# 财预〔2020〕10号 附件 (项目支出绩效自评表): 本年财政拨款 / 上年结转资金 / 其他资金.
+DEFAULT_FUNDING_ROWS = (
+    FundingRow("本年财政拨款", FISCAL, ("年初预算", "追加", "追减", "调剂")),
+    FundingRow("上年结转资金", (), ("上年结转",), spent_first=True),
+    FundingRow("其他资金"),
+)
+
+
+@dataclass(frozen=True)
 class Rules:
     points: dict[str, float]
     grades: list[tuple[str, float]]  # best first
@@ -30,6 +57,10 @@ class Rules:
     path: Path
     # 支付进度 checkpoints: (month, day, share of the final budget to have been paid by then).
     payment_schedule: tuple[tuple[int, int, float], ...] = ((6, 30, 0.5), (9, 30, 0.75), (12, 31, 1.0))
+    funding_rows: tuple[FundingRow, ...] = DEFAULT_FUNDING_ROWS
+    # The most an indicator's actual / target counts for (1: over-achievement earns no more
+    # than the indicator's points).
+    completion_cap: float = 1.0
 
     def grade(self, score: float) -> str:
         for name, lowest in self.grades:
@@ -70,7 +101,20 @@ def load_rules(path: Path | None = None) -> Rules:
     for level in ("产出指标", "效益指标", "满意度指标", "预算执行"):
         if level not in points:
             raise RulesError(f"rules file {path}: [points] needs {level!r}")
-    kwargs = {"payment_schedule": tuple(sorted(schedule))} if schedule else {}
+    kwargs: dict = {"payment_schedule": tuple(sorted(schedule))} if schedule else {}
+    funding = []
+    for row in data.get("funding_rows", []):
+        if not isinstance(row, dict) or not str(row.get("label", "")).strip():
+            raise RulesError(f"rules file {path}: every [[funding_rows]] needs a label, not {row!r}")
+        funding.append(FundingRow(str(row["label"]).strip(), tuple(row.get("fund_sources", [])),
+                                  tuple(row.get("budget_kinds", [])), bool(row.get("spent_first", False))))
+    if funding:
+        kwargs["funding_rows"] = tuple(funding)
+    cap = data.get("scoring", {}).get("completion_cap")
+    if cap is not None:
+        if not isinstance(cap, (int, float)) or cap < 1:
+            raise RulesError(f"rules file {path}: [scoring] completion_cap must be a number ≥ 1, not {cap!r}")
+        kwargs["completion_cap"] = float(cap)
     return Rules(points, grades, standards, path, **kwargs)
 
 
@@ -78,7 +122,8 @@ def register_rules(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
     """Temp tables `_rules(key, value)`, `_standards(indicator_code, op, threshold, threshold_high)` and
     `_payment_schedule(checkpoint_month, checkpoint_day, share)` for the SQL models."""
     con.execute("CREATE OR REPLACE TEMP TABLE _rules(key VARCHAR, value DOUBLE)")
-    con.executemany("INSERT INTO _rules VALUES (?, ?)", [(f"points.{k}", v) for k, v in rules.points.items()])
+    con.executemany("INSERT INTO _rules VALUES (?, ?)", [(f"points.{k}", v) for k, v in rules.points.items()]
+                    + [("scoring.completion_cap", rules.completion_cap)])
     con.execute("CREATE OR REPLACE TEMP TABLE _standards("
                 "indicator_code VARCHAR, op VARCHAR, threshold DOUBLE, threshold_high DOUBLE)")
     if rules.standards:

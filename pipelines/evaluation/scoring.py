@@ -9,16 +9,17 @@ once, so it may differ from the sum of the shown scores by 0.01 (stated on the t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pipelines.evaluation.figures import ZERO, Figures, Indicator, ratio
+from pipelines.evaluation.figures import BUDGETED_TYPES, ZERO, Figures, Indicator, ratio
 from pipelines.evaluation.rules import Rules
 
 
 @dataclass(frozen=True)
 class BudgetRow:
-    group: str  # 年度资金总额 | 按收入性质分 | 按支出性质分
+    group: str  # 年度资金总额 | 按资金来源分 (the rules file's funding rows) | 按支出性质分
     label: str
     initial: Decimal
     final: Decimal
@@ -27,6 +28,32 @@ class BudgetRow:
     @property
     def rate(self) -> Decimal | None:
         return ratio(self.spent, self.final)
+
+
+@dataclass(frozen=True)
+class ProjectEvaluation:
+    """One project's 项目支出绩效自评表 (财预〔2020〕10号 附件): its funding block, 年度总体目标,
+    indicators and score. Plain data: rendered in a worker process (project_table.py)."""
+
+    code: str
+    name: str
+    secret: bool
+    rows: list[BudgetRow]  # 年度资金总额, then the funding rows
+    budget_points: Decimal
+    budget_score: Decimal | None
+    goal: str | None
+    goal_result: str | None
+    indicators: list[Indicator]
+    indicator_points: Decimal
+    indicator_score: Decimal
+    total_points: Decimal
+    total_score: Decimal
+    grade: str
+    office: str | None
+
+    @property
+    def total_row(self) -> BudgetRow:
+        return self.rows[0]
 
 
 @dataclass(frozen=True)
@@ -41,6 +68,7 @@ class SelfEvaluation:
     total_points: Decimal
     total_score: Decimal
     grade: str
+    projects: list[ProjectEvaluation] = field(default_factory=list)
 
     @property
     def total_row(self) -> BudgetRow:
@@ -58,6 +86,93 @@ def grade_of(score: Decimal, rules: Rules) -> str:
     return rules.grade(float(score))
 
 
+FUNDING_GROUP = "按资金来源分"
+NO_INDICATORS_GRADE = "未评级（项目台账未填报绩效指标）"
+UNASSIGNED = "未归入资金来源行的资金"
+
+
+def funding_rows(fig: Figures, rules: Rules) -> list[BudgetRow]:
+    """The department's funding rows, for 基本 + 项目 spending (allocate_funding)."""
+    lines = [(b.fund_source, b.budget_kind, b.amount) for b in fig.budget_by_kind if b.spending_type in BUDGETED_TYPES]
+    spent: dict[str, Decimal] = {}
+    for b in fig.budget:
+        if b.spending_type in BUDGETED_TYPES:
+            spent[b.fund_source] = spent.get(b.fund_source, ZERO) + b.spent
+    return allocate_funding(rules, lines, spent)
+
+
+def allocate_funding(rules: Rules, lines: Iterable[tuple[str, str, Decimal]],
+                     spent_by_fund: dict[str, Decimal]) -> list[BudgetRow]:
+    """The funding rows of the rules file (default 财预〔2020〕10号: 本年财政拨款 /
+    上年结转资金 / 其他资金) from budget lines (fund source, kind, amount) and spending by fund
+    source. A budget line goes to the first row that takes its fund source and kind;
+    spending, which has no kind, goes first to the `spent_first` rows up to their final
+    budget per fund source, then to the first other row that takes its fund source
+    (rules.FundingRow). What no row takes gets a row of its own, so the rows always add
+    up to 年度资金总额."""
+    labels = [r.label for r in rules.funding_rows]
+    initial = {label: ZERO for label in labels + [UNASSIGNED]}
+    final = dict(initial)
+    spent = dict(initial)
+    final_by_fund: dict[tuple[str, str], Decimal] = {}
+    for fund, kind, amount in lines:
+        row = next((r for r in rules.funding_rows if r.takes(fund, kind)), None)
+        label = row.label if row else UNASSIGNED
+        final[label] += amount
+        if kind == "年初预算":
+            initial[label] += amount
+        final_by_fund[label, fund] = final_by_fund.get((label, fund), ZERO) + amount
+    pools = dict(spent_by_fund)
+    for row in (r for r in rules.funding_rows if r.spent_first):
+        for fund, left in pools.items():
+            take = min(left, max(final_by_fund.get((row.label, fund), ZERO), ZERO))
+            if take > 0 and row.takes(fund):
+                spent[row.label] += take
+                pools[fund] -= take
+    for row in (r for r in rules.funding_rows if not r.spent_first):
+        for fund, left in pools.items():
+            if left != 0 and row.takes(fund):
+                spent[row.label] += left
+                pools[fund] = ZERO
+    spent[UNASSIGNED] += sum(pools.values(), ZERO)
+    rows = [BudgetRow(FUNDING_GROUP, label, initial[label], final[label], spent[label]) for label in labels]
+    if initial[UNASSIGNED] or final[UNASSIGNED] or spent[UNASSIGNED]:
+        rows.append(BudgetRow(FUNDING_GROUP, UNASSIGNED, initial[UNASSIGNED], final[UNASSIGNED], spent[UNASSIGNED]))
+    return rows
+
+
+def evaluate_projects(fig: Figures, rules: Rules) -> list[ProjectEvaluation]:
+    """Every project's self-evaluation, scored as 财预〔2020〕10号 scores a project: 预算执行
+    (the rules file's points) × min(执行率, 1), plus its indicators' scores from the
+    performance_indicators mart (产出/效益/满意度 points shared per project, over-achievement
+    capped by the rules file)."""
+    points = Decimal(str(rules.points["预算执行"]))
+    indicators = fig.project_indicators
+    out = []
+    for p in fig.all_projects:
+        info = fig.project_info.get(p.code)
+        lines = [(b.fund_source, b.budget_kind, b.amount) for b in fig.budget_by_kind if b.project_code == p.code]
+        spent = dict(info.spent_by_fund) if info else {}
+        total = BudgetRow("年度资金总额", "年度资金总额", p.initial, p.final, p.spent)
+        b_score = budget_score(total.rate, points)
+        inds = indicators.get(p.code, [])
+        ind_points = sum((i.weight for i in inds if i.weight is not None), ZERO)
+        ind_score = sum((i.score for i in inds if i.score is not None), ZERO)
+        score = (b_score or ZERO) + ind_score
+        if inds:
+            # The ledger may set points for part of the 90 only (one 产出 indicator of 20):
+            # the grade is then read on the score converted to 100 (score / points × 100).
+            grade = grade_of(score / (points + ind_points) * 100 if points + ind_points else score, rules)
+        else:  # nothing to score the project's performance on: its points stay in the total, and no grade
+            ind_points = sum((Decimal(str(rules.points[k])) for k in ("产出指标", "效益指标", "满意度指标")), ZERO)
+            grade = NO_INDICATORS_GRADE
+        out.append(ProjectEvaluation(
+            p.code, p.name, p.secret, [total, *allocate_funding(rules, lines, spent)], points, b_score,
+            info.goal if info else None, info.goal_result if info else None, inds, ind_points, ind_score,
+            points + ind_points, score, grade, info.office if info else None))
+    return out
+
+
 def evaluate(fig: Figures, rules: Rules) -> SelfEvaluation:
     # Budget execution counts 基本 + 项目 spending only (BUDGETED_TYPES): the other types
     # have no budget and are not in the 预算完成率 numerator (contract 2.1).
@@ -65,9 +180,7 @@ def evaluate(fig: Figures, rules: Rules) -> SelfEvaluation:
         return tuple(fig.budget_sum(a, budgeted_only=True, **where) for a in ("initial", "final", "spent"))
 
     total = BudgetRow("年度资金总额", "年度资金总额", *amounts())
-    rows = [total]
-    for fund in fig.fund_sources:
-        rows.append(BudgetRow("按收入性质分", fund, *amounts(fund_source=fund)))
+    rows = [total, *funding_rows(fig, rules)]
     for kind in ("基本支出", "项目支出"):
         rows.append(BudgetRow("按支出性质分", kind, fig.budget_sum("initial", kind), fig.budget_sum("final", kind),
                               fig.budget_sum("spent", kind)))
@@ -83,4 +196,5 @@ def evaluate(fig: Figures, rules: Rules) -> SelfEvaluation:
         rows=rows, budget_points=points, budget_score=b_score, indicators=indicators,
         indicator_points=ind_points, indicator_score=ind_score, unscored=unscored,
         total_points=points + ind_points, total_score=total_score, grade=grade_of(total_score, rules),
+        projects=evaluate_projects(fig, rules),
     )

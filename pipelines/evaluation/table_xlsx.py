@@ -1,6 +1,6 @@
 """部门整体支出绩效自评表 as XLSX, laid out as the provinces publish it.
 
-Block 1 (年度预算执行情况, 万元): 年度资金总额, 按收入性质分 (one row per fund source),
+Block 1 (年度预算执行情况, 万元): 年度资金总额, 按资金来源分 (the funding rows of the rules file),
 按支出性质分 (基本支出, 项目支出) × 年初预算数, 全年预算数, 全年执行数, 分值, 执行率, 得分.
 Block 2 (年度绩效指标, department level): 一级, 二级, 三级, 年度指标值, 实际完成值, 分值,
 得分, 偏差原因. Then 总分 and 评价等级. Every figure is a number cell (万元 and scores
@@ -19,6 +19,7 @@ import xlsxwriter
 
 from pipelines.evaluation.figures import Figures, round2, to_wan
 from pipelines.evaluation.scoring import SelfEvaluation
+from pipelines.evaluation.texts import Texts, paragraphs
 from pipelines.textsafe import merge_text, write_text
 
 TITLE = "部门整体支出绩效自评表"
@@ -44,7 +45,42 @@ def _rate(value: Decimal | None) -> float | None:
     return None if value is None else float(value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
 
 
-def write_table(path: Path, fig: Figures, ev: SelfEvaluation, rules_grades: list[tuple[str, float]]) -> Path:
+def goal_texts(fig: Figures, texts: Texts | None) -> tuple[str, str]:
+    """The department's 年度总体目标 and 实际完成情况 from its texts, or the marked placeholders."""
+    if texts is None:
+        return "", ""
+    from pipelines.evaluation.report import tokens_of  # report imports this module's neighbours only
+
+    out = []
+    for key in ("年度总体目标", "年度总体目标完成情况"):
+        text = texts.get(key, fig.public)
+        out.append("\n".join(paragraphs(text, tokens_of(fig))) if text else texts.placeholder(key))
+    return out[0], out[1]
+
+
+def write_goal_rows(ws, r: int, goal: str, result: str, f: dict, label_cols: int = 1) -> int:
+    """年度总体目标: 预期目标 | 实际完成情况, two rows (headings, texts); returns the next row.
+    Text cells by write_string: a department's text is never read as a formula."""
+    mid = label_cols + (LAST - label_cols + 1) // 2  # first column of 实际完成情况
+    ws.merge_range(r, 0, r + 1, label_cols - 1, "", f["label_bold"])
+    ws.write_string(r, 0, "年度总体目标", f["label_bold"])
+    ws.merge_range(r, label_cols, r, mid - 1, "", f["head"])
+    ws.write_string(r, label_cols, "预期目标", f["head"])
+    ws.merge_range(r, mid, r, LAST, "", f["head"])
+    ws.write_string(r, mid, "实际完成情况", f["head"])
+    ws.set_row(r, 18)
+    left = sum(w for w, _ in COLUMNS[label_cols:mid])
+    right = sum(w for w, _ in COLUMNS[mid:])
+    ws.merge_range(r + 1, label_cols, r + 1, mid - 1, "", f["text"])
+    ws.write_string(r + 1, label_cols, goal, f["text"])
+    ws.merge_range(r + 1, mid, r + 1, LAST, "", f["text"])
+    ws.write_string(r + 1, mid, result, f["text"])
+    ws.set_row(r + 1, max(30, LINE_PT * max(_lines(goal or " ", left), _lines(result or " ", right)) + 4))
+    return r + 2
+
+
+def write_table(path: Path, fig: Figures, ev: SelfEvaluation, rules_grades: list[tuple[str, float]],
+                texts: Texts | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(path), {"in_memory": True})  # no temporary file per part: a third of its cost
     wb.set_properties({"title": f"{fig.unit_name}{fig.year}年度{TITLE}", "author": "fiscal-warehouse"})
@@ -113,7 +149,7 @@ def write_table(path: Path, fig: Figures, ev: SelfEvaluation, rules_grades: list
     number(r, 6, _rate(total.rate), f["pct_bold"])
     number(r, 7, round2(ev.budget_score), f["score_bold"])
     r += 1
-    for group in ("按收入性质分", "按支出性质分"):
+    for group in ("按资金来源分", "按支出性质分"):
         rows = [row for row in ev.rows if row.group == group]
         if not rows:
             continue
@@ -128,6 +164,10 @@ def write_table(path: Path, fig: Figures, ev: SelfEvaluation, rules_grades: list
             ws.write_blank(r, 7, None, f["blank"])
             r += 1
 
+    # 年度总体目标 (the department's texts; a marked placeholder where missing).
+    if texts is not None:
+        r = write_goal_rows(ws, r, *goal_texts(fig, texts), f, label_cols=2)
+
     # Block 2: performance indicators (department level).
     merge(r, 0, r, LAST, "年度绩效指标（部门整体）", f["band"])
     r += 1
@@ -141,7 +181,7 @@ def write_table(path: Path, fig: Figures, ev: SelfEvaluation, rules_grades: list
         r += 1
     start = r
     for ind in inds:
-        reason = "；".join(x for x in (ind.note, ind.reason and "指标值或完成值不是数值，需人工评分") if x)
+        reason = "；".join(x for x in (ind.note, ind.reason_zh) if x)
         # 一级 and 二级 (columns 0, 1) are written below, merged over their runs.
         write_text(ws, r, 2, ind.name, f["text"])
         write_text(ws, r, 3, ind.target_display, f["label"])

@@ -27,6 +27,11 @@ PUBLIC_SUFFIX = "（公开版）"
 SECTIONS: dict[str, tuple[bool, str]] = {
     "职能职责": (True, "一、基本情况 (一)职能职责"),
     "机构设置": (True, "一、基本情况 (二)机构设置, before the staffing figures"),
+    # The department's 年度总体目标 (预期目标) and how far it was met: the 自评表's 年度总体目标
+    # row and 一、基本情况 (三) of the report (added 2026-11-29; a project's own come from the
+    # ledger's 项目 sheet, columns 年度总体目标 / 实际完成情况).
+    "年度总体目标": (True, "自评表 年度总体目标·预期目标; 一、基本情况 (三)年度总体目标及完成情况"),
+    "年度总体目标完成情况": (True, "自评表 年度总体目标·实际完成情况; 一、基本情况 (三)年度总体目标及完成情况"),
     "基本支出管理情况": (False, "二、(一)基本支出, after the amounts by economic class"),
     "项目支出说明": (False, "二、(二)项目支出, after the list of projects"),
     "项目支出绩效情况": (False, "二、(三)项目支出绩效情况, after the indicator tables"),

@@ -56,6 +56,9 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "end_date": ("计划完工日期", "完工日期", "结束日期"),
         "status": ("状态", "项目状态"),
         "fiscal_year": ("年度", "预算年度"),
+        # Optional (contract 2.3, added 2026-11-29): the project's 年度总体目标 and its result.
+        "goal": ("年度总体目标", "总体目标", "预期目标", "年度目标"),
+        "goal_result": ("实际完成情况", "年度总体目标完成情况", "总体目标完成情况", "目标完成情况"),
     },
     "ledger_indicators": {
         "unit_code": ("单位编码", "单位代码"),
@@ -71,6 +74,9 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "weight": ("分值", "权重"),
         "fiscal_year": ("年度", "预算年度"),
         "note": ("偏差原因", "偏差原因分析及改进措施", "备注"),
+        # Optional (contract 2.3, added 2026-11-29): a score entered by hand, used for an
+        # indicator whose target or actual has no number (qualitative).
+        "score": ("得分", "自评得分"),
     },
     "staffing": {
         "unit_code": ("单位编码", "单位代码"),

@@ -26,6 +26,8 @@ p AS (
         TRY_CAST(regexp_extract(replace(fw_ascii(actual), ',', ''), '(-?\d+(\.\d+)?)', 1) AS DOUBLE) AS actual,
         TRY_CAST(replace(fw_ascii(weight), ',', '') AS DOUBLE) AS weight,
         fw_text(weight) AS weight_text,
+        TRY_CAST(replace(fw_ascii(score), ',', '') AS DOUBLE) AS score,  -- 得分 by hand (optional)
+        fw_text(score) AS score_text,
         fw_text(note) AS note,
         contains(concat_ws('|', unit_code, project_code, level1, level2, name, target, actual), '�') AS bad_text
     FROM src
@@ -46,12 +48,13 @@ d AS (
 SELECT
     source_key, source_row,
     unit_code, unit_name, fiscal_year, project_code, level1, level2, name, measure_unit, direction,
-    target_text, target, actual_text, actual, weight, note,
+    target_text, target, actual_text, actual, weight, note, score,
     CASE
         WHEN bad_text THEN 'unreadable_text'
         WHEN unit_code IS NULL OR name IS NULL OR fiscal_year IS NULL AND fiscal_year_text IS NULL THEN 'missing_required'
         WHEN fiscal_year IS NULL OR fiscal_year NOT BETWEEN 2000 AND year(current_date) + 1 THEN 'unreadable_year'
         WHEN weight_text IS NOT NULL AND weight IS NULL THEN 'unreadable_number'
+        WHEN score_text IS NOT NULL AND score IS NULL THEN 'unreadable_number'
     END AS reject_code,
     CASE
         WHEN bad_text THEN '含无法解码的字符（文件编码有误） / text with undecodable bytes'
@@ -61,5 +64,6 @@ SELECT
         WHEN fiscal_year IS NULL OR fiscal_year NOT BETWEEN 2000 AND year(current_date) + 1
             THEN '无法识别的年度 / unreadable fiscal year: ' || fiscal_year_text
         WHEN weight_text IS NOT NULL AND weight IS NULL THEN '无法识别的分值 / unreadable weight: ' || weight_text
+        WHEN score_text IS NOT NULL AND score IS NULL THEN '无法识别的得分 / unreadable score: ' || score_text
     END AS reject_reason
 FROM d

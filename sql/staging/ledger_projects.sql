@@ -25,13 +25,15 @@ p AS (
         fw_date(end_date) AS end_date,
         fw_text(end_date) AS end_text,
         fw_text(status) AS status,
+        fw_text(goal) AS goal,                 -- 年度总体目标 (optional, free text)
+        fw_text(goal_result) AS goal_result,   -- 实际完成情况 (optional, free text)
         contains(concat_ws('|', unit_code, project_code, project_name, category, office, disclosure), '�') AS bad_text
     FROM src
 )
 SELECT
     source_key, source_row,
     unit_code, unit_name, fiscal_year, project_code, project_name, category, office,
-    coalesce(is_key, FALSE) AS is_key, disclosure, disclosure_text, start_date, end_date, status,
+    coalesce(is_key, FALSE) AS is_key, disclosure, disclosure_text, start_date, end_date, status, goal, goal_result,
     CASE
         WHEN bad_text THEN 'unreadable_text'
         WHEN unit_code IS NULL OR project_code IS NULL OR fiscal_year IS NULL AND fiscal_year_text IS NULL

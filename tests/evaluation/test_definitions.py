@@ -19,7 +19,7 @@ BUDGET_HEADER = ["单位编码", "年度", "指标文号", "指标类型", "功�
                  "政府采购预算"]
 PROJECT_HEADER = ["单位编码", "项目编码", "项目名称", "项目类别", "责任股室", "是否重点项目", "公开属性", "年度"]
 INDICATOR_HEADER = ["单位编码", "项目编码", "一级指标", "二级指标", "三级指标", "计量单位", "指标方向", "年度指标值",
-                    "实际完成值", "分值", "年度"]
+                    "实际完成值", "分值", "年度", "得分"]
 
 
 PROCUREMENT_HEADER = ["单位编码", "年度", "项目编码", "合同编号", "采购方式", "合同金额", "签订日期"]
@@ -164,8 +164,13 @@ def budgeted(tmp_path_factory) -> Path:
                   *closing("2021-12-31", "记-0099", "8101", "2345.67")]
     procurement = [PROCUREMENT_HEADER, [UNIT, YEAR, "", "CG-001", "公开招标", "900.00", "2021-04-01"],
                    [UNIT_B, YEAR, "", "CG-101", "询价", "200.00", "2021-04-01"]]
+    indicators = [  # department level: a qualitative one scored by hand, one unscored, one over-achieved
+        [UNIT, "", "满意度指标", "服务对象满意度指标", "群众满意度", "", "", "较高", "高", 10, YEAR, 8],
+        [UNIT, "", "效益指标", "社会效益指标", "群众居住条件改善", "", "", "明显改善", "有所改善", 10, YEAR, ""],
+        [UNIT, "", "产出指标", "数量指标", "道路维修里程", "公里", "≥", "100", "150", 20, YEAR, ""],
+    ]
     landing(root, vouchers, budget_rows,
-            projects=[project("P01", "道路维修", key="是"), project("P02", "课题研究")],
+            projects=[project("P01", "道路维修", key="是"), project("P02", "课题研究")], indicators=indicators,
             extra_files={"procurement.csv": procurement}, other_units={UNIT_B: vouchers_b})
     warehouse = tmp_path_factory.mktemp("budgeted_wh")
     assert run_load(root, warehouse) == 0
@@ -236,3 +241,40 @@ def test_payment_progress_at_the_checkpoints(budgeted):
                               "AND indicator_code = 'payment_progress'", [UNIT])[0][0]
     assert "6月30日 累计支出0.55万元，目标50.00%，进度率54.73%" in formula
     assert "9月30日 累计支出1.20万元，目标75.00%，进度率79.60%" in formula
+
+
+# ---------------------------------------------------------------- scores and funding rows of the 自评表
+
+
+def test_qualitative_indicators_take_the_ledger_score_or_stay_unscored(budgeted):
+    rows = {name: (weight, score, reason) for name, weight, score, reason in query(
+        budgeted, "SELECT name, weight, score, reason FROM build.performance_indicators WHERE unit_code = ?", [UNIT])}
+    assert rows["群众满意度"] == (10, 8, "定性指标，得分取自台账“得分”列 / qualitative: the score entered in the ledger")
+    weight, score, reason = rows["群众居住条件改善"]
+    assert score is None and reason.startswith("指标值或完成值不是数值，需人工评分（在台账“绩效指标”表“得分”列填写）")
+    # 150 against a target of 100: capped at full marks (rules file [scoring] completion_cap = 1).
+    assert rows["道路维修里程"][:2] == (20, 20)
+
+
+def test_funding_rows_follow_the_rules_file(budgeted):
+    # 本年财政拨款 takes the fiscal lines of kinds 年初/追加/追减/调剂 (initial 18,000; final
+    # 18,000 + 2,000 − 1,000 + 300 − 200 = 19,100); 上年结转资金 takes the 1,000 carried over and,
+    # spending it first, 1,000 of the 15,000 spent; 本年财政拨款 the other 14,000.
+    import duckdb
+
+    from pipelines.evaluation.figures import read_figures
+    from pipelines.evaluation.rules import load_rules
+    from pipelines.evaluation.scoring import evaluate
+
+    con = duckdb.connect(str(budgeted / "warehouse.duckdb"), read_only=True)
+    try:
+        ev = evaluate(read_figures(con, UNIT, YEAR), load_rules())
+    finally:
+        con.close()
+    rows = [(r.group, r.label, r.initial, r.final, r.spent) for r in ev.rows]
+    assert rows[:4] == [
+        ("年度资金总额", "年度资金总额", Decimal("18000.00"), Decimal("20100.00"), Decimal("15000.00")),
+        ("按资金来源分", "本年财政拨款", Decimal("18000.00"), Decimal("19100.00"), Decimal("14000.00")),
+        ("按资金来源分", "上年结转资金", Decimal("0.00"), Decimal("1000.00"), Decimal("1000.00")),
+        ("按资金来源分", "其他资金", Decimal("0.00"), Decimal("0.00"), Decimal("0.00")),
+    ]

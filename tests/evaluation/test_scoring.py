@@ -30,12 +30,12 @@ def scored(rows: list[tuple]) -> dict[str, tuple[float, float | None]]:
         con.execute("""CREATE TABLE core.fact_indicators(
             unit_code VARCHAR, fiscal_year INTEGER, project_code VARCHAR, level1 VARCHAR, level2 VARCHAR,
             name VARCHAR, measure_unit VARCHAR, direction VARCHAR, target_text VARCHAR, target DOUBLE,
-            actual_text VARCHAR, actual DOUBLE, weight DOUBLE, note VARCHAR,
+            actual_text VARCHAR, actual DOUBLE, weight DOUBLE, note VARCHAR, hand_score DOUBLE,
             source_id VARCHAR, source_file VARCHAR, source_row INTEGER)""")
         for i, (project, level1, name, direction, target, actual, weight) in enumerate(rows, start=2):
             con.execute(
                 "INSERT INTO core.fact_indicators VALUES ('900001', 2021, ?, ?, '数量指标', ?, '个', ?, ?, ?, ?, ?, ?,"
-                " NULL, 's', 'ledger.xlsx', ?)",
+                " NULL, NULL, 's', 'ledger.xlsx', ?)",
                 [project, level1, name, direction, None if target is None else str(target), target,
                  None if actual is None else str(actual), actual, weight, i])
         con.execute("CREATE TEMP TABLE _scope(unit_code VARCHAR, fiscal_year INTEGER)")

@@ -41,7 +41,11 @@ def test_tokens_are_filled_and_unknown_braces_kept():
 def test_demo_text_file_has_every_required_part():
     texts = read_texts(DEMO_LANDING_DIR / "_texts", "117001")
     assert texts.exists and texts.unknown_keys == []
+    # The seed report states no 年度总体目标, and the demo's texts are the seed's words only:
+    # its report shows the marked placeholders for those two parts.
+    seed_lacks = {"年度总体目标", "年度总体目标完成情况"}
     for key, (required, _) in SECTIONS.items():
-        if required:
+        if required and key not in seed_lacks:
             assert texts.get(key, public=False), key
+    assert all(texts.get(key, public=False) is None for key in seed_lacks)
     assert len(paragraphs(texts.get("职能职责", public=False), {})) == 22
