@@ -4,17 +4,19 @@
     .venv/bin/python bench/bench_reports.py --unit-years 100 --runs 5 --workers 1 2
 
 Loads the bundled demo once into a temporary warehouse (or uses --warehouse, a folder
-holding a loaded warehouse.duckdb), gathers each of its unit-years' inputs as a load does
-(pipelines.evaluation.outputs.gather_unit_year: the figures, scoring, texts), and renders
-N unit-years as copies of them, each into its own folder: the same work as N real
-unit-years of the demo's size (the 自评表, both reports in Markdown and DOCX, the charts).
+holding a loaded warehouse.duckdb) and runs the report stage over N unit-years that are
+the demo's in turn, each written into its own folder: the work of N real unit-years of
+the demo's size (the 自评表, both reports in Markdown and DOCX, the charts), done as
+`write_reports` does it: this process gathers each unit-year's inputs from DuckDB
+(`gather_unit_year`) and `render_all` hands them to the workers.
 
 Printed: gather CPU per unit-year (the writer's part, DuckDB queries); render CPU per
 unit-year in this process (time.process_time; the first render, which loads the font
 and the DOCX template, is left out); and for each run, the wall time of the report stage
-(`render_all`, as `write_reports` calls it, pool start included) with each worker count,
-the runs interleaved so that other load on the machine hits both alike, and the ratio of
-1 worker to each other count within the run.
+with each worker count (gather, pool start and render), with the CPU the writer and the
+workers spent, the counts interleaved so that other load on the machine hits them alike,
+and the ratio of 1 worker to each other count within the run. On a busy machine the
+ratio says how busy it is: compare runs on an otherwise idle one.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -29,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 
@@ -45,28 +49,29 @@ def load_demo(warehouse: Path) -> None:
                    cwd=PROJECT_DIR, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
-def gather_demo(warehouse: Path) -> tuple[list[UnitYearInputs], float]:
-    """The inputs of every unit-year in the warehouse, and the gather CPU seconds per unit-year."""
-    settings = Settings(DEMO_LANDING_DIR, warehouse)
-    con = duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True)
-    try:
-        units = con.execute("SELECT DISTINCT unit_code, fiscal_year FROM core.dim_unit_year ORDER BY ALL").fetchall()
-        rules = load_rules()
-        started = time.process_time()
-        secrets = secret_tokens(con)
-        inputs = [gather_unit_year(con, settings, unit, int(year), rules, secrets=secrets) for unit, year in units]
-        return inputs, (time.process_time() - started) / len(inputs)
-    finally:
-        con.close()
+def demo_unit_years(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int]]:
+    rows = con.execute("SELECT DISTINCT unit_code, fiscal_year FROM core.dim_unit_year ORDER BY ALL").fetchall()
+    return [(unit, int(year)) for unit, year in rows]
 
 
-def copies(base: list[UnitYearInputs], n: int, folder: Path) -> list[UnitYearInputs]:
-    return [dataclasses.replace(base[k % len(base)], out_dir=folder / f"copy{k:04d}") for k in range(n)]
+def gathered(con: duckdb.DuckDBPyConnection, settings: Settings, n: int, folder: Path) -> Iterator[UnitYearInputs]:
+    """N unit-years' inputs, gathered from the warehouse one at a time as write_reports does
+    (the demo's unit-years in turn), each to be written into its own folder."""
+    units, rules, secrets = demo_unit_years(con), load_rules(), secret_tokens(con)
+    for k in range(n):
+        unit, year = units[k % len(units)]
+        one = gather_unit_year(con, settings, unit, year, rules, secrets=secrets)
+        yield dataclasses.replace(one, out_dir=folder / f"copy{k:04d}")
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--unit-years", type=int, default=40, help="unit-years rendered per run (default 40)")
+    parser.add_argument("--unit-years", type=int, default=40, help="unit-years per run of the report stage (default 40)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each worker count, interleaved (default 3)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker counts compared (default 1 2)")
     parser.add_argument("--warehouse", type=Path, help="a loaded warehouse folder (default: load the demo)")
@@ -79,13 +84,18 @@ def main() -> None:
             warehouse = tmp / "warehouse"
             print("loading the demo ...", flush=True)
             load_demo(warehouse)
-        base, gather_cpu = gather_demo(warehouse)
-        print(f"os.cpu_count() = {os.cpu_count()}; {len(base)} demo unit-year(s), rendered as {args.unit_years} copies")
-        print(f"gather (writer, DuckDB):  {gather_cpu:.3f} s CPU per unit-year")
+        settings = Settings(DEMO_LANDING_DIR, warehouse)
+        con = duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True)
+        sample = max(10, len(demo_unit_years(con)))
+        print(f"os.cpu_count() = {os.cpu_count()}; {len(demo_unit_years(con))} demo unit-year(s), "
+              f"{args.unit_years} copies per run of the report stage")
 
-        render_unit_year(dataclasses.replace(base[0], out_dir=tmp / "warm"))  # font, DOCX template
+        started = time.process_time()
+        inputs = list(gathered(con, settings, sample, tmp / "cpu"))
+        print(f"gather (writer, DuckDB):  {(time.process_time() - started) / sample:.3f} s CPU per unit-year")
+        render_unit_year(dataclasses.replace(inputs[0], out_dir=tmp / "warm"))  # font, DOCX template
         timings = []
-        for one in copies(base, max(10, len(base)), tmp / "cpu"):
+        for one in inputs:
             started = time.process_time()
             render_unit_year(one)
             timings.append(time.process_time() - started)
@@ -97,15 +107,17 @@ def main() -> None:
             line = []
             for workers in args.workers:
                 folder = tmp / f"run{run}_w{workers}"
-                work = copies(base, args.unit_years, folder)
-                started = time.perf_counter()
-                render_all(iter(work), workers)
+                started, cpu, worker_cpu = time.perf_counter(), time.process_time(), children_cpu()
+                render_all(gathered(con, settings, args.unit_years, folder), workers)
                 walls[workers].append(time.perf_counter() - started)
+                cpu, worker_cpu = time.process_time() - cpu, children_cpu() - worker_cpu
                 shutil.rmtree(folder)
-                line.append(f"{workers} worker(s) {walls[workers][-1]:6.2f} s")
+                line.append(f"{workers} worker(s) {walls[workers][-1]:6.2f} s wall (CPU: writer {cpu:5.2f} s, "
+                            f"workers {worker_cpu:5.2f} s)")
             first = args.workers[0]
             ratios = ", ".join(f"{first}→{w}: {walls[first][-1] / walls[w][-1]:.2f}x" for w in args.workers[1:])
             print(f"run {run}: " + "; ".join(line) + (f"; speed-up {ratios}" if ratios else ""), flush=True)
+        con.close()
         first = args.workers[0]
         for w in args.workers[1:]:
             ratios = [a / b for a, b in zip(walls[first], walls[w])]

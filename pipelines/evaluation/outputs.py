@@ -197,17 +197,20 @@ def write_unit_year(con: duckdb.DuckDBPyConnection, settings, unit_code: str, ye
 # ---------------------------------------------------------------- a scope: gather here, render on every core
 
 
-# A worker process costs about half a second of CPU to start (Python, then python-docx,
-# lxml, Pillow, xlsxwriter, the font and the DOCX template), about what three unit-years
-# cost to render: by default a scope gets one worker per this many unit-years, so that the
+# Workers are forked from a fork server that imported the renderers once (a fresh Python
+# with python-docx, lxml, Pillow and xlsxwriter costs about half a second of CPU, what three
+# unit-years cost to render), not forked from the writer itself: the writer has DuckDB's and
+# Dagster's threads running, and a child forked from it could inherit a lock one of them
+# holds. The server lives as long as the writer process, so later pools start at once.
+# By default a scope gets one worker per UNIT_YEARS_PER_WORKER unit-years, so that the
 # demo's two render in-process and a county's hundreds on every core.
 UNIT_YEARS_PER_WORKER = 4
 
 
 def _render_pool(workers: int) -> ProcessPoolExecutor:
-    # spawn, not fork: the writer has DuckDB's and Dagster's threads running, and a forked
-    # child could inherit a lock held by one of them. Workers import only the renderers.
-    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    context = get_context("forkserver")
+    context.set_forkserver_preload([__name__])  # not __main__: the writer's script is not the workers' business
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 def render_all(inputs: Iterable[UnitYearInputs], workers: int) -> list[list[Path]]:
