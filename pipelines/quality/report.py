@@ -186,9 +186,10 @@ def _report_rows(con, load_id: str) -> list[tuple]:
 
 
 def _summary_rows(rules: list[Rule], suites: list[Suite], runs: dict, lines: list[tuple]) -> list[tuple]:
-    """规则, 级别, 行数, 说明, 类别, 检查对象: every check of the load, then quarantine codes.
-    行数 counts the lines of 问题清单 under the check; a check whose rows are quarantined
-    rows says so, as those are listed once, under their quarantine code."""
+    """规则, 级别, 行数, 说明, 类别, 检查对象: what was found first (the quarantine codes, then
+    the checks that failed), then every check that passed — the sheet also says what was
+    checked. 行数 counts the lines of 问题清单 under the code or check; a check whose rows
+    are quarantined rows says so, as those are listed once, under their quarantine code."""
     counts: dict[str, int] = {}
     folded: dict[str, int] = {}
     for line in lines:
@@ -216,39 +217,55 @@ def _summary_rows(rules: list[Rule], suites: list[Suite], runs: dict, lines: lis
     for rule in rules:
         out.append((rule.id, SEVERITY_LABELS[rule.severity], counts.get(rule.id, 0), rule.message_zh + also(rule.id),
                     CATEGORY_LABELS.get(rule.category, rule.category), rule.target_table))
+    quarantined = []
     for code in sorted(c for c in counts if c.startswith("quarantine:")):
         reason = code.split(":", 1)[1]
-        out.append((code, "警告", counts[code], f"已隔离、未计入的行；应为：{_EXPECTED.get(reason, reason)}",
-                    CATEGORY_LABELS["quarantine"], "quarantine"))
-    return out
+        quarantined.append((code, "警告", counts[code], f"已隔离、未计入的行；应为：{_EXPECTED.get(reason, reason)}",
+                            CATEGORY_LABELS["quarantine"], "quarantine"))
+    found = [row for row in out if counts.get(row[0]) or folded.get(row[0])]
+    return quarantined + found + [row for row in out if row not in found]
 
 
 def report_paths(folder: Path, at: datetime) -> tuple[Path, Path]:
     """`<date>_<HHMM>_质量报告.xlsx` / `.csv` in local time; a second load in the same
-    minute gets the seconds too, and a third one within the same second a counter."""
+    minute gets the seconds too, and a third one within the same second a counter. The
+    name is reserved by creating the file (exclusively): partitions run side by side
+    in the UI must not write one report over the other."""
     stem = at.strftime("%Y-%m-%d_%H%M")
     candidates = [stem, at.strftime("%Y-%m-%d_%H%M%S")]
     candidates += [f"{candidates[1]}-{n}" for n in range(2, 1000)]
     for name in candidates:
         xlsx = folder / f"{name}_{REPORT_SUFFIX}.xlsx"
-        if not xlsx.exists() and not xlsx.with_suffix(".csv").exists():
-            return xlsx, xlsx.with_suffix(".csv")
+        if xlsx.with_suffix(".csv").exists():
+            continue
+        try:
+            xlsx.open("x").close()  # replaced by the finished workbook
+        except FileExistsError:
+            continue
+        return xlsx, xlsx.with_suffix(".csv")
     raise FileExistsError(f"{folder}: no free name for the quality report of {stem}")
 
 
 def write_report(con, settings: Settings, load_id: str, scope: Scope, rules: list[Rule], suites: list[Suite],
                  runs: dict, now: datetime | None = None) -> tuple[Path, Path]:
     """The load's report (问题清单 + 汇总 + 说明) as XLSX, and 问题清单 as CSV, always."""
-    import xlsxwriter
-
     local = (now or datetime.now()).astimezone(LOCAL_TIME)
     folder = settings.reports_dir / "quality"
     folder.mkdir(parents=True, exist_ok=True)
-    xlsx_path, csv_path = report_paths(folder, local)
     lines = _report_rows(con, load_id)
     summary = _summary_rows(rules, suites, runs, lines)
     detail = [line[:len(REPORT_HEADERS)] for line in lines]
+    xlsx_path, csv_path = report_paths(folder, local)
+    try:
+        _write_csv(csv_path, detail)
+        _write_xlsx(xlsx_path, csv_path, load_id, local, scope, detail, summary)
+    except BaseException:
+        xlsx_path.unlink(missing_ok=True)  # the name reserved for this report, still empty
+        raise
+    return xlsx_path, csv_path
 
+
+def _write_csv(csv_path: Path, detail: list[tuple]) -> None:
     tmp_csv = csv_path.with_name(csv_path.name + ".tmp")
     with open(tmp_csv, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
@@ -257,6 +274,11 @@ def write_report(con, settings: Settings, load_id: str, scope: Scope, rules: lis
             # export text (a quarantined row's cells) must not run as a formula; 行号 and 差额 are ours
             writer.writerow(csv_safe_row(row, numeric_columns={1, 5}))
     os.replace(tmp_csv, csv_path)
+
+
+def _write_xlsx(xlsx_path: Path, csv_path: Path, load_id: str, local: datetime, scope: Scope, detail: list[tuple],
+                summary: list[tuple]) -> None:
+    import xlsxwriter
 
     tmp_xlsx = xlsx_path.with_name(xlsx_path.name + ".tmp")
     book = xlsxwriter.Workbook(str(tmp_xlsx), {"constant_memory": True, "strings_to_numbers": False})
@@ -276,7 +298,6 @@ def write_report(con, settings: Settings, load_id: str, scope: Scope, rules: lis
     finally:
         book.close()
     os.replace(tmp_xlsx, xlsx_path)
-    return xlsx_path, csv_path
 
 
 LINE_HEIGHT = 16  # points, one line of the default 11 pt font in a CJK font (15 for Latin text)

@@ -7,12 +7,13 @@ from __future__ import annotations
 import csv
 import re
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from pipelines.quality.report import REPORT_HEADERS
+from pipelines.quality.report import LOCAL_TIME, REPORT_HEADERS, report_paths
 from pipelines.settings import DEMO_LANDING_DIR
 from tests.conftest import query, run_load
 
@@ -116,3 +117,10 @@ def test_the_report_prints_on_a4_landscape(broken):
         assert "第 &P 页，共 &N 页" in detail.oddFooter.center.text
     finally:
         book.close()
+
+
+def test_loads_in_the_same_minute_get_their_own_workbook(tmp_path):
+    at = datetime(2026, 11, 29, 14, 30, 5, tzinfo=LOCAL_TIME)
+    names = [report_paths(tmp_path, at)[0].name for _ in range(3)]
+    assert names == ["2026-11-29_1430_质量报告.xlsx", "2026-11-29_143005_质量报告.xlsx", "2026-11-29_143005-2_质量报告.xlsx"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)  # reserved at once: no two loads share one
