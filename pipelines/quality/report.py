@@ -229,17 +229,18 @@ def _summary_rows(rules: list[Rule], suites: list[Suite], runs: dict, lines: lis
 def report_paths(folder: Path, at: datetime) -> tuple[Path, Path]:
     """`<date>_<HHMM>_质量报告.xlsx` / `.csv` in local time; a second load in the same
     minute gets the seconds too, and a third one within the same second a counter. The
-    name is reserved by creating the file (exclusively): partitions run side by side
-    in the UI must not write one report over the other."""
+    name is reserved by creating the workbook's temporary file exclusively (partitions run
+    side by side in the UI must not write one report over the other); a load killed while
+    writing leaves that `.tmp`, never an empty `.xlsx`."""
     stem = at.strftime("%Y-%m-%d_%H%M")
     candidates = [stem, at.strftime("%Y-%m-%d_%H%M%S")]
     candidates += [f"{candidates[1]}-{n}" for n in range(2, 1000)]
     for name in candidates:
         xlsx = folder / f"{name}_{REPORT_SUFFIX}.xlsx"
-        if xlsx.with_suffix(".csv").exists():
+        if xlsx.exists() or xlsx.with_suffix(".csv").exists():
             continue
         try:
-            xlsx.open("x").close()  # replaced by the finished workbook
+            _temporary(xlsx).open("x").close()  # xlsxwriter writes it, then it is renamed into place
         except FileExistsError:
             continue
         return xlsx, xlsx.with_suffix(".csv")
@@ -260,13 +261,17 @@ def write_report(con, settings: Settings, load_id: str, scope: Scope, rules: lis
         _write_csv(csv_path, detail)
         _write_xlsx(xlsx_path, csv_path, load_id, local, scope, detail, summary)
     except BaseException:
-        xlsx_path.unlink(missing_ok=True)  # the name reserved for this report, still empty
+        _temporary(xlsx_path).unlink(missing_ok=True)  # the name reserved for this report
         raise
     return xlsx_path, csv_path
 
 
+def _temporary(path: Path) -> Path:
+    return path.with_name(path.name + ".tmp")
+
+
 def _write_csv(csv_path: Path, detail: list[tuple]) -> None:
-    tmp_csv = csv_path.with_name(csv_path.name + ".tmp")
+    tmp_csv = _temporary(csv_path)
     with open(tmp_csv, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(REPORT_HEADERS)
@@ -280,7 +285,7 @@ def _write_xlsx(xlsx_path: Path, csv_path: Path, load_id: str, local: datetime, 
                 summary: list[tuple]) -> None:
     import xlsxwriter
 
-    tmp_xlsx = xlsx_path.with_name(xlsx_path.name + ".tmp")
+    tmp_xlsx = _temporary(xlsx_path)
     book = xlsxwriter.Workbook(str(tmp_xlsx), {"constant_memory": True, "strings_to_numbers": False})
     try:
         formats = {

@@ -123,4 +123,5 @@ def test_loads_in_the_same_minute_get_their_own_workbook(tmp_path):
     at = datetime(2026, 11, 29, 14, 30, 5, tzinfo=LOCAL_TIME)
     names = [report_paths(tmp_path, at)[0].name for _ in range(3)]
     assert names == ["2026-11-29_1430_质量报告.xlsx", "2026-11-29_143005_质量报告.xlsx", "2026-11-29_143005-2_质量报告.xlsx"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)  # reserved at once: no two loads share one
+    # reserved at once (the workbook's temporary file): no two loads share one name
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(n + ".tmp" for n in names)
