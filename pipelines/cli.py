@@ -202,6 +202,10 @@ def _nothing_to_load(settings) -> bool:
         if con.execute("SELECT (SELECT count(*) FROM meta.dirty) + (SELECT count(*) FROM meta.sources WHERE NOT staged)"
                        ).fetchall()[0][0]:
             return False
+        from pipelines.bi.publishing import bi_work_pending
+
+        if bi_work_pending(con, settings.warehouse_dir):  # the mirror to catch up, bi.duckdb to build
+            return False
         known = set(con.execute("SELECT source_file, size_bytes, mtime_ns FROM meta.files").fetchall())
     finally:
         con.close()

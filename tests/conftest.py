@@ -68,6 +68,8 @@ def run_load(landing: Path, warehouse: Path, *extra: str) -> int:
 def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
     con = duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True)
     try:
+        # The views marts.* read Parquet paths relative to the warehouse folder, as connect() sets it.
+        con.execute(f"SET file_search_path = '{warehouse.resolve().as_posix()}'")
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()

@@ -19,6 +19,7 @@ from pipelines.warehouse.publish import PublishResult
 from pipelines.warehouse.snapshots import Snapshots
 
 POSTGRES_DSN_ENV = "FISCAL_BI_POSTGRES_DSN"
+XLSX_ENV = "FISCAL_BI_XLSX"  # 0: no XLSX per unit-year after a publish (about 0.1-0.3 s each)
 
 PENDING_DDL = """CREATE TABLE IF NOT EXISTS meta.bi_mirror_pending(
     unit_code VARCHAR NOT NULL, fiscal_year INTEGER NOT NULL, PRIMARY KEY (unit_code, fiscal_year))"""
@@ -30,6 +31,18 @@ class BiOutcome:
     failed: bool = False
 
 
+def bi_work_pending(con: duckdb.DuckDBPyConnection, warehouse_dir) -> bool:
+    """Whether a load with no landing change still has BI work: unit-years the PostgreSQL
+    mirror has not taken yet (it was down), or a published warehouse without bi.duckdb."""
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'meta'").fetchall()}
+    if "published" in tables and not (warehouse_dir / "bi.duckdb").exists():
+        return True
+    if os.environ.get(POSTGRES_DSN_ENV) and "bi_mirror_pending" in tables:
+        return bool(con.execute("SELECT count(*) FROM meta.bi_mirror_pending").fetchall()[0][0])
+    return False
+
+
 def after_publish(con: duckdb.DuckDBPyConnection, settings: Settings, result: PublishResult) -> BiOutcome:
     from pipelines.bi.bi_file import bi_file_is_current, build_bi_file
 
@@ -38,7 +51,7 @@ def after_publish(con: duckdb.DuckDBPyConnection, settings: Settings, result: Pu
     if live is not None and not bi_file_is_current(con, settings.warehouse_dir, live):
         path = build_bi_file(con, settings.warehouse_dir, live)
         outcome.lines.append(f"bi file:          {path.name} rebuilt (snapshot {live.name})")
-    if result.changed_public:
+    if result.changed_public and os.environ.get(XLSX_ENV, "1") != "0":
         from pipelines.bi.xlsx import write_unit_year_exports
 
         written = write_unit_year_exports(settings.warehouse_dir, result.changed_public)

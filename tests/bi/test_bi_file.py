@@ -163,6 +163,9 @@ def test_a_load_with_nothing_to_do_writes_nothing(loads):
     time.sleep(0.05)
     assert run_load(loads["landing"], warehouse) == 0
     assert _mtimes(warehouse) == before
+    # A unit rebuilt on request, with the same figures: no mart, quarantine or BI file is rewritten.
+    assert run_load(loads["landing"], warehouse, "--unit", "117001") == 0
+    assert _mtimes(warehouse) == before
 
 
 def test_a_held_warehouse_file_is_named_and_waited_for(tmp_path, capsys):
