@@ -197,7 +197,7 @@ def _file_name(code: str) -> str:
 
 
 def _workbook(path: Path, fig: Figures, title: str):
-    wb = xlsxwriter.Workbook(str(path))
+    wb = xlsxwriter.Workbook(str(path), {"in_memory": True})  # no temporary file per part: most of its cost
     wb.set_properties({"title": f"{fig.unit_name}{fig.year}年度{title}", "author": "fiscal-warehouse"})
     return wb
 
