@@ -117,8 +117,13 @@ def find_row(rows: list[list[str]], first: str, column: int = 1) -> list[str]:
 def test_the_load_writes_every_output(report_dir):
     names = {p.name for p in report_dir.iterdir()}
     expected = {TABLE_FILE, f"{REPORT_STEM}.md", f"{REPORT_STEM}.docx", f"{PUBLIC_STEM}.md", f"{PUBLIC_STEM}.docx",
-                *CHART_FILES.values(), *PUBLIC_CHART_FILES.values()}
+                *CHART_FILES.values(), *PUBLIC_CHART_FILES.values(),
+                "项目支出绩效自评表", "项目支出绩效自评表.xlsx", "项目支出绩效自评表（公开版）", "项目支出绩效自评表（公开版）.xlsx"}
     assert names == expected
+    # One table per project of the year (14), the public set without the 涉密 one.
+    internal = {p.stem for p in (report_dir / "项目支出绩效自评表").iterdir()}
+    public = {p.stem for p in (report_dir / "项目支出绩效自评表（公开版）").iterdir()}
+    assert len(internal) == 14 and internal - public == {"117001-2020-11"}
     for name in (*CHART_FILES.values(), *PUBLIC_CHART_FILES.values()):
         assert (report_dir / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -196,7 +201,9 @@ def test_internal_report_narrative_comes_from_the_text_file(internal_md, demo_te
     assert "22、完成市委、市政府和上级主管部门交办的其他任务。" in text
     assert "22、完成市委、市政府和上级主管部门交办的其他任务。" in internal_md
     assert "强化绩效管理意识。" in internal_md
-    assert "本部分由单位填写" not in internal_md
+    # The seed states no 年度总体目标: only those two parts show the placeholder.
+    assert internal_md.count("本部分由单位填写") == 2
+    assert "## 年度总体目标 下填写" in internal_md and "## 年度总体目标完成情况 下填写" in internal_md
 
 
 # ------------------------------------------------------------------ public report
@@ -323,7 +330,8 @@ def test_regenerating_one_unit_year_takes_seconds(loaded):
     finally:
         con.close()
     assert written[0] == f"reports/{UNIT}/{YEAR}/{TABLE_FILE}"
-    assert len(written) == 11 and all((loaded / p).is_file() for p in written)
+    # 11 files of the 部门整体 outputs, 14 + 1 project tables, 13 + 1 public ones.
+    assert len(written) == 11 + 15 + 14 and all((loaded / p).is_file() for p in written)
     assert took < 15, f"regenerating one unit-year took {took:.1f} s"
 
 
@@ -343,7 +351,7 @@ def test_missing_text_file_gives_placeholders(loaded, tmp_path):
         assert (placeholder in text) == required
         assert (placeholder in paragraphs) == required
     assert "工资福利支出共计2194.33万元" in text  # the figures are all there
-    assert len(written) == 11
+    assert len(written) == 11 + 15 + 14
 
 
 def test_partial_text_file_fills_what_it_has(loaded, tmp_path):
