@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from pipelines.evaluation.figures import fmt_pct, fmt_wan, round2, to_wan
-from pipelines.evaluation.rules import load_rules, register_rules
+from pipelines.evaluation.rules import RulesError, load_rules, register_rules
 from pipelines.evaluation.scoring import budget_score, grade_of
 from pipelines.settings import SQL_DIR
 
@@ -112,6 +112,46 @@ def test_grades_follow_the_rules_file(tmp_path):
         '[grades]\n"优" = 95\n"良" = 85\n"中" = 70\n', encoding="utf-8")
     rules = load_rules(rules_file)
     assert [grade_of(Decimal(s), rules) for s in ("95", "94.99", "85", "70", "69.99")] == ["优", "良", "良", "中", "差"]
+
+
+POINTS = '[points]\n"产出指标" = 50\n"效益指标" = 30\n"满意度指标" = 10\n"预算执行" = 10\n'
+
+
+def test_a_standard_may_be_a_range(tmp_path):
+    rules_file = tmp_path / "rules.toml"
+    rules_file.write_text(POINTS + '[standards]\nprocurement_execution = "between 0.9 1"\n', encoding="utf-8")
+    assert load_rules(rules_file).standards["procurement_execution"] == ("between", 0.9, 1.0)
+    rules_file.write_text(POINTS + '[standards]\nprocurement_execution = "between 1 0.9"\n', encoding="utf-8")
+    with pytest.raises(RulesError, match="wrong way round"):
+        load_rules(rules_file)
+
+
+def test_funding_rows_of_a_province(tmp_path):
+    # 四川: 财政资金 / 财政专户管理资金 / 单位资金 / 其他资金, each by fund source.
+    from pipelines.evaluation.scoring import allocate_funding
+
+    rules_file = tmp_path / "rules.toml"
+    rules_file.write_text(POINTS + """
+[[funding_rows]]
+label = "财政资金"
+fund_sources = ["一般公共预算", "政府性基金预算", "国有资本经营预算"]
+[[funding_rows]]
+label = "财政专户管理资金"
+fund_sources = ["财政专户管理资金"]
+[[funding_rows]]
+label = "单位资金"
+fund_sources = ["单位资金"]
+[[funding_rows]]
+label = "其他资金"
+""", encoding="utf-8")
+    lines = [("一般公共预算", "年初预算", Decimal("100")), ("一般公共预算", "上年结转", Decimal("20")),
+             ("单位资金", "年初预算", Decimal("5")), ("捐赠", "追加", Decimal("1"))]
+    spent = {"一般公共预算": Decimal("110"), "单位资金": Decimal("4"), "捐赠": Decimal("1")}
+    rows = [(r.label, r.initial, r.final, r.spent) for r in allocate_funding(load_rules(rules_file), lines, spent)]
+    assert rows == [("财政资金", Decimal("100"), Decimal("120"), Decimal("110")),
+                    ("财政专户管理资金", Decimal("0"), Decimal("0"), Decimal("0")),
+                    ("单位资金", Decimal("5"), Decimal("5"), Decimal("4")),
+                    ("其他资金", Decimal("0"), Decimal("1"), Decimal("1"))]
 
 
 @pytest.mark.parametrize("yuan,wan", [
