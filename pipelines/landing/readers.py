@@ -96,11 +96,11 @@ def read_csv_head(path: Path) -> tuple[str, str, list[list[object]]]:
         raise UnreadableFile("文件为空 / the file is empty")
     encoding = detect_encoding(head)
     text = head.decode(encoding, errors="replace")
-    if len(head) == HEAD_BYTES:
-        text = text[: text.rfind("\n") + 1]
+    if len(head) == HEAD_BYTES:  # up to the last whole line (CR alone ends a line too)
+        text = text[: max(text.rfind("\n"), text.rfind("\r")) + 1]
     lines = text.splitlines()
     delimiter = _sniff_delimiter(lines)
-    rows = _csv_records(csv.reader(io.StringIO(text), delimiter=delimiter), HEAD_ROWS)
+    rows = _csv_records(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), HEAD_ROWS)
     return encoding, delimiter, rows
 
 

@@ -541,8 +541,12 @@ def ingest(
             try:
                 try:
                     result.loaded_sources += batch.write((landing, scan), read)
-                except duckdb.InvalidInputException:
-                    progress("  DuckDB cannot read it strictly (ragged rows, line breaks in cells?): reading it with Python")
+                except duckdb.Error as error:  # InvalidInputException mostly; also "the parallel scanner does
+                    # not support null_padding with quoted new lines", and whatever a DuckDB version adds
+                    if landing.path.suffix.lower() not in CSV_SUFFIXES:
+                        raise
+                    progress("  DuckDB cannot read it strictly (ragged rows, line breaks in cells?): reading it with Python"
+                             f" ({type(error).__name__})")
                     result.loaded_sources += batch.write((landing, scan), partial(read, python_csv=True))
             except READ_ERRORS as error:
                 unreadable((landing, scan), error)

@@ -125,6 +125,19 @@ CREATE OR REPLACE TEMP MACRO fw_id(s) AS
         ELSE NULLIF(regexp_replace(fw_fold(s), '\s', '', 'g'), '')
     END;
 
+-- A unit code as the warehouse uses it, in paths too (marts/…/<unit_code>.parquet,
+-- reports/<unit_code>/): letters, digits and - _ . after the first, at most 40, folded like
+-- any code. Anything else in a unit code cell (a name, `../x`, a sentence) is no unit code:
+-- NULL, so that the row is quarantined as missing_required with the cell in its raw values.
+CREATE OR REPLACE TEMP MACRO fw_unit_code(s) AS
+    CASE
+        WHEN regexp_full_match(s, '[0-9A-Za-z][0-9A-Za-z\-_.]{0,39}') THEN s
+        WHEN regexp_full_match(fw_id(s), '[0-9A-Za-z][0-9A-Za-z\-_.]{0,39}') THEN fw_id(s)
+    END;
+-- The unit code of a row: its cell, else (only when the cell is empty) the title line's.
+CREATE OR REPLACE TEMP MACRO fw_row_unit_code(cell, title_code) AS
+    CASE WHEN fw_text(cell) IS NULL THEN title_code ELSE fw_unit_code(cell) END;
+
 -- Fund source (资金性质) to the five names of the contract; anything else kept as written.
 CREATE OR REPLACE TEMP MACRO fw_fund_source_slow(t) AS
     CASE

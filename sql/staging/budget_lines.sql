@@ -10,7 +10,7 @@ WITH src AS (
 p AS (
     SELECT
         source_key, source_row,
-        coalesce(fw_id(unit_code), title_unit_code) AS unit_code,
+        fw_row_unit_code(unit_code, title_unit_code) AS unit_code,
         coalesce(fw_text(unit_name), title_unit_name) AS unit_name,
         coalesce(fw_integer(fiscal_year), title_fiscal_year)::INTEGER AS fiscal_year,
         fw_text(fiscal_year) AS fiscal_year_text,

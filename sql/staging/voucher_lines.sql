@@ -13,7 +13,7 @@ WITH src AS (
 p AS (
     SELECT
         source_key, source_row,
-        coalesce(fw_id(unit_code), title_unit_code) AS unit_code,
+        fw_row_unit_code(unit_code, title_unit_code) AS unit_code,
         coalesce(fw_text(unit_name), title_unit_name) AS unit_name,
         fw_date(voucher_date) AS voucher_date,
         fw_text(voucher_no) AS voucher_no,
