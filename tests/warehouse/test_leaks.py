@@ -19,6 +19,7 @@ from pathlib import Path
 
 import docx
 import duckdb
+import openpyxl
 import pyarrow.parquet as pq
 import pytest
 from PIL import Image
@@ -137,6 +138,22 @@ def public_report_texts(warehouse: Path) -> dict[str, str]:
     return texts
 
 
+def file_text(path: Path) -> str:
+    """The text a reader of the file sees: cells of an XLSX, paragraphs and tables of a DOCX,
+    the text drawn on a PNG chart, else the file decoded as UTF-8."""
+    if path.suffix == ".xlsx":
+        workbook = openpyxl.load_workbook(path)
+        return "\n".join(str(c.value) for sheet in workbook for row in sheet.iter_rows() for c in row
+                         if c.value is not None) + "\n" + "\n".join(workbook.sheetnames)
+    if path.suffix == ".docx":
+        document = docx.Document(str(path))
+        return "\n".join([p.text for p in document.paragraphs]
+                         + [c.text for t in document.tables for row in t.rows for c in row.cells])
+    if path.suffix == ".png":
+        return chart_text(path)
+    return path.read_bytes().decode("utf-8", errors="replace")
+
+
 def test_the_load_succeeds(loaded):
     assert loaded[1] == 0, loaded[2]
 
@@ -191,6 +208,19 @@ def test_public_reports_and_charts_hold_no_secret(loaded):
     # the internal report keeps everything
     internal = (warehouse / "reports" / UNIT / "2021" / "部门整体支出绩效自评报告.md").read_text(encoding="utf-8")
     assert "涉密工程甲" in internal and "人防指挥所改造配套完成率" in internal
+
+
+def test_no_file_named_public_holds_a_secret(loaded):
+    """Whatever else is published: every file under exports/ and reports/ whose path says
+    公开 (公开版, 公开数据), read as its reader sees it."""
+    warehouse = loaded[0]
+    files = [p for folder in ("exports", "reports") for p in (warehouse / folder).rglob("*")
+             if p.is_file() and "公开" in p.relative_to(warehouse).as_posix()]
+    assert len(files) >= 4, files
+    for path in files:
+        text = file_text(path)
+        for needle in needles():
+            assert needle not in text, (path, needle)
 
 
 def test_indicators_naming_a_secret_are_not_published(loaded):
