@@ -13,6 +13,7 @@ readers may open it read-only while loads run.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ import duckdb
 
 from pipelines.warehouse.db import sql_string
 from pipelines.warehouse.dictionary import column_descriptions, dictionary
-from pipelines.warehouse.publish import AUDIENCES
+from pipelines.warehouse.publish import AUDIENCES, partition_path
 from pipelines.warehouse.transform import MART_MODELS
 
 BI_FILE = "bi.duckdb"
@@ -34,33 +35,89 @@ def bi_file_is_current(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, snap
     return (warehouse_dir / BI_FILE).exists() and snapshot is not None and row[0] == snapshot.name
 
 
-def build_bi_file(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, snapshot: Path) -> Path:
-    """Write bi.duckdb from `snapshot` (a folder with marts/ and marts_public/); returns its path."""
+def build_bi_file(con: duckdb.DuckDBPyConnection, warehouse_dir: Path, snapshot: Path,
+                  previous: Path | None = None, changed: set[tuple[str, int]] | None = None) -> tuple[Path, str]:
+    """Write bi.duckdb from `snapshot` (a folder with marts/ and marts_public/); returns its
+    path and what was done. When bi.duckdb holds `previous` and only the unit-years
+    `changed` differ, a copy of it is updated (their rows deleted and inserted) rather
+    than every Parquet file read again: at 600 unit-years (8,400 files) a full build took
+    22 s here."""
     work = warehouse_dir / ".work"
     work.mkdir(parents=True, exist_ok=True)
+    final = warehouse_dir / BI_FILE
     temporary = work / f"bi-{uuid.uuid4().hex[:8]}.duckdb"
     alias = "bi_build"
+    incremental = (previous is not None and changed is not None and final.exists()
+                   and _recorded_snapshot(con) == previous.name)
+    if incremental:
+        shutil.copyfile(final, temporary)
     con.execute(f"ATTACH {sql_string(temporary.as_posix())} AS {alias}")
     try:
-        for _, (schema, folder) in AUDIENCES.items():
-            con.execute(f"CREATE SCHEMA {alias}.{folder}")
-            for mart in MART_MODELS:
-                _copy_mart(con, alias, schema, folder, mart, snapshot / folder / mart)
-        con.execute(f"CREATE TABLE {alias}.main.published(snapshot VARCHAR, published_at TIMESTAMP)")
+        if incremental and _same_columns(con, alias):
+            _replace_unit_years(con, alias, snapshot, changed)
+            con.execute(f"DELETE FROM {alias}.main.published")
+            done = f"updated for {len(changed)} unit-year(s)"
+        else:
+            if incremental:  # the marts' columns changed: build it new
+                con.execute(f"DETACH {alias}")
+                temporary.unlink()
+                con.execute(f"ATTACH {sql_string(temporary.as_posix())} AS {alias}")
+            for _, (schema, folder) in AUDIENCES.items():
+                con.execute(f"CREATE SCHEMA {alias}.{folder}")
+                for mart in MART_MODELS:
+                    _copy_mart(con, alias, schema, folder, mart, snapshot / folder / mart)
+            con.execute(f"CREATE TABLE {alias}.main.published(snapshot VARCHAR, published_at TIMESTAMP)")
+            con.execute(f"COMMENT ON TABLE {alias}.main.published IS "
+                        + sql_string("The publish this file holds: the snapshot folder's name and when it was built."))
+            done = "rebuilt"
         con.execute(f"INSERT INTO {alias}.main.published VALUES (?, ?)", [snapshot.name, datetime.now()])
-        con.execute(f"COMMENT ON TABLE {alias}.main.published IS "
-                    + sql_string("The publish this file holds: the snapshot folder's name and when it was built."))
     except BaseException:
         con.execute(f"DETACH {alias}")
         temporary.unlink(missing_ok=True)
         raise
     con.execute(f"DETACH {alias}")  # checkpoints: the file is whole, no .wal beside it
-    final = warehouse_dir / BI_FILE
     os.replace(temporary, final)
     con.execute(STATE_DDL)
     con.execute("DELETE FROM meta.bi_file")
     con.execute("INSERT INTO meta.bi_file VALUES (?, ?)", [snapshot.name, datetime.now()])
-    return final
+    return final, done
+
+
+def _recorded_snapshot(con) -> str | None:
+    con.execute(STATE_DDL)
+    return con.execute("SELECT max(snapshot) FROM meta.bi_file").fetchone()[0]
+
+
+def _same_columns(con, alias: str) -> bool:
+    held = {}
+    for schema, table, column, kind in con.execute(
+        "SELECT schema_name, table_name, column_name, data_type FROM duckdb_columns() WHERE database_name = ? "
+        "ORDER BY schema_name, table_name, column_index", [alias]
+    ).fetchall():
+        held.setdefault((schema, table), []).append((column, kind))
+    for _, (schema, folder) in AUDIENCES.items():
+        for mart in MART_MODELS:
+            wanted = [(r[0], r[1]) for r in con.execute(f"DESCRIBE {schema}.{mart}").fetchall()]
+            if held.get((folder, mart)) != wanted:
+                return False
+    return True
+
+
+def _replace_unit_years(con, alias: str, snapshot: Path, changed: set[tuple[str, int]]) -> None:
+    con.execute("CREATE OR REPLACE TEMP TABLE _bi_changed(unit_code VARCHAR, fiscal_year INTEGER)")
+    con.executemany("INSERT INTO _bi_changed VALUES (?, ?)", sorted(changed))
+    for _, (schema, folder) in AUDIENCES.items():
+        for mart in MART_MODELS:
+            table = f"{alias}.{folder}.{mart}"
+            con.execute(f"DELETE FROM {table} USING _bi_changed c "
+                        f"WHERE {table}.unit_code = c.unit_code AND {table}.fiscal_year = c.fiscal_year")
+            files = [snapshot / folder / partition_path(mart, year, unit) for unit, year in sorted(changed)]
+            files = [f for f in files if f.exists()]
+            if files:
+                columns = ", ".join(f'"{r[0]}"' for r in con.execute(f"DESCRIBE {schema}.{mart}").fetchall())
+                paths = "[" + ", ".join(sql_string(f.as_posix()) for f in files) + "]"
+                con.execute(f"""INSERT INTO {table} SELECT {columns} FROM read_parquet({paths}, hive_partitioning = true,
+                    hive_types = {{'fiscal_year': INTEGER}}, union_by_name = true) ORDER BY fiscal_year, unit_code""")
 
 
 def _copy_mart(con, alias: str, schema: str, folder: str, mart: str, directory: Path) -> None:

@@ -49,8 +49,8 @@ def after_publish(con: duckdb.DuckDBPyConnection, settings: Settings, result: Pu
     outcome = BiOutcome()
     live = Snapshots(settings.warehouse_dir).live()
     if live is not None and not bi_file_is_current(con, settings.warehouse_dir, live):
-        path = build_bi_file(con, settings.warehouse_dir, live)
-        outcome.lines.append(f"bi file:          {path.name} rebuilt (snapshot {live.name})")
+        path, done = build_bi_file(con, settings.warehouse_dir, live, result.previous_snapshot, result.changed)
+        outcome.lines.append(f"bi file:          {path.name} {done} (snapshot {live.name})")
     if result.changed_public and os.environ.get(XLSX_ENV, "1") != "0":
         from pipelines.bi.xlsx import write_unit_year_exports
 

@@ -115,7 +115,7 @@ def write_workbook(path: Path, sheets: dict[str, tuple[list[str], list[tuple]]])
 
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.stem}-{uuid.uuid4().hex[:8]}.xlsx")
-    workbook = xlsxwriter.Workbook(str(temporary), {"strings_to_formulas": False, "strings_to_urls": False,
+    workbook = xlsxwriter.Workbook(str(temporary), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True,
                                                     "strings_to_numbers": False})
     try:
         header = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})

@@ -57,6 +57,7 @@ class PublishResult:
     unchanged: int = 0
     withheld: list[tuple[str, int]] = field(default_factory=list)
     snapshot: Path | None = None  # the snapshot this publish switched to; None when nothing changed
+    previous_snapshot: Path | None = None  # the one it replaced
     changed: set[tuple[str, int]] = field(default_factory=set)  # (unit, year)s with a file written or deleted
     changed_public: set[tuple[str, int]] = field(default_factory=set)  # … of the public marts
     bi_lines: list[str] = field(default_factory=list)  # what the BI steps did (pipelines.bi.publishing)
@@ -128,7 +129,7 @@ def publish(
         raise
     finally:
         shutil.rmtree(staging_dir, ignore_errors=True)
-    result.snapshot = snapshot
+    result.snapshot, result.previous_snapshot = snapshot, live
     return result
 
 
