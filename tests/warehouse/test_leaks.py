@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
+from pipelines.warehouse.db import load_macros
 from tests.conftest import payment, query, run_load, voucher_file, write_csv, write_xlsx
 
 UNIT = "900001"
@@ -152,6 +153,30 @@ def file_text(path: Path) -> str:
     if path.suffix == ".png":
         return chart_text(path)
     return path.read_bytes().decode("utf-8", errors="replace")
+
+
+@pytest.mark.parametrize("written, disclosure, known", [
+    (None, "公开", True), ("", "公开", True), ("公开", "公开", True), ("是", "公开", True), (" 公 开　", "公开", True),
+    ("涉密", "涉密", True), ("否", "涉密", True), ("不宜公开", "涉密", True), ("非公开", "涉密", True),
+    ("内部", "涉密", True), ("保密（机密级）", "涉密", True), ("待定", "涉密", False), ("不涉密", "涉密", False),
+    ("Y", "涉密", False), ("依申请公开", "涉密", False),
+])
+def test_disclosure_wording(written, disclosure, known):
+    con = duckdb.connect()
+    load_macros(con)
+    assert con.execute("SELECT fw_disclosure(?), fw_disclosure_known(?)", [written, written]).fetchone() == \
+        (disclosure, known)
+
+
+@pytest.mark.parametrize("cell, code", [
+    ("4330-01", "4330-01"), ("４３３０－０１", "4330-01"), ("　４３３０－０１ 涉密工程甲", "4330-01"),
+    ("【４３３０－０１】涉密工程甲", "4330-01"), ("[4330-01]涉密工程甲", "4330-01"), ("ＡＢ－０１", "AB-01"),
+    ("涉密工程甲", "涉密工程甲"),  # a name only: matched against the ledger's names in core.fact_spending
+])
+def test_project_codes_are_folded(cell, code):
+    con = duckdb.connect()
+    load_macros(con)
+    assert con.execute("SELECT fw_project_code(?)", [cell]).fetchone() == (code,)
 
 
 def test_the_load_succeeds(loaded):
