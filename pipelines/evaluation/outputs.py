@@ -74,8 +74,8 @@ def _replace(tmp: Path, final: Path) -> Path:
 
 
 def _remove_leftovers(folder: Path) -> None:
-    """Files a killed render left beside their final names."""
-    for leftover in folder.glob(".*.tmp*"):
+    """Files a killed render left beside their final names (in its sub-folders too)."""
+    for leftover in folder.rglob(".*.tmp*"):
         leftover.unlink(missing_ok=True)
 
 

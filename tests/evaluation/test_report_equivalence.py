@@ -61,8 +61,10 @@ def xlsx_content(path: Path) -> dict:
 
 
 def unit_year_content(folder: Path) -> dict:
-    """Everything compared for one unit-year's report folder, except the Markdown text."""
-    files = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    """Everything compared for one unit-year's report folder (and its sub-folders), except
+    the Markdown text; files by their path relative to the folder."""
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                   if p.is_file() and not p.name.startswith("."))
     content: dict = {"files": files, "docx": {}, "xlsx": {}}
     for name in files:
         if name.endswith(".docx"):
