@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from pipelines.quality.catalogue import Rule, Scope, Suite, table_label
 from pipelines.settings import Settings
 from pipelines.textsafe import csv_safe_row
+from pipelines.warehouse.db import sql_text
 
 REPORT_HEADERS = ("文件", "行号", "字段", "实际值", "期望值", "差额", "规则", "级别", "说明")
 SEVERITY_LABELS = {"fatal": "致命", "warning": "警告"}
@@ -42,8 +43,8 @@ CATEGORY_LABELS = {
 DETAIL_WIDTHS = (26, 5, 10, 14, 20, 10, 18, 5, 40)
 SUMMARY_WIDTHS = (24, 8, 5, 62, 12, 24)
 
-# Quarantine reason -> (canonical column of the row's kind, what was expected). missing_required
-# and the amount/number codes name their column in the reason text (see _FIELD_FROM_REASON).
+# Quarantine reason -> what was expected (the report's 期望值 for a quarantined row; the
+# column a row is about is worked out in sql/quality/report_rows.sql).
 _EXPECTED = {
     "unknown_econ_code": "当年部门预算支出经济分类中的编码",
     "unknown_func_code": "当年支出功能分类中的编码",
@@ -61,128 +62,17 @@ _EXPECTED = {
 }
 
 
-def _quarantine_field_sql() -> str:
-    """CASE giving the canonical column a quarantined row is about (by kind, code and reason)."""
-    pairs = [
-        ("q.reason_code = 'unknown_econ_code'", "econ_class"),
-        ("q.reason_code = 'unknown_func_code'", "func_class"),
-        ("q.reason_code = 'unknown_budget_kind'", "budget_kind"),
-        ("q.reason_code = 'unreadable_year'", "fiscal_year"),
-        ("q.reason_code IN ('unreadable_date', 'date_out_of_range') AND q.kind = 'voucher_lines'", "voucher_date"),
-        ("q.reason_code IN ('unreadable_date', 'date_out_of_range') AND q.kind = 'procurement'", "date"),
-        ("q.reason_code = 'unreadable_date' AND contains(q.reason, '开工')", "start_date"),
-        ("q.reason_code = 'unreadable_date'", "end_date"),
-        ("q.reason_code = 'unreadable_amount' AND contains(q.reason, '借方')", "debit"),
-        ("q.reason_code = 'unreadable_amount' AND contains(q.reason, '贷方')", "credit"),
-        ("q.reason_code = 'unreadable_amount' AND contains(q.reason, '政府采购预算')", "procurement_amount"),
-        ("q.reason_code = 'unreadable_amount' AND q.kind = 'procurement'", "contract_amount"),
-        ("q.reason_code = 'unreadable_amount'", "amount"),
-        ("q.reason_code = 'unreadable_number' AND contains(q.reason, '编制')", "authorized"),
-        ("q.reason_code = 'unreadable_number' AND contains(q.reason, '在职')", "in_service"),
-        ("q.reason_code = 'unreadable_number' AND contains(q.reason, '离退休')", "retired"),
-        ("q.reason_code = 'unreadable_number'", "weight"),
-        ("q.reason_code = 'unbalanced_voucher'", "debit"),
-        ("q.reason_code = 'missing_required' AND contains(q.reason, '单位编码')", "unit_code"),
-        ("q.reason_code = 'missing_required' AND contains(q.reason, '经济分类')", "econ_class"),
-        ("q.reason_code = 'missing_required' AND contains(q.reason, '科目编码')", "account_code"),
-        ("q.reason_code = 'missing_required' AND contains(q.reason, '凭证日期')", "voucher_date"),
-        ("q.reason_code = 'missing_required' AND contains(q.reason, '凭证号')", "voucher_no"),
-        ("q.reason_code = 'missing_required' AND contains(q.reason, '项目编码')", "project_code"),
-        ("q.reason_code = 'missing_required' AND contains(q.reason, '三级指标')", "name"),
-        ("q.reason_code = 'missing_required' AND contains(q.reason, '合同金额')", "contract_amount"),
-        ("q.reason_code = 'missing_required' AND contains(q.reason, '金额')", "amount"),
-        ("q.reason_code = 'missing_required' AND contains(q.reason, '年度')", "fiscal_year"),
-    ]
-    return "CASE " + " ".join(f"WHEN {cond} THEN '{col}'" for cond, col in pairs) + " END"
-
-
 def _report_rows(con, load_id: str) -> list[tuple]:
-    """Every quarantined row of the scope's files (and of files that count for no unit-year,
-    or could not be read) and every offending row of this load's failed checks — a check's
-    row that is also a quarantined row (same file, row and kind) folded into that row.
-    Returns the REPORT_HEADERS columns and, last, how many check rows each line absorbed
-    as a list of check ids."""
-    expected = "CASE q.reason_code " + " ".join(
-        f"WHEN '{code}' THEN '{text}'" for code, text in _EXPECTED.items()) + " END"
-    severity = "CASE r.severity " + " ".join(
-        f"WHEN '{code}' THEN '{label}'" for code, label in SEVERITY_LABELS.items()) + " END"
-    return con.execute(
-        f"""WITH scope_files AS (
-            SELECT so.source_file FROM meta.slices a
-            JOIN meta.sources so ON so.source_id = a.source_id
-            JOIN _scope s ON s.unit_code = a.unit_code AND s.fiscal_year = a.fiscal_year
-            WHERE a.status = 'active'
-            UNION SELECT so.source_file FROM meta.sources so
-            WHERE NOT EXISTS (SELECT 1 FROM meta.slices a WHERE a.source_id = so.source_id)
-            UNION SELECT source_file FROM meta.files WHERE status = 'unreadable'
-        ),
-        q AS (
-            SELECT q.*, so.headers, {_quarantine_field_sql()} AS canonical
-            FROM quarantine q
-            LEFT JOIN meta.sources so
-              ON so.source_file = q.source_file AND so.sheet IS NOT DISTINCT FROM q.sheet AND so.kind = q.kind
-            WHERE q.source_file IN (SELECT source_file FROM scope_files)
-        ),
-        q_fields AS (  -- headers as the file wrote them; read as MAPs: any header text is a valid key
-            SELECT q.*,
-                   json_transform(q.headers, '"MAP(VARCHAR, VARCHAR)"')[q.canonical] AS header,
-                   json_transform(q.headers, '"MAP(VARCHAR, VARCHAR)"')['credit'] AS credit_header,
-                   json_transform(q.raw, '"MAP(VARCHAR, VARCHAR)"') AS cells
-            FROM q
-        ),
-        quarantined AS (
-            SELECT
-                q.source_file, q.kind,
-                q.source_file || coalesce(' [' || q.sheet || ']', '') AS file, q.source_row AS row_no,
-                CASE WHEN q.reason_code = 'unbalanced_voucher'
-                     THEN coalesce(q.header, '借方') || ' / ' || coalesce(q.credit_header, '贷方')
-                     ELSE coalesce(q.header, q.canonical) END AS field,
-                CASE WHEN q.reason_code = 'unbalanced_voucher'
-                     THEN coalesce(q.cells[q.header], '') || ' / ' || coalesce(q.cells[q.credit_header], '')
-                     WHEN q.header IS NOT NULL THEN q.cells[q.header] END AS provided,
-                {expected} AS expected,
-                NULL::DECIMAL(18, 2) AS difference,
-                'quarantine:' || q.reason_code AS rule,
-                '警告' AS severity,
-                '已隔离，未计入：' || split_part(q.reason, ' / ', 1) AS note  -- the reason's Chinese half
-            FROM q_fields q
-        ),
-        checked AS (
-            SELECT
-                r.source_file, split_part(r.target_table, '.', 2) AS kind,
-                r.source_file AS file, r.source_row AS row_no, r.field, r.value_provided AS provided,
-                r.value_expected AS expected, r.difference, r.check_id AS rule, {severity} AS severity,
-                CASE WHEN r.source_file IS NULL AND r.unit_code IS NOT NULL
-                     THEN '单位 ' || r.unit_code || '，' || r.fiscal_year::VARCHAR || '年度：' ELSE '' END
-                    || r.message || coalesce('（' || r.detail || '）', '') AS note
-            FROM quality.results r WHERE r.load_id = ?
-        ),
-        folded AS (  -- the checks' rows about a quarantined row: the same problem, said again
-            SELECT c.source_file, c.row_no, c.kind, list(DISTINCT c.rule ORDER BY c.rule) AS rules,
-                   min(c.expected) AS expected, min(c.difference) AS difference,
-                   max(c.severity = '致命') AS fatal
-            FROM checked c
-            WHERE EXISTS (SELECT 1 FROM quarantined q
-                          WHERE q.source_file = c.source_file AND q.row_no = c.row_no AND q.kind = c.kind)
-            GROUP BY ALL
-        ),
-        lines AS (
-            SELECT c.file, c.row_no, c.field, c.provided, c.expected, c.difference, c.rule, c.severity, c.note,
-                   []::VARCHAR[] AS folded_rules
-            FROM checked c
-            WHERE NOT EXISTS (SELECT 1 FROM folded f
-                              WHERE f.source_file = c.source_file AND f.row_no = c.row_no AND f.kind = c.kind)
-            UNION ALL
-            SELECT q.file, q.row_no, q.field, q.provided, coalesce(f.expected, q.expected),
-                   coalesce(f.difference, q.difference), q.rule,
-                   CASE WHEN f.fatal THEN '致命' ELSE q.severity END, q.note, coalesce(f.rules, [])
-            FROM quarantined q
-            LEFT JOIN folded f ON f.source_file = q.source_file AND f.row_no = q.row_no AND f.kind = q.kind
-        )
-        SELECT DISTINCT * FROM lines
-        ORDER BY file NULLS LAST, row_no NULLS FIRST, rule, field, provided""",
-        [load_id],
-    ).fetchall()
+    """The report's lines (sql/quality/report_rows.sql): the REPORT_HEADERS columns and, last,
+    the ids of the checks whose rows were folded into the line."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _report_expected (reason_code VARCHAR, expected VARCHAR)")
+    con.executemany("INSERT INTO _report_expected VALUES (?, ?)", list(_EXPECTED.items()))
+    try:
+        return con.execute(sql_text("quality/report_rows.sql").rstrip().rstrip(";"), {
+            "load_id": load_id, "fatal": SEVERITY_LABELS["fatal"], "warning": SEVERITY_LABELS["warning"],
+        }).fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS _report_expected")
 
 
 def _summary_rows(rules: list[Rule], suites: list[Suite], runs: dict, lines: list[tuple]) -> list[tuple]:
