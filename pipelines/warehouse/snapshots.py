@@ -45,7 +45,9 @@ class Snapshots:
         return None
 
     def begin(self) -> Path:
-        """A new snapshot holding hard links to every file of the live one."""
+        """A new snapshot holding hard links to every file of the live one. A file of it is
+        changed by renaming a new file over it, never by writing into it: the link shares
+        its content with the live snapshot, which readers are reading."""
         live = self.live()
         snapshot = self.root / (datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6])
         for folder in FOLDERS:
