@@ -13,10 +13,10 @@ the demo's size (the 自评表, both reports in Markdown and DOCX, the charts), 
 Printed: gather CPU per unit-year (the writer's part, DuckDB queries); render CPU per
 unit-year in this process (time.process_time; the first render, which loads the font
 and the DOCX template, is left out); and for each run, the wall time of the report stage
-with each worker count (gather, pool start and render), with the CPU the writer and the
-workers spent, the counts interleaved so that other load on the machine hits them alike,
-and the ratio of 1 worker to each other count within the run. On a busy machine the
-ratio says how busy it is: compare runs on an otherwise idle one.
+with each worker count (gather, pool start and render) and the writer's CPU in it, the
+counts interleaved so that other load on the machine hits them alike,
+and the ratio of 1 worker to each other count within the run, with the load average.
+On a busy machine the ratio says how busy it is: compare runs on an otherwise idle one.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -62,11 +61,6 @@ def gathered(con: duckdb.DuckDBPyConnection, settings: Settings, n: int, folder:
         unit, year = units[k % len(units)]
         one = gather_unit_year(con, settings, unit, year, rules, secrets=secrets)
         yield dataclasses.replace(one, out_dir=folder / f"copy{k:04d}")
-
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -107,16 +101,17 @@ def main() -> None:
             line = []
             for workers in args.workers:
                 folder = tmp / f"run{run}_w{workers}"
-                started, cpu, worker_cpu = time.perf_counter(), time.process_time(), children_cpu()
+                started, cpu = time.perf_counter(), time.process_time()
                 render_all(gathered(con, settings, args.unit_years, folder), workers)
                 walls[workers].append(time.perf_counter() - started)
-                cpu, worker_cpu = time.process_time() - cpu, children_cpu() - worker_cpu
+                cpu = time.process_time() - cpu
                 shutil.rmtree(folder)
-                line.append(f"{workers} worker(s) {walls[workers][-1]:6.2f} s wall (CPU: writer {cpu:5.2f} s, "
-                            f"workers {worker_cpu:5.2f} s)")
+                line.append(f"{workers} worker(s) {walls[workers][-1]:6.2f} s wall (writer CPU {cpu:5.2f} s)")
             first = args.workers[0]
             ratios = ", ".join(f"{first}→{w}: {walls[first][-1] / walls[w][-1]:.2f}x" for w in args.workers[1:])
-            print(f"run {run}: " + "; ".join(line) + (f"; speed-up {ratios}" if ratios else ""), flush=True)
+            load = os.getloadavg()[0]
+            print(f"run {run}: " + "; ".join(line) + (f"; speed-up {ratios}" if ratios else "")
+                  + f"; load average {load:.1f}", flush=True)
         con.close()
         first = args.workers[0]
         for w in args.workers[1:]:
