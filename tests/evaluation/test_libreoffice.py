@@ -37,3 +37,15 @@ def test_libreoffice_converts_the_output(report_dir, tmp_path, name):
     if name == TABLE_FILE and shutil.which("pdfinfo"):
         info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
         assert re.search(r"^Pages:\s+1$", info, re.M), info  # the demo table fits on one A4 landscape page
+
+
+def test_every_project_table_is_one_a4_page(report_dir, tmp_path):
+    if not shutil.which("pdfinfo"):
+        pytest.skip("pdfinfo is not on PATH")
+    book = report_dir / "项目支出绩效自评表.xlsx"  # every project a sheet: one page each
+    result = convert(book, tmp_path, tmp_path / "profile")
+    assert result.returncode == 0, result.stderr
+    info = subprocess.run(["pdfinfo", str(tmp_path / f"{book.stem}.pdf")], capture_output=True, text=True,
+                          check=True).stdout
+    projects = len(list((report_dir / "项目支出绩效自评表").iterdir()))
+    assert re.search(rf"^Pages:\s+{projects}$", info, re.M), info
