@@ -57,8 +57,9 @@ def write_landing(landing: Path) -> None:
     budget = [["单位编码", "年度", "指标文号", "指标类型", "功能分类", "经济分类", "项目编码", "资金性质", "金额",
                "政府采购预算"],
               [UNIT, 2021, "测财预〔2021〕1号", "年初预算", "2120101", "30101", "", "一般公共预算", "250,000.00", ""]]
-    budget += [[UNIT, 2021, "测财预〔2021〕2号", "年初预算", "2120399", "31005", code, "一般公共预算", amount, ""]
-               for code, _, _, amount, _, _ in PROJECTS]
+    # the budget names 档案库房建设 by its name only, as its vouchers do
+    budget += [[UNIT, 2021, "测财预〔2021〕2号", "年初预算", "2120399", "31005", name if code == "4330-04" else code,
+                "一般公共预算", amount, ""] for code, name, _, amount, _, _ in PROJECTS]
     write_csv(folder / "预算" / "2021年预算指标.csv", budget)
     header = ["单位编码", "项目编码", "项目名称", "项目类别", "责任股室", "是否重点项目", "公开属性", "年度"]
     indicator_header = ["单位编码", "项目编码", "一级指标", "二级指标", "三级指标", "计量单位", "指标方向",
@@ -191,10 +192,14 @@ def test_every_wording_not_clearly_public_is_secret(loaded):
 
 
 def test_full_width_code_and_name_only_cells_are_the_ledger_projects(loaded):
+    """Vouchers (full-width code, name only, `code name`, `【code】name`) and a budget line (name only)."""
     warehouse = loaded[0]
     spent = dict(marts_query(warehouse, "SELECT project_code, spent_yuan FROM marts.spending_by_project "
                                   "WHERE unit_code = ? AND fiscal_year = 2021", [UNIT]))
     assert spent == {code: money(amount) for code, _, _, _, _, amount in PROJECTS}
+    budget = dict(marts_query(warehouse, "SELECT project_code, budget_final_yuan FROM marts.spending_by_project "
+                                         "WHERE unit_code = ? AND fiscal_year = 2021", [UNIT]))
+    assert budget == {code: money(amount) for code, _, _, amount, _, _ in PROJECTS}
 
 
 def test_unknown_wording_is_warned_about(loaded):
