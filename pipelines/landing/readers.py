@@ -202,20 +202,23 @@ def _cell_columns(width: int) -> list[str]:
 
 
 def with_cells(con: duckdb.DuckDBPyConnection, path: Path, table: TableInFile, workdir: Path,
-               use: Callable[[], None], python_csv: bool = False, empty_lines: tuple[int, ...] | None = None) -> None:
-    """Call `use` with temp relation `_cells(source_row, c0.., overflow)` holding every row of
-    the table below its header, and drop it afterwards.
+               use: Callable[..., None], python_csv: bool = False, empty_lines: tuple[int, ...] | None = None) -> None:
+    """Call `use(cells=<relation>)` with a relation `(source_row, c0.., overflow)` holding
+    every row of the table below its header, and drop what it took afterwards.
 
-    For a CSV, `_cells` is a view over DuckDB's reader, so the file is parsed while `use`
-    writes its rows; a file DuckDB cannot read strictly (ragged rows, quoted line breaks,
-    bad bytes) raises duckdb.InvalidInputException from `use`, and is to be read again
-    with `python_csv`: through Python's csv module, which reads what DuckDB refuses.
+    For a CSV the relation is a subquery over DuckDB's reader, so the file is parsed while
+    `use` writes its rows (no view to create and drop: two statements a file, which is
+    what a small file costs); a file DuckDB cannot read strictly (ragged rows, quoted line
+    breaks, bad bytes) raises duckdb.InvalidInputException from `use`, and is to be read
+    again with `python_csv`: through Python's csv module, which reads what DuckDB refuses,
+    into temp table `_cells` (as a workbook sheet is).
     `empty_lines` are the file's, from scan_file (looked for here when not given).
-    Runs inside the caller's transaction: when `use` fails, the rollback takes `_cells`
-    away (DuckDB refuses any statement in an aborted transaction, a DROP included)."""
+    Runs inside the caller's transaction: when `use` fails, the rollback takes the temp
+    relations away (DuckDB refuses any statement in an aborted transaction, a DROP included)."""
+    made = ["TABLE _cells"]  # what to drop afterwards (asking the catalog cost as much as a small file's insert)
     if table.cells is not None:
         _cells_from_columns(con, table.cells.rows, table.cells.columns, table.cells.overflow)
-        use()
+        use(cells="_cells")
     else:
         width = table.header.width
         first_data_line = table.header.row_index + 2
@@ -227,19 +230,22 @@ def with_cells(con: duckdb.DuckDBPyConnection, path: Path, table: TableInFile, w
         try:
             if python_csv:
                 _python_csv(con, source, delimiter, width, first_data_line)
+                use(cells="_cells")
             else:
                 if empty_lines is None:
                     empty_lines = scan_file(source, find_empty_lines=True).empty_lines
-                _duckdb_csv(con, source, delimiter, width, first_data_line, empty_lines)
-            use()
+                cells, made = _duckdb_csv(con, source, delimiter, width, first_data_line, empty_lines)
+                use(cells=cells)
         finally:
             if source != path:
                 source.unlink(missing_ok=True)
-    _drop_cells(con)
+    for relation in made:
+        con.execute(f"DROP {relation}")
 
 
 def _duckdb_csv(con, source: Path, delimiter: str, width: int, first_data_line: int,
-                empty_lines: tuple[int, ...]) -> None:
+                empty_lines: tuple[int, ...]) -> tuple[str, list[str]]:
+    """The rows of a CSV as a subquery over DuckDB's reader, and the temp relations made for it."""
     columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in _cell_columns(width)) + "}"
     # row_number() OVER () runs as DuckDB's streaming window, in file order (on the one
     # thread RawBatch gives the insert; a test checks 120,000 rows of one file).
@@ -249,31 +255,16 @@ def _duckdb_csv(con, source: Path, delimiter: str, width: int, first_data_line: 
     empties = [n for n in empty_lines if n >= first_data_line]
     cells = ", ".join(_cell_columns(width))
     if not empties:
-        con.execute(
-            f"""CREATE OR REPLACE TEMP VIEW _cells AS
-            SELECT {first_data_line} + k AS source_row, {cells}, NULL::VARCHAR AS overflow FROM ({numbered})"""
-        )
-        return
+        return (f"""(SELECT {first_data_line} + k AS source_row, {cells}, NULL::VARCHAR AS overflow
+            FROM ({numbered}))""", [])
     # Row k (0-based, file order) sits after every empty line whose count of non-empty
     # lines before it is <= k.
     thresholds = [(e - first_data_line - i, i + 1) for i, e in enumerate(empties)]
     con.execute("CREATE OR REPLACE TEMP TABLE _empties(t BIGINT, n BIGINT)")
     con.executemany("INSERT INTO _empties VALUES (?, ?)", thresholds)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW _cells AS
-        WITH e AS (SELECT t, max(n) AS n FROM _empties GROUP BY t)
+    return (f"""(WITH e AS (SELECT t, max(n) AS n FROM _empties GROUP BY t)
         SELECT {first_data_line} + r.k + coalesce(e.n, 0) AS source_row, {cells}, NULL::VARCHAR AS overflow
-        FROM ({numbered}) r ASOF LEFT JOIN e ON r.k >= e.t"""
-    )
-
-
-def _drop_cells(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop the temp relations with_cells leaves behind (_cells, _empties)."""
-    kinds = dict(con.execute(
-        "SELECT table_name, table_type FROM information_schema.tables WHERE table_name IN ('_cells', '_empties')"
-    ).fetchall())
-    for name, kind in kinds.items():
-        con.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {name}")
+        FROM ({numbered}) r ASOF LEFT JOIN e ON r.k >= e.t)""", ["TABLE _empties"])
 
 
 def _python_csv(con, source: Path, delimiter: str, width: int, first_data_line: int) -> None:

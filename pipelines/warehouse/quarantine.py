@@ -35,30 +35,36 @@ ALIASES_ORDER: tuple[str, ...] = tuple(dict.fromkeys(c for kind in KINDS for c i
 
 
 def rebuild_quarantine(con: duckdb.DuckDBPyConnection) -> int:
-    """Recreate the quarantine table; returns its row count."""
+    """Recreate the quarantine table; returns its row count.
+
+    One statement per kind and header layout (a county's 7,000 monthly exports share a
+    handful), not one per source: at 9,600 files the per-statement cost was the rebuild's
+    cost. The rows go in ordered by file, sheet and row, as they did source by source."""
     con.execute(QUARANTINE_DDL)
     con.execute("DELETE FROM quarantine")
-    sources = con.execute(
-        """SELECT so.source_key, so.kind, so.headers
+    layouts = con.execute(
+        """SELECT so.kind, so.headers, list(so.source_key ORDER BY so.source_key)
         FROM meta.sources so
         WHERE EXISTS (SELECT 1 FROM meta.slices sl WHERE sl.source_id = so.source_id AND sl.status = 'active')
            OR NOT EXISTS (SELECT 1 FROM meta.slices sl WHERE sl.source_id = so.source_id)
-        ORDER BY so.source_file, so.sheet"""
+        GROUP BY ALL ORDER BY 1, 2"""
     ).fetchall()
-    for source_key, kind, headers in sources:
+    con.execute("CREATE OR REPLACE TEMP TABLE _quarantined AS SELECT * FROM quarantine LIMIT 0")
+    for kind, headers, source_keys in layouts:
         raw_json = _raw_json_sql(json.loads(headers))
         con.execute(
-            f"""INSERT INTO quarantine
+            f"""INSERT INTO _quarantined
             SELECT so.source_file, so.sheet, s.source_row, s.reject_code, s.reject_reason, {raw_json}, so.loaded_at,
                    '{kind}', s.unit_code, s.fiscal_year, f.file_sha256
             FROM staging.{kind}__rows s
             JOIN raw.{kind}__rows r ON r.source_key = s.source_key AND r.source_row = s.source_row
             JOIN meta.sources so ON so.source_key = s.source_key
             JOIN meta.files f ON f.file_id = so.file_id
-            WHERE s.source_key = ? AND s.reject_code IS NOT NULL
-            ORDER BY s.source_row""",
-            [source_key],
+            WHERE s.reject_code IS NOT NULL AND s.source_key IN (SELECT unnest(?::INTEGER[]))""",
+            [source_keys],
         )
+    con.execute("INSERT INTO quarantine SELECT * FROM _quarantined ORDER BY source_file, sheet NULLS LAST, source_row")
+    con.execute("DROP TABLE _quarantined")
     con.execute(
         """INSERT INTO quarantine
         SELECT source_file, NULL, NULL, 'unreadable_file', reason, NULL, loaded_at, NULL, NULL, NULL, file_sha256
