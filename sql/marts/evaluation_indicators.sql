@@ -87,13 +87,10 @@ paid AS (
 ),
 progress AS (
     SELECT p.unit_code, p.fiscal_year,
-        arg_min(p.paid, p.paid / nullif(b.final * p.share, 0)) AS paid,
-        arg_min(b.final * p.share, p.paid / nullif(b.final * p.share, 0)) AS due,
         string_agg(printf('%d月%d日 累计支出%s万元，目标%.2f%%', month(p.day), day(p.day),
                           (p.paid / 10000)::DECIMAL(18, 2)::VARCHAR, p.share * 100)
                    || coalesce(printf('，进度率%.2f%%', p.paid / nullif(b.final * p.share, 0) * 100), ''),
-                   '；' ORDER BY p.day) AS detail,
-        count(*) AS reached
+                   '；' ORDER BY p.day) AS detail
     FROM paid p
     LEFT JOIN budget b ON b.unit_code = p.unit_code AND b.fiscal_year = p.fiscal_year
     GROUP BY ALL
@@ -119,8 +116,10 @@ base AS (
             AS carryover,
         CASE WHEN pbal.booked_this_year THEN pbal.balance ELSE coalesce(pb.final, 0) - coalesce(psp.spent, 0) END
             AS prior_carryover,
-        pg.paid AS progress_paid, pg.due AS progress_due, pg.detail AS progress_detail,
-        coalesce(pg.reached, 0) AS checkpoints_reached
+        pg.detail AS progress_detail,
+        CASE WHEN uy.fiscal_year < year(current_date) THEN 12
+             WHEN uy.fiscal_year = year(current_date) THEN month(current_date)
+        END AS elapsed_months
     FROM uy
     LEFT JOIN core.fact_staffing st ON st.unit_code = uy.unit_code AND st.fiscal_year = uy.fiscal_year
     LEFT JOIN spend sp ON sp.unit_code = uy.unit_code AND sp.fiscal_year = uy.fiscal_year
@@ -170,11 +169,14 @@ rows AS (
         CASE WHEN initial = 0 THEN '年初预算数为0 / initial budget is zero' END
     FROM base
     UNION ALL
-    -- 53号: 支付进度率 = 实际支付进度 / 既定支付进度, at the checkpoints of the rules file
-    SELECT unit_code, fiscal_year, unit_name, 6, 'payment_progress', '支付进度率', progress_paid, progress_due,
-        '支付进度率 = 考核时点累计支出 / （全年预算数 × 该时点既定支付进度），取各考核时点中最低者'
-            || coalesce('：' || progress_detail, ''),
-        CASE WHEN checkpoints_reached = 0 THEN '尚未到第一个考核时点 / no checkpoint of the payment schedule reached yet'
+    -- 53号: 支付进度率 = 实际支付进度 / 既定支付进度. The value is the contract's (domain.md): spending
+    -- to date / (final budget x elapsed months / 12), a closed year having 12; the payments at the
+    -- rules file's checkpoints (e.g. 30 June, 30 September) are shown beside it in `formula`.
+    SELECT unit_code, fiscal_year, unit_name, 6, 'payment_progress', '支付进度率', spent,
+        CASE WHEN elapsed_months IS NOT NULL THEN final * elapsed_months / 12 END,
+        '支付进度率 = 实际支付进度 / 既定支付进度 = 累计支出 / （全年预算数 × 已过月数 / 12）'
+            || coalesce('；考核时点：' || progress_detail, ''),
+        CASE WHEN elapsed_months IS NULL THEN '年度尚未开始 / the year has not begun'
              WHEN final = 0 THEN '全年预算数为0 / final budget is zero' END
     FROM base
     UNION ALL

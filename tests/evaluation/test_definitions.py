@@ -229,13 +229,14 @@ def test_procurement_execution_between_90_and_100_percent(budgeted):
     assert b[2] == "90.0%～100.0%（含）"
 
 
-def test_payment_progress_at_the_checkpoints(budgeted):
-    # Paid by 30 June 5,500 against 50 % of 20,100 = 10,050 (54.73 %); by 30 September
-    # 12,000 against 75 % = 15,075 (79.60 %); by 31 December 15,000 against 20,100 (74.63 %).
-    # The indicator is the checkpoint furthest behind: 30 June.
+def test_payment_progress_of_a_closed_year_with_the_checkpoints_beside_it(budgeted):
+    # The value is the contract's (domain.md): spending / (final budget x 12 / 12) for a closed
+    # year, 15,000 / 20,100 = 74.63 %. The payments at the rules file's checkpoints are shown in
+    # `formula`: by 30 June 5,500 against 50 % of 20,100 (54.73 %), by 30 September 12,000
+    # against 75 % (79.60 %).
     value, numerator, denominator, meets, _ = indicators_of(budgeted)["payment_progress"]
-    assert (numerator, denominator) == (Decimal("5500.00"), Decimal("10050.00"))
-    assert value == pytest.approx(5500 / 10050)
+    assert (numerator, denominator) == (Decimal("15000.00"), Decimal("20100.00"))
+    assert value == pytest.approx(15000 / 20100)
     assert meets is False
     formula = query(budgeted, "SELECT formula FROM build.evaluation_indicators WHERE unit_code = ? "
                               "AND indicator_code = 'payment_progress'", [UNIT])[0][0]
