@@ -374,7 +374,7 @@ def county_main(args) -> None:
         folder = landing / "700000" / "2021" / "凭证"
         for old in folder.glob("2021年06月序时账.*"):
             old.unlink()
-        voucher_file(folder, "700000", 2021, 6, 400, random.Random(7), as_xlsx=False)
+        voucher_file(folder, "700000", 2021, 6, 400, random.Random(time.time_ns()), as_xlsx=False)
         return "one unit-year changed (a monthly export sent again)"
 
     end_to_end(args, landing, csv_files, rows, t_bare, change)
