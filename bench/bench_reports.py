@@ -16,7 +16,13 @@ and the DOCX template, is left out); and for each run, the wall time of the repo
 with each worker count (gather, pool start and render) and the writer's CPU in it, the
 counts interleaved so that other load on the machine hits them alike,
 and the ratio of 1 worker to each other count within the run, with the load average.
-On a busy machine the ratio says how busy it is: compare runs on an otherwise idle one.
+
+On a busy machine the ratio says how busy it is, not what the workers gain: Linux shares
+the CPU between sessions (autogroups) before processes, so a session's workers split the
+one share its single process would have had. Each run therefore also prints the CPU spent
+(the writer's gathering, the rendering wherever it ran, as a share of one core) and the
+wall time the same CPU takes on an idle machine, at best: with one worker writer +
+rendering, with more max(writer, rendering / workers, all / cores), start-up left out.
 """
 
 from __future__ import annotations
@@ -97,16 +103,30 @@ def main() -> None:
               f"(median of {len(timings)}; min {min(timings):.3f}, max {max(timings):.3f})")
 
         walls: dict[int, list[float]] = {w: [] for w in args.workers}
+        bounds: dict[int, list[float]] = {w: [] for w in args.workers}
         for run in range(1, args.runs + 1):
             line = []
             for workers in args.workers:
                 folder = tmp / f"run{run}_w{workers}"
-                started, cpu = time.perf_counter(), time.process_time()
-                render_all(gathered(con, settings, args.unit_years, folder), workers)
-                walls[workers].append(time.perf_counter() - started)
+                started, cpu, render_cpu = time.perf_counter(), time.process_time(), []
+                render_all(gathered(con, settings, args.unit_years, folder), workers, render_cpu)
+                wall = time.perf_counter() - started
+                walls[workers].append(wall)
                 cpu = time.process_time() - cpu
                 shutil.rmtree(folder)
-                line.append(f"{workers} worker(s) {walls[workers][-1]:6.2f} s wall (writer CPU {cpu:5.2f} s)")
+                if workers > 1:  # the writer's own CPU, and that of the workers' rendering
+                    writer, rendering = cpu, sum(render_cpu)
+                else:  # one process: its CPU is gathering and rendering
+                    writer, rendering = cpu - sum(render_cpu), sum(render_cpu)
+                if workers > 1:  # the writer and the workers side by side
+                    cores = min(workers + 1, os.cpu_count() or 1)
+                    bound = max(writer, rendering / workers, (writer + rendering) / cores)
+                else:  # one process, one thing after the other
+                    bound = writer + rendering
+                bounds[workers].append(bound)
+                line.append(f"{workers} worker(s) {wall:6.2f} s wall (CPU: writer {writer:5.2f} s, rendering "
+                            f"{rendering:5.2f} s; {(writer + rendering) / wall:.0%} of a core; idle-machine "
+                            f"bound {bound:5.2f} s)")
             first = args.workers[0]
             ratios = ", ".join(f"{first}→{w}: {walls[first][-1] / walls[w][-1]:.2f}x" for w in args.workers[1:])
             load = os.getloadavg()[0]
@@ -116,7 +136,9 @@ def main() -> None:
         first = args.workers[0]
         for w in args.workers[1:]:
             ratios = [a / b for a, b in zip(walls[first], walls[w])]
-            print(f"speed-up {first} → {w} worker(s) over {args.runs} run(s): {min(ratios):.2f}x – {max(ratios):.2f}x "
+            ideal = [a / b for a, b in zip(bounds[first], bounds[w])]
+            print(f"speed-up {first} → {w} worker(s) over {args.runs} run(s): measured {min(ratios):.2f}x – "
+                  f"{max(ratios):.2f}x, idle-machine bound of the same CPU {min(ideal):.2f}x – {max(ideal):.2f}x "
                   f"({args.unit_years} unit-years; {statistics.median(walls[w]) / args.unit_years:.3f} s wall "
                   f"per unit-year with {w})")
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -213,16 +214,26 @@ def _render_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
-def render_all(inputs: Iterable[UnitYearInputs], workers: int) -> list[list[Path]]:
+def _render_timed(inputs: UnitYearInputs) -> tuple[list[Path], float]:
+    started = time.process_time()
+    return render_unit_year(inputs), time.process_time() - started
+
+
+def render_all(inputs: Iterable[UnitYearInputs], workers: int, cpu: list[float] | None = None) -> list[list[Path]]:
     """Render every unit-year of `inputs` with `workers` processes (one: in this process);
     returns the paths each wrote, in the order given. `inputs` is consumed as the workers
     go, so a generator that gathers lets this process read the next unit-year while the
-    workers render the previous ones."""
+    workers render the previous ones. `cpu`, when given, receives each unit-year's render
+    CPU seconds (wherever it ran)."""
     if workers <= 1:
-        return [render_unit_year(one) for one in inputs]
-    with _render_pool(workers) as pool:
-        futures = [pool.submit(render_unit_year, one) for one in inputs]
-        return [future.result() for future in futures]
+        results = [_render_timed(one) for one in inputs]
+    else:
+        with _render_pool(workers) as pool:
+            futures = [pool.submit(_render_timed, one) for one in inputs]
+            results = [future.result() for future in futures]
+    if cpu is not None:
+        cpu.extend(seconds for _, seconds in results)
+    return [paths for paths, _ in results]
 
 
 def write_reports(con: duckdb.DuckDBPyConnection, settings, scope: Iterable[tuple[str, int]], rules: Rules,
