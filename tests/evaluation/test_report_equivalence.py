@@ -1,10 +1,11 @@
 """The demo's evaluation outputs say exactly what the reference rendering says.
 
 The reference (tests/evaluation/reference/<unit>/<year>/) was extracted from the
-outputs of a demo load: `content.json` holds the file names written, the text of every
-DOCX paragraph and table cell (python-docx) and the number of pictures, and every XLSX
-cell value and merged range (openpyxl); the Markdown files are kept as written. Charts
-are compared by name and as valid PNGs (their pixels may change with the drawing code).
+outputs of a demo load: `content.json` holds the files written (the sub-folders'
+项目支出绩效自评表 too), the text of every DOCX paragraph and table cell (python-docx)
+and the number of pictures, and every XLSX cell value and merged range (openpyxl); the
+Markdown files are kept as written. Charts are compared by name and as valid PNGs
+(their pixels may change with the drawing code).
 
 It guards the speed work on the report stage (issue 10): rendering faster, in worker
 processes or in-process, must not change a word. When the report CONTENT changes on
