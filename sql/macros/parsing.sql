@@ -57,6 +57,12 @@ CREATE OR REPLACE TEMP MACRO fw_integer(s) AS
                                AS DECIMAL(18, 0)) AS BIGINT)
     END;
 
+-- A number that is not money (a weight, a score): a finite DOUBLE, else NULL. TRY_CAST alone
+-- reads 'nan', 'inf' and '1e400' as numbers, which no mart, Parquet reader or XLSX can hold.
+CREATE OR REPLACE TEMP MACRO fw_number(s) AS
+    CASE WHEN isfinite(TRY_CAST(replace(fw_ascii(s), ',', '') AS DOUBLE))
+         THEN TRY_CAST(replace(fw_ascii(s), ',', '') AS DOUBLE) END;
+
 -- A date: 2021-03-15, 2021/3/15, 2021.3.15, 2021年3月15日, 20210315, an Excel serial number
 -- (1900 date system), or an ISO timestamp whose time part is dropped.
 CREATE OR REPLACE TEMP MACRO fw_date_parts(t) AS

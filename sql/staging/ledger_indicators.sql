@@ -22,11 +22,11 @@ p AS (
         fw_ascii(direction) AS direction_text,
         fw_ascii(target) AS target_text,
         fw_ascii(actual) AS actual_text,
-        TRY_CAST(regexp_extract(replace(fw_ascii(target), ',', ''), '(-?\d+(\.\d+)?)', 1) AS DOUBLE) AS target,
-        TRY_CAST(regexp_extract(replace(fw_ascii(actual), ',', ''), '(-?\d+(\.\d+)?)', 1) AS DOUBLE) AS actual,
-        TRY_CAST(replace(fw_ascii(weight), ',', '') AS DOUBLE) AS weight,
+        fw_number(regexp_extract(replace(fw_ascii(target), ',', ''), '(-?\d+(\.\d+)?)', 1)) AS target,
+        fw_number(regexp_extract(replace(fw_ascii(actual), ',', ''), '(-?\d+(\.\d+)?)', 1)) AS actual,
+        fw_number(weight) AS weight,
         fw_text(weight) AS weight_text,
-        TRY_CAST(replace(fw_ascii(score), ',', '') AS DOUBLE) AS score,  -- 得分 by hand (optional)
+        fw_number(score) AS score,  -- 得分 by hand (optional)
         fw_text(score) AS score_text,
         fw_text(note) AS note,
         contains(concat_ws('|', unit_code, project_code, level1, level2, name, target, actual), '�') AS bad_text

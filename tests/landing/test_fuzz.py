@@ -38,6 +38,8 @@ ODD_TEXT = ["", " ", "\u3000", "-", "—", "（1,234.56）", "(12.5)", "1,234.56
             "【P002】项目二", "=HYPERLINK(\"http://x\",\"y\")", "+1+1", "@SUM(A1)", "合计", "小计", "NULL", "nan",
             "1e308", "-0", "0.005", "123456789012345678901234567890", "\ufeff", "\x00", "a\nb", "a\r\nb",
             "\"quoted\"", "'", ",", ";", "\t", "|", "🙂", "𠀀", "\ud7ff", "ｆｕｌｌ　ｗｉｄｔｈ", "常宁市住房和城乡建设局（人防办）"]
+# Added for the soak: numbers no output can hold (found: a weight of 'nan' reached the XLSX export).
+SOAK_TEXT = ODD_TEXT + ["inf", "-Infinity", "NaN", "1e400", "1" * 400]
 ILLEGAL_IN_XLSX = {chr(c) for c in range(32) if c not in (9, 10, 13)}
 
 
@@ -58,10 +60,10 @@ class Folder:
     rows: int = 0
 
 
-def random_cell(rng: random.Random, header: str | None = None) -> str:
+def random_cell(rng: random.Random, header: str | None = None, odd: list[str] = ODD_TEXT) -> str:
     roll = rng.random()
     if roll < 0.45:
-        return rng.choice(ODD_TEXT)
+        return rng.choice(odd)
     if roll < 0.6:
         return str(round(rng.uniform(-1e6, 1e6), rng.randint(0, 4)))
     if roll < 0.7:
@@ -80,7 +82,7 @@ def header_recognised(rows: list[list[str]], header_index: int) -> bool:
     return found is not None and found.row_index == header_index
 
 
-def random_table(rng: random.Random) -> tuple[list[list[str]], int, int]:
+def random_table(rng: random.Random, odd: list[str] = ODD_TEXT) -> tuple[list[list[str]], int, int]:
     """(rows, header row index, records below the header) of one table."""
     kind = rng.choice(KINDS)
     names = [rng.choice(aliases) for aliases in ALIASES[kind].values()]
@@ -95,13 +97,13 @@ def random_table(rng: random.Random) -> tuple[list[list[str]], int, int]:
         roll = rng.random()
         width = len(header) + rng.choice([0, 0, 0, 0, -1, 1, 3]) if rng.random() < 0.3 else len(header)
         if roll < 0.05:
-            rows.append([rng.choice(FOOTERS)] + [random_cell(rng) for _ in range(max(width - 1, 0))])
+            rows.append([rng.choice(FOOTERS)] + [random_cell(rng, odd=odd) for _ in range(max(width - 1, 0))])
         elif roll < 0.08:
             rows.append(list(header))
         elif roll < 0.12:
             rows.append([rng.choice(["", " ", "\u3000"]) for _ in range(max(width, 1))])
         else:
-            rows.append([random_cell(rng, header[i] if i < len(header) else None) for i in range(max(width, 1))])
+            rows.append([random_cell(rng, header[i] if i < len(header) else None, odd) for i in range(max(width, 1))])
     return rows, header_index, len(rows) - header_index - 1
 
 
@@ -109,8 +111,8 @@ def csv_records(text: str, delimiter: str) -> list[list[str]]:
     return [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if r]
 
 
-def write_csv_table(rng: random.Random, path: Path, folder: Folder, landing: Path) -> None:
-    rows, header_index, _ = random_table(rng)
+def write_csv_table(rng: random.Random, path: Path, folder: Folder, landing: Path, odd: list[str]) -> None:
+    rows, header_index, _ = random_table(rng, odd)
     delimiter = rng.choice([",", ",", ",", "\t", ";"])
     newline = rng.choice(["\r\n", "\n", "\r\n", "\r"])
     buffer = io.StringIO()
@@ -147,7 +149,7 @@ def xlsx_value(rng: random.Random, text: str) -> object:
     return text or None
 
 
-def write_xlsx_tables(rng: random.Random, path: Path, folder: Folder, landing: Path) -> None:
+def write_xlsx_tables(rng: random.Random, path: Path, folder: Folder, landing: Path, odd: list[str]) -> None:
     workbook = openpyxl.Workbook()
     workbook.remove(workbook.active)
     source_file = path.relative_to(landing).as_posix()
@@ -156,7 +158,7 @@ def write_xlsx_tables(rng: random.Random, path: Path, folder: Folder, landing: P
         sheet = workbook.create_sheet(name)
         if rng.random() < 0.15:
             continue  # an empty sheet
-        rows, header_index, _ = random_table(rng)
+        rows, header_index, _ = random_table(rng, odd)
         written = []
         for i, row in enumerate(rows):
             values = [c if i <= header_index else xlsx_value(rng, c) for c in row]
@@ -164,9 +166,12 @@ def write_xlsx_tables(rng: random.Random, path: Path, folder: Folder, landing: P
             sheet.append(values)
             written.append(values)
         # A record is a row below the header with a cell that is not blank (the reader
-        # skips rows with nothing but white space, as a spreadsheet shows them empty).
+        # skips rows with nothing but white space, as a spreadsheet shows them empty). A
+        # text starting with = is written by openpyxl as a formula without a cached value,
+        # which a reader sees as an empty cell (as Excel shows it before recalculating).
         records = sum(1 for values in written[header_index + 1:]
-                      if any(v is not None and (not isinstance(v, str) or v.strip()) for v in values))
+                      if any(v is not None and (not isinstance(v, str) or (v.strip() and not v.startswith("=")))
+                             for v in values))
         folder.tables.append(Table(source_file, name, records, header_recognised(rows, header_index)))
         folder.rows += records
     workbook.save(path)
@@ -187,7 +192,7 @@ def write_garbage(rng: random.Random, path: Path) -> None:
         path.write_bytes(b"PK\x03\x04" + rng.randbytes(rng.randint(0, 2000)))
 
 
-def fuzz_folder(landing: Path, seed: int, files: int) -> Folder:
+def fuzz_folder(landing: Path, seed: int, files: int, odd: list[str] = ODD_TEXT) -> Folder:
     rng = random.Random(seed)
     folder = Folder()
     for number in range(files):
@@ -197,9 +202,9 @@ def fuzz_folder(landing: Path, seed: int, files: int) -> Folder:
         suffix = ".xlsx" if roll < 0.35 or 0.85 <= roll < 0.92 else ".csv"
         path = sub / f"fuzz{number:03d}{suffix}"
         if roll < 0.35:
-            write_xlsx_tables(rng, path, folder, landing)
+            write_xlsx_tables(rng, path, folder, landing, odd)
         elif roll < 0.85:
-            write_csv_table(rng, path, folder, landing)
+            write_csv_table(rng, path, folder, landing, odd)
         else:
             write_garbage(rng, path)
         folder.files.append(path.relative_to(landing).as_posix())
@@ -272,5 +277,5 @@ def test_fuzzed_landing_folder_loads_and_every_row_is_counted(tmp_path):
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 def test_fuzz_soak(tmp_path, seed):
     landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
-    folder = fuzz_folder(landing, seed=seed, files=150)
+    folder = fuzz_folder(landing, seed=seed, files=150, odd=SOAK_TEXT)
     check_load(landing, warehouse, folder)
