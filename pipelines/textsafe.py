@@ -12,7 +12,17 @@ In XLSX the same is done by writing text with xlsxwriter's `write_string` (never
 
 from __future__ import annotations
 
+import re
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Characters XML 1.0 cannot hold (C0 controls but tab, LF and CR; lone surrogates; U+FFFE/FFFF):
+# an export cell holding one (a NUL from a broken system) must not stop a DOCX from being written.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters an XML document cannot hold (each becomes U+FFFD)."""
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def csv_safe(value: object) -> object:

@@ -17,6 +17,7 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 
 from pipelines.evaluation.report import Heading, Image, Para, Report, Table
+from pipelines.textsafe import xml_safe
 
 BODY_FONT, HEAD_FONT, LATIN_FONT = "宋体", "黑体", "Times New Roman"
 BLACK = RGBColor(0, 0, 0)
@@ -86,7 +87,7 @@ def _run_content(text: str) -> str:
             out.append("<w:br/>")
         elif part:
             space = ' xml:space="preserve"' if len(part.strip()) < len(part) else ""
-            out.append(f"<w:t{space}>{escape(part)}</w:t>")
+            out.append(f"<w:t{space}>{escape(xml_safe(part))}</w:t>")
     return "".join(out)
 
 
@@ -200,7 +201,7 @@ def render_docx(report: Report, path: Path) -> Path:
     python-docx's per-paragraph API (and `Table.cell()`, which walks the whole table on
     every call) cost seconds for a report of 33 tables; the XML is what that API writes."""
     doc = Document(io.BytesIO(_template()))
-    doc.core_properties.title = report.title
+    doc.core_properties.title = xml_safe(report.title)[:255]  # the core properties allow 255 characters
     doc.core_properties.author = "fiscal-warehouse"
     style_ids = {name: doc.styles[name].style_id for name in ("Title", "Heading 1", "Heading 2", "Table Grid")}
     xml, pictures = _body_xml(report, style_ids)
