@@ -29,7 +29,7 @@ def _total(path) -> Decimal:
 def test_fatal_failure_withholds_only_its_unit_year(clean, tmp_path):
     landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
     shutil.copytree(clean.settings.landing_dir, landing)  # same paths, bytes and mtimes: nothing new to read
-    shutil.copytree(clean.settings.warehouse_dir, warehouse)
+    shutil.copytree(clean.settings.warehouse_dir, warehouse, symlinks=True)  # marts/ link to the live snapshot
     settings = load_settings(landing, warehouse)
     files = {(unit, audience): _parquet(warehouse, audience, unit, 2021)
              for unit in (UNIT1, UNIT2) for audience in ("marts", "marts_public")}
