@@ -93,28 +93,33 @@ def _instance(settings):
         return dg.DagsterInstance.get()
 
 
-def materialize(settings, selection, tags: dict[str, str], progress) -> tuple[bool, str]:
-    """Materialize the warehouse's assets in this process; returns (success, load id)."""
+def materialize(settings, job_name: str, tags: dict[str, str], progress) -> tuple[bool, str]:
+    """Run one of the code location's jobs (`full_load`, `rebuild_reports`) in this process,
+    with this command's paths and progress printer; returns (success, load id)."""
     import dagster as dg
 
     from pipelines.defs import assets as asset_module
     from pipelines.defs.checks import ALL_CHECKS
+    from pipelines.defs.jobs import full_load_job, rebuild_reports_job
     from pipelines.defs.resources import WarehouseResource
     from pipelines.warehouse.load import new_load_id
 
     load_id = new_load_id()
     tags = {**tags, asset_module.TAG_LOAD_ID: load_id}
     progress("starting Dagster run")
-    result = dg.materialize(
-        [*asset_module.ALL_ASSETS, *ALL_CHECKS],
-        selection=selection,
-        instance=_instance(settings),
+    definitions = dg.Definitions(
+        assets=asset_module.ALL_ASSETS,
+        asset_checks=ALL_CHECKS,
+        jobs=[full_load_job, rebuild_reports_job],
         resources={
             "warehouse": WarehouseResource(
                 landing_dir=str(settings.landing_dir), warehouse_dir=str(settings.warehouse_dir)
             ),
             "progress": progress_resource(progress),
         },
+    )
+    result = definitions.resolve_job_def(job_name).execute_in_process(
+        instance=_instance(settings),
         tags=tags,
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
@@ -144,14 +149,14 @@ def _scope_tags(args, **extra: str) -> dict[str, str]:
     return tags
 
 
-def _run(settings, selection, tags, quiet: bool):
+def _run(settings, job_name: str, tags, quiet: bool):
     """Materialize and read back the load's summary; returns (exit code or None, success, summary)."""
     from pipelines.warehouse.db import WarehouseBusy, connect
     from pipelines.warehouse.load import read_summary
 
     progress = Progress(quiet=quiet)
     try:
-        success, load_id = materialize(settings, selection, tags, progress)
+        success, load_id = materialize(settings, job_name, tags, progress)
     except WarehouseBusy as error:
         progress.done()
         return _usage_error(str(error)), False, None
@@ -233,7 +238,7 @@ def cmd_load(args) -> int:
     from pipelines.warehouse.load import format_summary
 
     extra = {asset_module.TAG_FULL_REFRESH: "true"} if args.full_refresh else {}
-    failed, success, summary = _run(settings, None, _scope_tags(args, **extra), args.quiet)
+    failed, success, summary = _run(settings, "full_load", _scope_tags(args, **extra), args.quiet)
     if failed is not None:
         return failed
     print(format_summary(summary))
@@ -250,19 +255,12 @@ def cmd_report(args) -> int:
     # is imported or a run started (seconds), not after the run found nothing to rebuild.
     if (args.unit or args.year) and (problem := unmatched_scope(settings, args.unit, args.year)):
         return _usage_error(problem)
-    import dagster as dg
-
     from pipelines.defs import assets as asset_module
 
     if problem := _configuration_problem(settings):
         return _usage_error(problem)
     _use_workers(args)
-    selection = dg.AssetSelection.assets(
-        *(["marts", m] for m in asset_module.MART_MODELS),
-        *(["marts_public", m] for m in asset_module.MART_MODELS),
-        ["quality", "results"], ["parquet", "marts"], ["reports", "self_evaluation"],
-    )
-    failed, success, summary = _run(settings, selection, _scope_tags(args, **{asset_module.TAG_REBUILD_ALL: "true"}),
+    failed, success, summary = _run(settings, "rebuild_reports", _scope_tags(args, **{asset_module.TAG_REBUILD_ALL: "true"}),
                                     args.quiet)
     if failed is not None:
         return failed

@@ -35,8 +35,8 @@ from pipelines.landing.readers import (
     with_cells,
 )
 from pipelines.reference import load_reference
-from pipelines.warehouse import dirty, slices
 from pipelines.settings import read_limits
+from pipelines.warehouse import dirty, slices
 from pipelines.warehouse.db import model_sql, run_sql_file, sql_string, sql_text, table_exists
 
 Progress = Callable[[str], None]
