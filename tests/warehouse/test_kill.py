@@ -34,7 +34,7 @@ from docx import Document
 from pipelines.settings import DEMO_LANDING_DIR
 from pipelines.warehouse.db import sql_string
 
-DEFAULT_MOMENTS = (0.2, 0.4, 0.6, 0.8)  # fractions of an uninterrupted load
+DEFAULT_MOMENTS = (0.25, 0.5, 0.8)  # fractions of an uninterrupted load (the soak has 28)
 REMOVAL_MOMENTS = (0.35, 0.55)
 SOAK_MOMENTS = tuple(round(0.05 * i, 2) for i in range(1, 20))  # 0.05 … 0.95
 SOAK_REMOVAL_MOMENTS = tuple(round(0.1 * i, 1) for i in range(1, 10))
