@@ -12,7 +12,7 @@ import pytest
 
 from pipelines.cli import build_parser
 from pipelines.settings import PROJECT_DIR, WORKERS_ENV
-from conftest import payment, query, run_load, voucher_file
+from tests.conftest import payment, query, run_load, voucher_file
 
 
 def files_with_times(folder: Path) -> dict[str, int]:

@@ -23,7 +23,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from conftest import query, run_load
+from tests.conftest import query, run_load
 from pipelines.landing.headers import ALIASES, find_header
 
 KINDS = list(ALIASES)

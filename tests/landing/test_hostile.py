@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import VOUCHER_HEADER, payment, query, voucher_file, write_xlsx
+from tests.conftest import VOUCHER_HEADER, payment, query, voucher_file, write_xlsx
 
 FISCAL_WAREHOUSE = Path(sys.executable).with_name("fiscal-warehouse")
 NOBODY = 65534
