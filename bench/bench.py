@@ -351,7 +351,7 @@ def end_to_end(args, landing: Path, csv_files: list[Path], bare_rows: int, t_bar
 
 
 def county_main(args) -> None:
-    from county import csv_title_lines, generate_county, unit_year  # noqa: F401
+    from county import generate_county
 
     units = args.scale or 300
     landing = args.out / f"county-{units}" / "landing"

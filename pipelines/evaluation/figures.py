@@ -438,7 +438,7 @@ def read_figures(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, publ
         if code in listed:
             by_fund.setdefault(code, []).append((fund or NO_FUND, amount))
     # The ledger's latest row of the project that year (as core.dim_project takes its name).
-    for code, office, goal, goal_result in _rows(con, f"""
+    for code, office, goal, goal_result in _rows(con, """
             SELECT d.project_code, d.office, arg_max(l.goal, l.source_row), arg_max(l.goal_result, l.source_row)
             FROM core.dim_project d
             LEFT JOIN staging.ledger_projects l

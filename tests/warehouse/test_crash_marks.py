@@ -7,7 +7,6 @@ these reproduce the two holes of issue 12 item 1 and 2 deterministically, in-pro
 
 from __future__ import annotations
 
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
