@@ -22,7 +22,7 @@ import xlsxwriter
 
 from pipelines.evaluation.figures import Figures, round2, to_wan
 from pipelines.evaluation.scoring import ProjectEvaluation
-from pipelines.evaluation.table_xlsx import COLUMNS, FONT, LAST, LINE_PT, _lines, _rate, write_goal_rows
+from pipelines.evaluation.table_xlsx import COLUMNS, LAST, LINE_PT, _lines, _rate, table_formats, write_goal_rows
 
 TITLE = "项目支出绩效自评表"
 FOLDER = TITLE
@@ -31,32 +31,6 @@ BOOK = f"{TITLE}.xlsx"
 PUBLIC_BOOK = f"{TITLE}（公开版）.xlsx"
 MISSING_GOAL = "（台账“项目”表未填写{}，请在“{}”列填写）"
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
-
-
-def _formats(wb) -> dict:
-    """The 部门整体 table's formats (table_xlsx.write_table), for the same look."""
-    base = {"font_name": FONT, "font_size": 10, "valign": "vcenter", "border": 1, "text_wrap": True}
-    return {
-        "title": wb.add_format({"font_name": FONT, "font_size": 16, "bold": True, "align": "center",
-                                "valign": "vcenter"}),
-        "sub": wb.add_format({"font_name": FONT, "font_size": 11, "align": "center", "valign": "vcenter"}),
-        "band": wb.add_format({**base, "bold": True, "bg_color": "#D9E1F2", "align": "left"}),
-        "head": wb.add_format({**base, "bold": True, "bg_color": "#F2F2F2", "align": "center"}),
-        "label": wb.add_format({**base, "align": "center"}),
-        "label_bold": wb.add_format({**base, "align": "center", "bold": True}),
-        "text": wb.add_format({**base, "align": "left"}),
-        "wan": wb.add_format({**base, "num_format": "0.00", "align": "right"}),
-        "wan_bold": wb.add_format({**base, "num_format": "0.00", "align": "right", "bold": True}),
-        "pct": wb.add_format({**base, "num_format": "0.00%", "align": "right"}),
-        "pct_bold": wb.add_format({**base, "num_format": "0.00%", "align": "right", "bold": True}),
-        "score": wb.add_format({**base, "num_format": "0.00", "align": "center"}),
-        "score_bold": wb.add_format({**base, "num_format": "0.00", "align": "center", "bold": True}),
-        "grade": wb.add_format({**base, "align": "center", "bold": True, "font_size": 12}),
-        "note": wb.add_format({"font_name": FONT, "font_size": 8, "text_wrap": True, "valign": "top"}),
-        "warning": wb.add_format({"font_name": FONT, "font_size": 9, "bold": True, "font_color": "#C00000",
-                                  "text_wrap": True, "valign": "top"}),
-        "blank": wb.add_format(base),
-    }
 
 
 def _write_sheet(wb, ws, pe: ProjectEvaluation, fig: Figures, f: dict, grades: list[tuple[str, float]],
@@ -220,7 +194,7 @@ def write_project_tables(out: Path, fig: Figures, projects: list[ProjectEvaluati
         final = folder / f"{_file_name(pe.code)}.xlsx"
         tmp = final.with_name(f".{final.stem}.tmp{os.getpid()}.xlsx")
         wb = _workbook(tmp, fig, TITLE)
-        _write_sheet(wb, wb.add_worksheet("自评表"), pe, fig, _formats(wb), grades, notes)
+        _write_sheet(wb, wb.add_worksheet("自评表"), pe, fig, table_formats(wb), grades, notes)
         wb.close()
         os.replace(tmp, final)
         written.append(final)
@@ -232,7 +206,7 @@ def write_project_tables(out: Path, fig: Figures, projects: list[ProjectEvaluati
     book = out / (PUBLIC_BOOK if public else BOOK)
     tmp = book.with_name(f".{book.stem}.tmp{os.getpid()}.xlsx")
     wb = _workbook(tmp, fig, TITLE)
-    f, used = _formats(wb), set()
+    f, used = table_formats(wb), set()
     for pe in shown:
         _write_sheet(wb, wb.add_worksheet(_sheet_name(pe.code, used)), pe, fig, f, grades, notes)
     if not shown:

@@ -79,15 +79,10 @@ def write_goal_rows(ws, r: int, goal: str, result: str, f: dict, label_cols: int
     return r + 2
 
 
-def write_table(path: Path, fig: Figures, ev: SelfEvaluation, rules_grades: list[tuple[str, float]],
-                texts: Texts | None = None) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path), {"in_memory": True})  # no temporary file per part: a third of its cost
-    wb.set_properties({"title": f"{fig.unit_name}{fig.year}年度{TITLE}", "author": "fiscal-warehouse"})
-    ws = wb.add_worksheet("自评表")
-
+def table_formats(wb) -> dict:
+    """The cell formats of the 自评表s (部门整体 and 项目), one look for both."""
     base = {"font_name": FONT, "font_size": 10, "valign": "vcenter", "border": 1, "text_wrap": True}
-    f = {
+    return {
         "title": wb.add_format({"font_name": FONT, "font_size": 16, "bold": True, "align": "center",
                                 "valign": "vcenter"}),
         "sub": wb.add_format({"font_name": FONT, "font_size": 11, "align": "center", "valign": "vcenter"}),
@@ -108,6 +103,16 @@ def write_table(path: Path, fig: Figures, ev: SelfEvaluation, rules_grades: list
                                   "text_wrap": True, "valign": "top"}),
         "blank": wb.add_format(base),
     }
+
+
+def write_table(path: Path, fig: Figures, ev: SelfEvaluation, rules_grades: list[tuple[str, float]],
+                texts: Texts | None = None) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path), {"in_memory": True})  # no temporary file per part: a third of its cost
+    wb.set_properties({"title": f"{fig.unit_name}{fig.year}年度{TITLE}", "author": "fiscal-warehouse"})
+    ws = wb.add_worksheet("自评表")
+
+    f = table_formats(wb)
     for col, (width, _) in enumerate(COLUMNS):
         ws.set_column(col, col, width)
 
