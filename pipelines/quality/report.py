@@ -225,13 +225,19 @@ def _print_setup(sheet, title: str, repeat_header: bool = True) -> None:
         sheet.repeat_rows(0)
 
 
-def _detail_sheet(book, formats: dict, detail: list[tuple], title: str) -> None:
-    sheet = book.add_worksheet("问题清单")
+def _table_sheet(book, name: str, title: str, headers, widths, formats: dict):
+    """A sheet set up for print with its header row (widths, frozen) written."""
+    sheet = book.add_worksheet(name)
     _print_setup(sheet, title)
-    for col, (name, width) in enumerate(zip(REPORT_HEADERS, DETAIL_WIDTHS)):
+    for col, (header, width) in enumerate(zip(headers, widths)):
         sheet.set_column(col, col, width)
-        sheet.write_string(0, col, name, formats["head"])
+        sheet.write_string(0, col, header, formats["head"])
     sheet.freeze_panes(1, 0)
+    return sheet
+
+
+def _detail_sheet(book, formats: dict, detail: list[tuple], title: str) -> None:
+    sheet = _table_sheet(book, "问题清单", title, REPORT_HEADERS, DETAIL_WIDTHS, formats)
     for number, row in enumerate(detail[:XLSX_MAX_ROWS], 1):
         sheet.set_row(number, _row_height(row, DETAIL_WIDTHS))  # before the cells: constant_memory writes rows in order
         for col, value in enumerate(row):
@@ -250,12 +256,7 @@ def _detail_sheet(book, formats: dict, detail: list[tuple], title: str) -> None:
 
 
 def _summary_sheet(book, formats: dict, summary: list[tuple], title: str) -> None:
-    sheet = book.add_worksheet("汇总")
-    _print_setup(sheet, title)
-    for col, (name, width) in enumerate(zip(SUMMARY_HEADERS, SUMMARY_WIDTHS)):
-        sheet.set_column(col, col, width)
-        sheet.write_string(0, col, name, formats["head"])
-    sheet.freeze_panes(1, 0)
+    sheet = _table_sheet(book, "汇总", title, SUMMARY_HEADERS, SUMMARY_WIDTHS, formats)
     for number, row in enumerate(summary, 1):
         sheet.set_row(number, _row_height(row, SUMMARY_WIDTHS))
         for col, value in enumerate(row):
