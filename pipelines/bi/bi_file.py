@@ -20,7 +20,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse.db import sql_string
+from pipelines.sqltext import sql_string
 from pipelines.warehouse.dictionary import column_descriptions, dictionary
 from pipelines.warehouse.publish import AUDIENCES, partition_path
 from pipelines.warehouse.transform import MART_MODELS

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse.db import sql_string
+from pipelines.sqltext import sql_string
 from pipelines.warehouse.dictionary import chinese_title, column_labels
 from pipelines.warehouse.publish import partition_path
 from pipelines.warehouse.transform import MART_MODELS

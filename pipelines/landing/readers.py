@@ -33,7 +33,7 @@ from pipelines.landing.headers import HeaderMatch, find_header
 from pipelines.landing.titles import TitleInfo, parse_title_rows
 from pipelines.landing.workbooks import SheetCells, UnreadableFile, WorkbookReader
 from pipelines.settings import read_limits
-from pipelines.warehouse.db import sql_string
+from pipelines.sqltext import sql_string
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}

@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 from pipelines.quality.catalogue import Rule, Scope, Suite, table_label
 from pipelines.settings import Settings
+from pipelines.sqltext import sql_text
 from pipelines.textsafe import csv_safe_row
-from pipelines.warehouse.db import sql_text
 
 REPORT_HEADERS = ("文件", "行号", "字段", "实际值", "期望值", "差额", "规则", "级别", "说明")
 SEVERITY_LABELS = {"fatal": "致命", "warning": "警告"}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse.db import sql_string
+from pipelines.sqltext import sql_string
 
 REFERENCE_DIR: Path = Path(__file__).resolve().parent
 

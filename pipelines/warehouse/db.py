@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.settings import SQL_DIR
+from pipelines.sqltext import split_statements, sql_string, sql_text
 
 SCHEMAS = ("meta", "ref", "raw", "staging", "core", "build", "build_public", "marts", "marts_public", "quality")
 
@@ -149,20 +150,10 @@ def _upgrade_if_needed(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE IF EXISTS quarantine")
 
 
-@cache
-def sql_text(relative: str) -> str:
-    return (SQL_DIR / relative).read_text(encoding="utf-8")
-
-
 def run_sql_file(con: duckdb.DuckDBPyConnection, relative: str) -> None:
     """Run every statement of a SQL file (statements separated by `;` at a line end)."""
     for statement in split_statements(sql_text(relative)):
         con.execute(statement)
-
-
-def split_statements(text: str) -> list[str]:
-    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
-    return [s.strip() for s in re.split(r";\s*(?:\n|$)", body) if s.strip()]
 
 
 def load_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -178,16 +169,3 @@ def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
             [schema, name],
         ).fetchone()[0]
     )
-
-
-def sql_string(text: str) -> str:
-    """`text` as an SQL string literal, for the places DuckDB takes no parameter (views, DDL)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def model_sql(relative: str) -> str:
-    """A model file: one SELECT (optionally with CTEs), no trailing semicolon."""
-    statements = split_statements(sql_text(relative))
-    if len(statements) != 1:
-        raise ValueError(f"sql/{relative} must hold exactly one SELECT")
-    return statements[0]

@@ -36,8 +36,9 @@ from pipelines.landing.readers import (
 )
 from pipelines.reference import load_reference
 from pipelines.settings import read_limits
+from pipelines.sqltext import model_sql, sql_string, sql_text
 from pipelines.warehouse import dirty, slices
-from pipelines.warehouse.db import model_sql, run_sql_file, sql_string, sql_text, table_exists
+from pipelines.warehouse.db import run_sql_file, table_exists
 
 Progress = Callable[[str], None]
 

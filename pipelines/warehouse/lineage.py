@@ -11,7 +11,7 @@ import re
 from functools import cache
 from graphlib import TopologicalSorter
 
-from pipelines.warehouse.db import sql_text
+from pipelines.sqltext import sql_text
 
 # The schemas a model reads that are themselves built by the warehouse (meta and ref are
 # bookkeeping and reference data, not assets).

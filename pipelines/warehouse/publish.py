@@ -22,7 +22,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse.db import sql_string, table_exists
+from pipelines.sqltext import sql_string
+from pipelines.warehouse.db import table_exists
 from pipelines.warehouse.snapshots import Snapshots
 from pipelines.warehouse.transform import MART_MODELS
 

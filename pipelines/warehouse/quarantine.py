@@ -13,7 +13,7 @@ import json
 import duckdb
 
 from pipelines.landing.headers import ALIASES, KINDS
-from pipelines.warehouse.db import sql_string
+from pipelines.sqltext import sql_string
 
 QUARANTINE_DDL = """CREATE TABLE IF NOT EXISTS quarantine (
     source_file VARCHAR NOT NULL, sheet VARCHAR, source_row BIGINT, reason_code VARCHAR NOT NULL,

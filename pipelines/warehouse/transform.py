@@ -9,7 +9,8 @@ from collections.abc import Iterable
 import duckdb
 
 from pipelines.settings import SQL_DIR
-from pipelines.warehouse.db import model_sql, table_exists
+from pipelines.sqltext import model_sql
+from pipelines.warehouse.db import table_exists
 from pipelines.warehouse.lineage import build_order
 
 # One model a file in sql/core/, built in the order their SQL's references require.

@@ -32,7 +32,7 @@ import pytest
 from docx import Document
 
 from pipelines.settings import DEMO_LANDING_DIR
-from pipelines.warehouse.db import sql_string
+from pipelines.sqltext import sql_string
 
 DEFAULT_MOMENTS = (0.25, 0.5, 0.8)  # fractions of an uninterrupted load (the soak has 28)
 REMOVAL_MOMENTS = (0.35, 0.55)
