@@ -192,7 +192,8 @@ def _nothing_to_load(settings) -> bool:
         return False
     import duckdb
 
-    from pipelines.warehouse.db import schema_fingerprint, table_exists
+    from pipelines.warehouse.db import table_exists
+    from pipelines.warehouse.schema import schema_fingerprint
     from pipelines.warehouse.ingest import discover
 
     try:

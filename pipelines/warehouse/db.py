@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
 import time
-from functools import cache
 from pathlib import Path
 
 import duckdb
 
 from pipelines.settings import SQL_DIR
 from pipelines.sqltext import split_statements, sql_string, sql_text
+from pipelines.warehouse.schema import schema_fingerprint
 
 SCHEMAS = ("meta", "ref", "raw", "staging", "core", "build", "build_public", "marts", "marts_public", "quality")
 
@@ -115,24 +114,6 @@ def lock_holder(db_path: Path, message: str = "") -> str:
             command = ""
         described.append(f"process {pid}" + (f" ({command[:120]})" if command else ""))
     return ", ".join(described)
-
-
-@cache
-def schema_fingerprint() -> str:
-    """Changes whenever a model or the raw layout changes. Tables are created from the
-    models' shapes, so a warehouse built by other models is rebuilt from the landing files
-    on the next load (everything in it derives from them), never patched."""
-    from pipelines.landing.headers import ALIASES
-    from pipelines.warehouse.ingest import ROW_KIND_DDL, raw_table_ddl
-
-    digest = hashlib.sha256(repr(sorted((k, tuple(v)) for k, v in ALIASES.items())).encode())
-    digest.update(ROW_KIND_DDL.encode())
-    for kind in sorted(ALIASES):
-        digest.update(raw_table_ddl(kind).encode())
-    for path in sorted(SQL_DIR.rglob("*.sql")):
-        digest.update(path.relative_to(SQL_DIR).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def _upgrade_if_needed(con: duckdb.DuckDBPyConnection) -> None:

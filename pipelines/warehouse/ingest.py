@@ -39,6 +39,7 @@ from pipelines.settings import read_limits
 from pipelines.sqltext import model_sql, sql_string, sql_text
 from pipelines.warehouse import dirty, slices
 from pipelines.warehouse.db import run_sql_file, table_exists
+from pipelines.warehouse.schema import ROW_KIND_DDL, raw_table_ddl
 
 Progress = Callable[[str], None]
 
@@ -46,7 +47,6 @@ Progress = Callable[[str], None]
 def quiet(_: str) -> None:
     """A Progress that says nothing."""
 
-ROW_KINDS = ("data", "blank", "footer", "header")
 IGNORED_NAMES = {"readme.md", "readme.txt", "thumbs.db", "desktop.ini", ".ds_store"}
 
 
@@ -144,19 +144,6 @@ def printable(text: str) -> str:
 
 def file_id_for(source_file: str, sha: str) -> str:
     return hashlib.sha256(f"{source_file}\0{sha}".encode()).hexdigest()[:20]
-
-
-def raw_table_ddl(kind: str) -> str:
-    """The rows of a kind as read: every cell as text under its canonical name, plus the
-    cells of unmapped columns in `extra`; lineage is the view raw.<kind>."""
-    canon = ", ".join(f"{c} VARCHAR" for c in ALIASES[kind])
-    return (
-        f"CREATE TABLE IF NOT EXISTS raw.{kind}__rows (source_key INTEGER NOT NULL, source_row BIGINT NOT NULL, "
-        f"row_kind raw.row_kind NOT NULL, {canon}, extra VARCHAR)"
-    )
-
-
-ROW_KIND_DDL = f"CREATE TYPE raw.row_kind AS ENUM ({', '.join(repr(k) for k in ROW_KINDS)})"
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
