@@ -1,38 +1,34 @@
-"""The marts' data dictionary: sql/marts/columns.toml -> docs/marts.md (and column
-descriptions for the Dagster UI).
+"""The marts' data dictionary, from their declarations (sql/marts/<mart>.toml, read by
+pipelines.warehouse.declarations): docs/marts.md, and the column descriptions and Chinese
+labels the Dagster UI, the Parquet metadata, bi.duckdb, PostgreSQL and the XLSX exports show.
 
     .venv/bin/python -m pipelines.warehouse.dictionary            # rewrite docs/marts.md
 """
 
 from __future__ import annotations
 
-import tomllib
-from functools import cache
+from pipelines.settings import PROJECT_DIR
+from pipelines.warehouse.declarations import marts
 
-from pipelines.settings import PROJECT_DIR, SQL_DIR
-
-DICTIONARY_FILE = SQL_DIR / "marts" / "columns.toml"
 DOC_FILE = PROJECT_DIR / "docs" / "marts.md"
 
 
-@cache
-def dictionary() -> dict:
-    return tomllib.loads(DICTIONARY_FILE.read_text(encoding="utf-8"))
+def dictionary() -> dict[str, dict]:
+    """mart -> its section: title, grain, keys, notes (when any), columns (name -> description), questions."""
+    return {name: mart.as_dictionary() for name, mart in marts().items()}
 
 
 def column_descriptions(mart: str) -> dict[str, str]:
-    data = dictionary()
-    return {**data["common"]["columns"], **data[mart]["columns"]}
+    return marts()[mart].column_descriptions()
 
 
 def column_labels(mart: str) -> dict[str, str]:
-    """Chinese column headers (the [zh.*] tables), for the XLSX exports."""
-    zh = dictionary()["zh"]
-    return {**zh["common"], **zh.get(mart, {})}
+    """Chinese column headers, for the XLSX exports."""
+    return marts()[mart].column_labels()
 
 
 def chinese_title(mart: str) -> str:
-    return dictionary()["zh"]["titles"][mart]
+    return marts()[mart].label
 
 
 def render(column_types: dict[str, list[tuple[str, str]]]) -> str:
@@ -41,7 +37,7 @@ def render(column_types: dict[str, list[tuple[str, str]]]) -> str:
     lines = [
         "# The marts: data dictionary",
         "",
-        "Generated from `sql/marts/columns.toml` by `python -m pipelines.warehouse.dictionary`; do not edit by hand.",
+        "Generated from the declarations `sql/marts/<mart>.toml` by `python -m pipelines.warehouse.dictionary`; do not edit by hand.",
         "",
         "Where: `warehouse/marts/<mart>/fiscal_year=<YYYY>/<unit_code>.parquet` (Hive-partitioned by year, one file",
         "per unit, `fiscal_year` also inside each file), the redacted copy in `warehouse/marts_public/`, and the",
@@ -78,26 +74,36 @@ def render(column_types: dict[str, list[tuple[str, str]]]) -> str:
 
 
 def column_types_from(con) -> dict[str, list[tuple[str, str]]]:
-    from pipelines.warehouse.transform import MART_MODELS
-
-    return {mart: [(r[0], r[1]) for r in con.execute(f"DESCRIBE build.{mart}").fetchall()] for mart in MART_MODELS}
+    return {mart: [(r[0], r[1]) for r in con.execute(f"DESCRIBE build.{mart}").fetchall()] for mart in marts()}
 
 
-def main() -> None:
-    """Build the marts on the demo data in a scratch warehouse and write docs/marts.md."""
+def empty_warehouse_types() -> dict[str, list[tuple[str, str]]]:
+    """Every mart's columns and types, from building them over an empty landing folder: a
+    model's types do not depend on its rows, so no data (and no CLI) is needed."""
     import tempfile
+    from pathlib import Path
 
-    from pipelines.cli import main as cli
+    from pipelines.evaluation.rules import load_rules
+    from pipelines.settings import load_settings
+    from pipelines.warehouse import load as stages
     from pipelines.warehouse.db import connect
 
     with tempfile.TemporaryDirectory() as scratch:
-        if cli(["load", "--warehouse", scratch, "--quiet"]) != 0:
-            raise SystemExit("the demo load failed")
-        from pathlib import Path
+        settings = load_settings(Path(scratch) / "landing", Path(scratch) / "warehouse")
+        settings.landing_dir.mkdir()
+        con = connect(settings.db_path)
+        try:
+            stages.stage_ingest(con, settings)
+            stages.stage_core(con, set())
+            stages.stage_marts(con, set(), load_rules())
+            return column_types_from(con)
+        finally:
+            con.close()
 
-        con = connect(Path(scratch) / "warehouse.duckdb", read_only=True)
-        text = render(column_types_from(con))
-        con.close()
+
+def main() -> None:
+    """Write docs/marts.md from the declarations and the marts' column types."""
+    text = render(empty_warehouse_types())
     DOC_FILE.parent.mkdir(parents=True, exist_ok=True)
     DOC_FILE.write_text(text, encoding="utf-8")
     print(f"wrote {DOC_FILE}")

@@ -22,23 +22,17 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.sqltext import sql_string
+from pipelines.sqltext import model_sql, sql_string
 from pipelines.warehouse.db import table_exists
+from pipelines.warehouse.declarations import check_columns
+from pipelines.warehouse.declarations import marts as declared_marts
 from pipelines.warehouse.snapshots import Snapshots
-from pipelines.warehouse.transform import MART_MODELS
+from pipelines.warehouse.transform import MART_MODELS, rebuild_from, table_columns
 
-# Sort order inside each file: the filters BI queries use most.
-SORT_KEYS: dict[str, str] = {
-    "spending_by_category": "spending_type, econ_code, func_code, fund_source",
-    "spending_by_project": "project_code",
-    "spending_by_year": "unit_code",
-    "budget_execution": "spending_type, fund_source",
-    "three_public": "item_order",
-    "performance_indicators": "project_code NULLS FIRST, level1, level2, name",
-    "evaluation_indicators": "indicator_order",
-}
-# Public marts that differ from the internal ones have a model in sql/marts_public/.
-REDACTED_MARTS = ("spending_by_project", "performance_indicators")
+# Sort order inside each file (the filters BI queries use most) and whether the public copy
+# differs (a model in sql/marts_public/): both declared beside each mart's SQL.
+SORT_KEYS: dict[str, str] = {name: mart.sort for name, mart in declared_marts().items()}
+REDACTED_MARTS = tuple(name for name, mart in declared_marts().items() if mart.redacted)
 AUDIENCES = {"internal": ("build", "marts"), "public": ("build_public", "marts_public")}
 
 # Bumped when the files' layout changes (2: fiscal_year inside the files, column descriptions
@@ -70,24 +64,24 @@ def file_stem(unit_code: str) -> str:
 
 
 def build_public(con: duckdb.DuckDBPyConnection) -> None:
-    """build_public.<mart> for the scope: the redaction rule of contract §3."""
-    from pipelines.warehouse.transform import rebuild_model
-
-    for mart in MART_MODELS:
-        if mart in REDACTED_MARTS:
-            rebuild_model(con, f"build_public.{mart}", f"marts_public/{mart}")
-        else:
-            target = f"build_public.{mart}"
-            if not table_exists(con, target):
-                con.execute(f"CREATE TABLE {target} AS SELECT * FROM build.{mart} LIMIT 0")
-            con.execute(
-                f"DELETE FROM {target} USING _scope s WHERE {target}.unit_code = s.unit_code "
-                f"AND {target}.fiscal_year = s.fiscal_year"
-            )
-            con.execute(
-                f"INSERT INTO {target} SELECT b.* FROM build.{mart} b "
-                "JOIN _scope s ON s.unit_code = b.unit_code AND s.fiscal_year = b.fiscal_year"
-            )
+    """build_public.<mart> for the scope: the redaction rule of contract §3. A mart declared
+    `public = "redacted"` is selected by its sql/marts_public model; the others are copied."""
+    for name, mart in declared_marts().items():
+        target = f"build_public.{name}"
+        if mart.redacted:
+            rebuild_from(con, target, model_sql(mart.public_sql_file.as_posix()))
+            check_columns(mart, table_columns(con, target), mart.public_sql_file)
+            continue
+        if not table_exists(con, target):
+            con.execute(f"CREATE TABLE {target} AS SELECT * FROM build.{name} LIMIT 0")
+        con.execute(
+            f"DELETE FROM {target} USING _scope s WHERE {target}.unit_code = s.unit_code "
+            f"AND {target}.fiscal_year = s.fiscal_year"
+        )
+        con.execute(
+            f"INSERT INTO {target} SELECT b.* FROM build.{name} b "
+            "JOIN _scope s ON s.unit_code = b.unit_code AND s.fiscal_year = b.fiscal_year"
+        )
 
 
 def publish(

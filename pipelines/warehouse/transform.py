@@ -11,19 +11,15 @@ import duckdb
 from pipelines.settings import SQL_DIR
 from pipelines.sqltext import model_sql
 from pipelines.warehouse.db import table_exists
+from pipelines.warehouse.declarations import Mart, check_columns, mart_build_order
+from pipelines.warehouse.declarations import marts as declared_marts
 from pipelines.warehouse.lineage import build_order
 
 # One model a file in sql/core/, built in the order their SQL's references require.
 CORE_MODELS = build_order({path.stem: f"core/{path.name}" for path in sorted((SQL_DIR / "core").glob("*.sql"))}, "core")
-MART_MODELS = (
-    "spending_by_category",
-    "spending_by_project",
-    "spending_by_year",
-    "budget_execution",
-    "three_public",
-    "performance_indicators",
-    "evaluation_indicators",
-)
+# The marts as declared beside their SQL (sql/marts/<name>.toml), in the order they are listed
+# (build_marts builds them in the order their SQL's references require).
+MART_MODELS = tuple(declared_marts())
 
 Scope = set[tuple[str, int]]
 
@@ -54,13 +50,21 @@ def _built_unit_years(con) -> Scope:
 
 def rebuild_model(con: duckdb.DuckDBPyConnection, target: str, model: str) -> int:
     """Replace the scope's rows of `target` by what `sql/<model>.sql` selects; returns rows inserted."""
-    sql = model_sql(f"{model}.sql")
+    return rebuild_from(con, target, model_sql(f"{model}.sql"))
+
+
+def rebuild_from(con: duckdb.DuckDBPyConnection, target: str, sql: str) -> int:
+    """Replace the scope's rows of `target` by what the SELECT `sql` selects; returns rows inserted."""
     if not table_exists(con, target):
         con.execute(f"CREATE TABLE {target} AS SELECT * FROM ({sql}) LIMIT 0")
     con.execute(
         f"DELETE FROM {target} USING _scope s WHERE {target}.unit_code = s.unit_code AND {target}.fiscal_year = s.fiscal_year"
     )
     return con.execute(f"INSERT INTO {target} {sql}").fetchone()[0]
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    return [row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()]
 
 
 def build_core(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -70,8 +74,18 @@ def build_core(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return counts
 
 
-def build_marts(con: duckdb.DuckDBPyConnection, names: Iterable[str] = MART_MODELS) -> dict[str, int]:
+def build_marts(con: duckdb.DuckDBPyConnection, names: Iterable[str] = MART_MODELS,
+                marts: dict[str, Mart] | None = None) -> dict[str, int]:
+    """build.<mart> for the scope, each after the marts it reads; `marts` (default: the
+    project's declarations) lets a test build marts declared elsewhere. A mart whose SELECT
+    produces other columns than its declaration names fails here, naming both files."""
+    marts = marts or declared_marts()
+    wanted = set(names)
     counts = {}
-    for name in names:
-        counts[name] = rebuild_model(con, f"build.{name}", f"marts/{name}")
-    return counts
+    for name in mart_build_order(marts):
+        if name not in wanted:
+            continue
+        mart = marts[name]
+        counts[name] = rebuild_from(con, f"build.{name}", model_sql(mart.sql_file.as_posix()))
+        check_columns(mart, table_columns(con, f"build.{name}"))
+    return {name: counts[name] for name in marts if name in counts}
