@@ -192,9 +192,9 @@ def _nothing_to_load(settings) -> bool:
         return False
     import duckdb
 
+    from pipelines.landing.discovery import discover
     from pipelines.warehouse.db import table_exists
     from pipelines.warehouse.schema import schema_fingerprint
-    from pipelines.warehouse.ingest import discover
 
     try:
         con = duckdb.connect(str(settings.db_path), read_only=True)

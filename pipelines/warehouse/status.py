@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from pipelines.landing.discovery import discover
 from pipelines.settings import Settings
 from pipelines.warehouse.db import WarehouseBusy, connect, table_exists
-from pipelines.warehouse.ingest import discover
 
 
 @dataclass
