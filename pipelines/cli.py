@@ -13,7 +13,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-EXIT_OK, EXIT_BLOCKING, EXIT_USAGE = 0, 1, 2
+from pipelines.cli_common import EXIT_BLOCKING, EXIT_OK, settings_from_args, usage_error
 
 
 class Progress:
@@ -44,17 +44,6 @@ class Progress:
             self.stream.write("\n")
             self.stream.flush()
             self._open_line = False
-
-
-def _usage_error(message: str) -> int:
-    print(f"fiscal-warehouse: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
-
-
-def _settings(args):
-    from pipelines.settings import load_settings
-
-    return load_settings(getattr(args, "landing", None), getattr(args, "warehouse", None))
 
 
 def _configuration_problem(settings) -> str | None:
@@ -159,7 +148,7 @@ def _run(settings, job_name: str, tags, quiet: bool):
         success, load_id = materialize(settings, job_name, tags, progress)
     except WarehouseBusy as error:
         progress.done()
-        return _usage_error(str(error)), False, None
+        return usage_error(str(error)), False, None
     progress.done()
     con = connect(settings.db_path)
     try:
@@ -226,11 +215,11 @@ def _use_workers(args) -> None:
 
 
 def cmd_load(args) -> int:
-    settings = _settings(args)
+    settings = settings_from_args(args)
     if not settings.landing_dir.is_dir():
-        return _usage_error(f"landing folder {settings.landing_dir} does not exist (set FISCAL_LANDING_DIR)")
+        return usage_error(f"landing folder {settings.landing_dir} does not exist (set FISCAL_LANDING_DIR)")
     if problem := _configuration_problem(settings):
-        return _usage_error(problem)
+        return usage_error(problem)
     if not (args.full_refresh or args.unit or args.year) and _nothing_to_load(settings):
         print(f"fiscal-warehouse load: nothing changed in {settings.landing_dir} since the last load; nothing to do")
         return EXIT_OK
@@ -249,24 +238,24 @@ def cmd_load(args) -> int:
 def cmd_report(args) -> int:
     from pipelines.warehouse.status import unmatched_scope
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     if not settings.db_path.exists():
-        return _usage_error(f"no warehouse at {settings.db_path}: run `fiscal-warehouse load` first")
+        return usage_error(f"no warehouse at {settings.db_path}: run `fiscal-warehouse load` first")
     # An unknown unit or year is answered at once, with the ones that exist: before Dagster
     # is imported or a run started (seconds), not after the run found nothing to rebuild.
     if (args.unit or args.year) and (problem := unmatched_scope(settings, args.unit, args.year)):
-        return _usage_error(problem)
+        return usage_error(problem)
     from pipelines.defs import assets as asset_module
 
     if problem := _configuration_problem(settings):
-        return _usage_error(problem)
+        return usage_error(problem)
     _use_workers(args)
     failed, success, summary = _run(settings, "rebuild_reports", _scope_tags(args, **{asset_module.TAG_REBUILD_ALL: "true"}),
                                     args.quiet)
     if failed is not None:
         return failed
     if not summary.scope:
-        return _usage_error("no unit-year in the warehouse matches --unit/--year")
+        return usage_error("no unit-year in the warehouse matches --unit/--year")
     for path in summary.reports_written:
         print(path)
     return _exit_code(success, summary)
@@ -275,9 +264,9 @@ def cmd_report(args) -> int:
 def cmd_status(args) -> int:
     from pipelines.warehouse.status import format_status, warehouse_status
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     if not settings.db_path.exists():
-        return _usage_error(f"no warehouse at {settings.db_path}: run `fiscal-warehouse load` first")
+        return usage_error(f"no warehouse at {settings.db_path}: run `fiscal-warehouse load` first")
     print(format_status(warehouse_status(settings)))
     return EXIT_OK
 

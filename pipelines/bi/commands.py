@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import sys
 
+from pipelines.cli_common import EXIT_BLOCKING, EXIT_OK, settings_from_args, usage_error
+
 PUBLIC_PASSWORD_ENV, INTERNAL_PASSWORD_ENV = "FISCAL_BI_PUBLIC_PASSWORD", "FISCAL_BI_INTERNAL_PASSWORD"
 
 
@@ -32,11 +34,10 @@ def add_bi_commands(sub, common) -> None:
 def cmd_bi_setup(args) -> int:
     from pipelines.bi.postgres import setup
     from pipelines.bi.publishing import POSTGRES_DSN_ENV
-    from pipelines.cli import EXIT_BLOCKING, EXIT_OK, _usage_error
 
     dsn = args.dsn or os.environ.get(POSTGRES_DSN_ENV)
     if not dsn:
-        return _usage_error(f"no PostgreSQL connection: pass --dsn or set {POSTGRES_DSN_ENV}")
+        return usage_error(f"no PostgreSQL connection: pass --dsn or set {POSTGRES_DSN_ENV}")
     passwords = {role: os.environ[env] for role, env in ((args.public_role, PUBLIC_PASSWORD_ENV),
                                                         (args.internal_role, INTERNAL_PASSWORD_ENV)) if os.environ.get(env)}
     try:
@@ -51,15 +52,14 @@ def cmd_bi_setup(args) -> int:
 
 def cmd_export(args) -> int:
     from pipelines.bi.xlsx import ExportError, export_marts
-    from pipelines.cli import EXIT_OK, _settings, _usage_error
 
-    settings = _settings(args)
+    settings = settings_from_args(args)
     if not (settings.warehouse_dir / "marts").exists():
-        return _usage_error(f"no published marts in {settings.warehouse_dir}: run `fiscal-warehouse load` first")
+        return usage_error(f"no published marts in {settings.warehouse_dir}: run `fiscal-warehouse load` first")
     try:
         path, rows = export_marts(settings.warehouse_dir, units=args.unit, years=args.year, marts=args.mart,
                                   internal=args.internal, output=args.output)
     except ExportError as error:
-        return _usage_error(str(error))
+        return usage_error(str(error))
     print(f"{path} ({rows:,} rows)")
     return EXIT_OK
