@@ -3,7 +3,10 @@
 Built from the staging tables' rejected rows (raw cells looked up in the raw layer, keyed
 by the headers as the file wrote them) plus one row per file or sheet that could not be
 read at all. Rows of a file that a newer file replaces entirely are not shown: the
-corrected export is what counts.
+corrected export is what counts. Each row names the field the problem is in (`field`, the
+column's contract name, e.g. `econ_class`) and the cell as the file wrote it (`value`), as
+the staging model that rejected it wrote them (reject_field, reject_value); a file or sheet
+that could not be read has neither.
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ import duckdb
 from pipelines.landing.headers import ALIASES, KINDS
 from pipelines.sqltext import sql_string
 
-QUARANTINE_DDL = """CREATE TABLE IF NOT EXISTS quarantine (
+QUARANTINE_DDL = """CREATE OR REPLACE TABLE quarantine (
     source_file VARCHAR NOT NULL, sheet VARCHAR, source_row BIGINT, reason_code VARCHAR NOT NULL,
-    reason VARCHAR NOT NULL, raw VARCHAR, loaded_at TIMESTAMP NOT NULL,
+    field VARCHAR, value VARCHAR, reason VARCHAR NOT NULL, raw VARCHAR, loaded_at TIMESTAMP NOT NULL,
     kind VARCHAR, unit_code VARCHAR, fiscal_year INTEGER, file_sha256 VARCHAR)"""
 
 
@@ -40,8 +43,7 @@ def rebuild_quarantine(con: duckdb.DuckDBPyConnection) -> int:
     One statement per kind and header layout (a county's 7,000 monthly exports share a
     handful), not one per source: at 9,600 files the per-statement cost was the rebuild's
     cost. The rows go in ordered by file, sheet and row, as they did source by source."""
-    con.execute(QUARANTINE_DDL)
-    con.execute("DELETE FROM quarantine")
+    con.execute(QUARANTINE_DDL)  # replaced whole: a warehouse of an older layout gets this one
     layouts = con.execute(
         """SELECT so.kind, so.headers, list(so.source_key ORDER BY so.source_key)
         FROM meta.sources so
@@ -54,7 +56,8 @@ def rebuild_quarantine(con: duckdb.DuckDBPyConnection) -> int:
         raw_json = _raw_json_sql(json.loads(headers))
         con.execute(
             f"""INSERT INTO _quarantined
-            SELECT so.source_file, so.sheet, s.source_row, s.reject_code, s.reject_reason, {raw_json}, so.loaded_at,
+            SELECT so.source_file, so.sheet, s.source_row, s.reject_code, s.reject_field, s.reject_value, s.reject_reason,
+                   {raw_json}, so.loaded_at,
                    '{kind}', s.unit_code, s.fiscal_year, f.file_sha256
             FROM staging.{kind}__rows s
             JOIN raw.{kind}__rows r ON r.source_key = s.source_key AND r.source_row = s.source_row
@@ -67,7 +70,8 @@ def rebuild_quarantine(con: duckdb.DuckDBPyConnection) -> int:
     con.execute("DROP TABLE _quarantined")
     con.execute(
         """INSERT INTO quarantine
-        SELECT source_file, NULL, NULL, 'unreadable_file', reason, NULL, loaded_at, NULL, NULL, NULL, file_sha256
+        SELECT source_file, NULL, NULL, 'unreadable_file', NULL, NULL, reason, NULL, loaded_at, NULL, NULL, NULL,
+               file_sha256
         FROM meta.files WHERE status = 'unreadable' ORDER BY source_file"""
     )
     skipped_sheets = []
@@ -79,7 +83,7 @@ def rebuild_quarantine(con: duckdb.DuckDBPyConnection) -> int:
                 skipped_sheets.append((source_file, sheet["sheet"], sheet["reason"], loaded_at, sha))
     if skipped_sheets:
         con.executemany(
-            "INSERT INTO quarantine VALUES (?, ?, NULL, 'unreadable_sheet', ?, NULL, ?, NULL, NULL, NULL, ?)",
+            "INSERT INTO quarantine VALUES (?, ?, NULL, 'unreadable_sheet', NULL, NULL, ?, NULL, ?, NULL, NULL, NULL, ?)",
             skipped_sheets,
         )
     return con.execute("SELECT count(*) FROM quarantine").fetchone()[0]

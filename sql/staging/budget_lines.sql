@@ -41,7 +41,15 @@ p AS (
             AS procurement_amount,
         fw_text(procurement_amount) AS procurement_text,
         contains(concat_ws('|', unit_code, fiscal_year, doc_no, budget_kind, func_class, econ_class, project_code,
-                           fund_source, amount, procurement_amount), '�') AS bad_text
+                           fund_source, amount, procurement_amount), '�') AS bad_text,
+        CASE WHEN bad_text THEN fw_undecodable_cell(
+            ['unit_code', 'fiscal_year', 'doc_no', 'budget_kind', 'func_class', 'econ_class', 'project_code',
+             'fund_source', 'amount', 'procurement_amount'],
+            [unit_code, fiscal_year, doc_no, budget_kind, func_class, econ_class, project_code,
+             fund_source, amount, procurement_amount]) END AS bad_cell,
+        -- the cells as read, for the reject's value
+        unit_code AS unit_code_raw, fiscal_year AS fiscal_year_raw, budget_kind AS budget_kind_raw,
+        func_class AS func_raw, econ_class AS econ_raw, amount AS amount_raw, procurement_amount AS procurement_raw
     FROM src
 ),
 c AS (
@@ -59,36 +67,40 @@ c AS (
     -- these joins never add rows; as joins rather than EXISTS, DuckDB reads p only once.
     LEFT JOIN ref.econ_class e ON e.code = p.econ_code AND p.fiscal_year BETWEEN e.valid_from AND coalesce(e.valid_to, 9999)
     LEFT JOIN ref.func_class f ON f.code = p.func_code AND p.fiscal_year BETWEEN f.valid_from AND coalesce(f.valid_to, 9999)
+),
+checked AS (
+    SELECT c.*,
+        CASE
+            WHEN bad_text THEN fw_reject('unreadable_text', bad_cell.field, bad_cell.value,
+                '含无法解码的字符（文件编码有误） / text with undecodable bytes')
+            WHEN unit_code IS NULL THEN fw_reject('missing_required', 'unit_code', unit_code_raw,
+                '缺少单位编码 / unit code missing')
+            WHEN amount_text IS NULL THEN fw_reject('missing_required', 'amount', amount_raw, '缺少金额 / amount missing')
+            WHEN fiscal_year_text IS NULL AND fiscal_year IS NULL THEN fw_reject('missing_required', 'fiscal_year',
+                fiscal_year_raw, '缺少预算年度 / fiscal year missing')
+            WHEN fiscal_year IS NULL OR fiscal_year NOT BETWEEN 2000 AND year(current_date) + 1
+                THEN fw_reject('unreadable_year', 'fiscal_year', fiscal_year_raw,
+                    '无法识别的预算年度 / unreadable fiscal year: ' || coalesce(fiscal_year_text, ''))
+            WHEN amount_written IS NULL THEN fw_reject('unreadable_amount', 'amount', amount_raw,
+                '无法识别的金额 / unreadable amount: ' || amount_text)
+            WHEN procurement_amount IS NULL THEN fw_reject('unreadable_amount', 'procurement_amount', procurement_raw,
+                '无法识别的政府采购预算 / unreadable procurement amount: ' || procurement_text)
+            WHEN budget_kind IS NULL THEN fw_reject('unknown_budget_kind', 'budget_kind', budget_kind_raw,
+                '无法识别的指标类型 / unknown budget kind: ' || coalesce(budget_kind_text, '（空）')
+                || '（应为 年初预算/追加/追减/调剂/上年结转）')
+            WHEN NOT econ_known OR (econ_text IS NOT NULL AND econ_code IS NULL) THEN fw_reject('unknown_econ_code',
+                'econ_class', econ_raw,
+                '经济分类编码不在' || fiscal_year::VARCHAR || '年度科目表中 / unknown economic class: ' || econ_text)
+            WHEN NOT func_known OR (func_text IS NOT NULL AND func_code IS NULL) THEN fw_reject('unknown_func_code',
+                'func_class', func_raw,
+                '功能分类编码不在' || fiscal_year::VARCHAR || '年度科目表中 / unknown functional class: ' || func_text)
+        END AS reject
+    FROM c
 )
 SELECT
     source_key, source_row,
     unit_code, unit_name, fiscal_year, doc_no, budget_kind, budget_kind_text,
     func_code, func_name_given, econ_code, econ_name_given, project_code, project_name_given, fund_source,
     amount_written, amount::DECIMAL(18, 2) AS amount, coalesce(procurement_amount, 0)::DECIMAL(18, 2) AS procurement_amount,
-    CASE
-        WHEN bad_text THEN 'unreadable_text'
-        WHEN unit_code IS NULL OR amount_text IS NULL OR fiscal_year_text IS NULL AND fiscal_year IS NULL
-            THEN 'missing_required'
-        WHEN fiscal_year IS NULL OR fiscal_year NOT BETWEEN 2000 AND year(current_date) + 1 THEN 'unreadable_year'
-        WHEN amount_written IS NULL OR procurement_amount IS NULL THEN 'unreadable_amount'
-        WHEN budget_kind IS NULL THEN 'unknown_budget_kind'
-        WHEN NOT econ_known OR (econ_text IS NOT NULL AND econ_code IS NULL) THEN 'unknown_econ_code'
-        WHEN NOT func_known OR (func_text IS NOT NULL AND func_code IS NULL) THEN 'unknown_func_code'
-    END AS reject_code,
-    CASE
-        WHEN bad_text THEN '含无法解码的字符（文件编码有误） / text with undecodable bytes'
-        WHEN unit_code IS NULL THEN '缺少单位编码 / unit code missing'
-        WHEN amount_text IS NULL THEN '缺少金额 / amount missing'
-        WHEN fiscal_year_text IS NULL AND fiscal_year IS NULL THEN '缺少预算年度 / fiscal year missing'
-        WHEN fiscal_year IS NULL OR fiscal_year NOT BETWEEN 2000 AND year(current_date) + 1
-            THEN '无法识别的预算年度 / unreadable fiscal year: ' || coalesce(fiscal_year_text, '')
-        WHEN amount_written IS NULL THEN '无法识别的金额 / unreadable amount: ' || amount_text
-        WHEN procurement_amount IS NULL THEN '无法识别的政府采购预算 / unreadable procurement amount: ' || procurement_text
-        WHEN budget_kind IS NULL THEN '无法识别的指标类型 / unknown budget kind: ' || coalesce(budget_kind_text, '（空）')
-            || '（应为 年初预算/追加/追减/调剂/上年结转）'
-        WHEN NOT econ_known OR (econ_text IS NOT NULL AND econ_code IS NULL)
-            THEN '经济分类编码不在' || fiscal_year::VARCHAR || '年度科目表中 / unknown economic class: ' || econ_text
-        WHEN NOT func_known OR (func_text IS NOT NULL AND func_code IS NULL)
-            THEN '功能分类编码不在' || fiscal_year::VARCHAR || '年度科目表中 / unknown functional class: ' || func_text
-    END AS reject_reason
-FROM c
+    reject.code AS reject_code, reject.field AS reject_field, reject.value AS reject_value, reject.reason AS reject_reason
+FROM checked

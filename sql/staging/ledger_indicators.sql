@@ -29,7 +29,13 @@ p AS (
         fw_number(score) AS score,  -- 得分 by hand (optional)
         fw_text(score) AS score_text,
         fw_text(note) AS note,
-        contains(concat_ws('|', unit_code, project_code, level1, level2, name, target, actual), '�') AS bad_text
+        contains(concat_ws('|', unit_code, project_code, level1, level2, name, target, actual), '�') AS bad_text,
+        CASE WHEN bad_text THEN fw_undecodable_cell(
+            ['unit_code', 'project_code', 'level1', 'level2', 'name', 'target', 'actual'],
+            [unit_code, project_code, level1, level2, name, target, actual]) END AS bad_cell,
+        -- the cells as read, for the reject's value
+        unit_code AS unit_code_raw, name AS name_raw, fiscal_year AS fiscal_year_raw, weight AS weight_raw,
+        score AS score_raw
     FROM src
 ),
 d AS (
@@ -44,26 +50,30 @@ d AS (
             ELSE '≥'
         END AS direction
     FROM p
+),
+checked AS (
+    SELECT d.*,
+        CASE
+            WHEN bad_text THEN fw_reject('unreadable_text', bad_cell.field, bad_cell.value,
+                '含无法解码的字符（文件编码有误） / text with undecodable bytes')
+            WHEN unit_code IS NULL THEN fw_reject('missing_required', 'unit_code', unit_code_raw,
+                '缺少单位编码（无单位编码列，标题行也未注明单位） / unit code missing')
+            WHEN name IS NULL THEN fw_reject('missing_required', 'name', name_raw, '缺少三级指标名称 / indicator name missing')
+            WHEN fiscal_year IS NULL AND fiscal_year_text IS NULL THEN fw_reject('missing_required', 'fiscal_year',
+                fiscal_year_raw, '缺少年度 / fiscal year missing')
+            WHEN fiscal_year IS NULL OR fiscal_year NOT BETWEEN 2000 AND year(current_date) + 1
+                THEN fw_reject('unreadable_year', 'fiscal_year', fiscal_year_raw,
+                    '无法识别的年度 / unreadable fiscal year: ' || fiscal_year_text)
+            WHEN weight_text IS NOT NULL AND weight IS NULL THEN fw_reject('unreadable_number', 'weight', weight_raw,
+                '无法识别的分值 / unreadable weight: ' || weight_text)
+            WHEN score_text IS NOT NULL AND score IS NULL THEN fw_reject('unreadable_number', 'score', score_raw,
+                '无法识别的得分 / unreadable score: ' || score_text)
+        END AS reject
+    FROM d
 )
 SELECT
     source_key, source_row,
     unit_code, unit_name, fiscal_year, project_code, level1, level2, name, measure_unit, direction,
     target_text, target, actual_text, actual, weight, note, score,
-    CASE
-        WHEN bad_text THEN 'unreadable_text'
-        WHEN unit_code IS NULL OR name IS NULL OR fiscal_year IS NULL AND fiscal_year_text IS NULL THEN 'missing_required'
-        WHEN fiscal_year IS NULL OR fiscal_year NOT BETWEEN 2000 AND year(current_date) + 1 THEN 'unreadable_year'
-        WHEN weight_text IS NOT NULL AND weight IS NULL THEN 'unreadable_number'
-        WHEN score_text IS NOT NULL AND score IS NULL THEN 'unreadable_number'
-    END AS reject_code,
-    CASE
-        WHEN bad_text THEN '含无法解码的字符（文件编码有误） / text with undecodable bytes'
-        WHEN unit_code IS NULL THEN '缺少单位编码（无单位编码列，标题行也未注明单位） / unit code missing'
-        WHEN name IS NULL THEN '缺少三级指标名称 / indicator name missing'
-        WHEN fiscal_year IS NULL AND fiscal_year_text IS NULL THEN '缺少年度 / fiscal year missing'
-        WHEN fiscal_year IS NULL OR fiscal_year NOT BETWEEN 2000 AND year(current_date) + 1
-            THEN '无法识别的年度 / unreadable fiscal year: ' || fiscal_year_text
-        WHEN weight_text IS NOT NULL AND weight IS NULL THEN '无法识别的分值 / unreadable weight: ' || weight_text
-        WHEN score_text IS NOT NULL AND score IS NULL THEN '无法识别的得分 / unreadable score: ' || score_text
-    END AS reject_reason
-FROM d
+    reject.code AS reject_code, reject.field AS reject_field, reject.value AS reject_value, reject.reason AS reject_reason
+FROM checked

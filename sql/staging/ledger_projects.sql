@@ -27,29 +27,39 @@ p AS (
         fw_text(status) AS status,
         fw_text(goal) AS goal,                 -- 年度总体目标 (optional, free text)
         fw_text(goal_result) AS goal_result,   -- 实际完成情况 (optional, free text)
-        contains(concat_ws('|', unit_code, project_code, project_name, category, office, disclosure), '�') AS bad_text
+        contains(concat_ws('|', unit_code, project_code, project_name, category, office, disclosure), '�') AS bad_text,
+        CASE WHEN bad_text THEN fw_undecodable_cell(
+            ['unit_code', 'project_code', 'project_name', 'category', 'office', 'disclosure'],
+            [unit_code, project_code, project_name, category, office, disclosure]) END AS bad_cell,
+        -- the cells as read, for the reject's value
+        unit_code AS unit_code_raw, project_code AS project_code_raw, fiscal_year AS fiscal_year_raw,
+        start_date AS start_raw, end_date AS end_raw
     FROM src
+),
+checked AS (
+    SELECT p.*,
+        CASE
+            WHEN bad_text THEN fw_reject('unreadable_text', bad_cell.field, bad_cell.value,
+                '含无法解码的字符（文件编码有误） / text with undecodable bytes')
+            WHEN unit_code IS NULL THEN fw_reject('missing_required', 'unit_code', unit_code_raw,
+                '缺少单位编码（无单位编码列，标题行也未注明单位） / unit code missing')
+            WHEN project_code IS NULL THEN fw_reject('missing_required', 'project_code', project_code_raw,
+                '缺少项目编码 / project code missing')
+            WHEN fiscal_year IS NULL AND fiscal_year_text IS NULL THEN fw_reject('missing_required', 'fiscal_year',
+                fiscal_year_raw, '缺少年度 / fiscal year missing')
+            WHEN fiscal_year IS NULL OR fiscal_year NOT BETWEEN 2000 AND year(current_date) + 1
+                THEN fw_reject('unreadable_year', 'fiscal_year', fiscal_year_raw,
+                    '无法识别的年度 / unreadable fiscal year: ' || fiscal_year_text)
+            WHEN start_text IS NOT NULL AND start_date IS NULL THEN fw_reject('unreadable_date', 'start_date', start_raw,
+                '无法识别的开工日期 / unreadable start date: ' || start_text)
+            WHEN end_text IS NOT NULL AND end_date IS NULL THEN fw_reject('unreadable_date', 'end_date', end_raw,
+                '无法识别的计划完工日期 / unreadable end date: ' || end_text)
+        END AS reject
+    FROM p
 )
 SELECT
     source_key, source_row,
     unit_code, unit_name, fiscal_year, project_code, project_name, category, office,
     coalesce(is_key, FALSE) AS is_key, disclosure, disclosure_text, start_date, end_date, status, goal, goal_result,
-    CASE
-        WHEN bad_text THEN 'unreadable_text'
-        WHEN unit_code IS NULL OR project_code IS NULL OR fiscal_year IS NULL AND fiscal_year_text IS NULL
-            THEN 'missing_required'
-        WHEN fiscal_year IS NULL OR fiscal_year NOT BETWEEN 2000 AND year(current_date) + 1 THEN 'unreadable_year'
-        WHEN start_text IS NOT NULL AND start_date IS NULL OR end_text IS NOT NULL AND end_date IS NULL
-            THEN 'unreadable_date'
-    END AS reject_code,
-    CASE
-        WHEN bad_text THEN '含无法解码的字符（文件编码有误） / text with undecodable bytes'
-        WHEN unit_code IS NULL THEN '缺少单位编码（无单位编码列，标题行也未注明单位） / unit code missing'
-        WHEN project_code IS NULL THEN '缺少项目编码 / project code missing'
-        WHEN fiscal_year IS NULL AND fiscal_year_text IS NULL THEN '缺少年度 / fiscal year missing'
-        WHEN fiscal_year IS NULL OR fiscal_year NOT BETWEEN 2000 AND year(current_date) + 1
-            THEN '无法识别的年度 / unreadable fiscal year: ' || fiscal_year_text
-        WHEN start_text IS NOT NULL AND start_date IS NULL THEN '无法识别的开工日期 / unreadable start date: ' || start_text
-        WHEN end_text IS NOT NULL AND end_date IS NULL THEN '无法识别的计划完工日期 / unreadable end date: ' || end_text
-    END AS reject_reason
-FROM p
+    reject.code AS reject_code, reject.field AS reject_field, reject.value AS reject_value, reject.reason AS reject_reason
+FROM checked

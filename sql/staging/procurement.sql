@@ -22,35 +22,44 @@ p AS (
         fw_text(contract_amount) AS amount_text,
         fw_date(date) AS signed_on,
         fw_text(date) AS date_text,
-        title_fiscal_year
+        title_fiscal_year,
+        -- the cells as read, for the reject's value
+        unit_code AS unit_code_raw, fiscal_year AS fiscal_year_raw, contract_amount AS amount_raw, date AS date_raw
     FROM src
+),
+y AS (
+    SELECT p.*, coalesce(fiscal_year_given, year(signed_on), title_fiscal_year) AS year_read FROM p
+),
+checked AS (
+    SELECT y.*,
+        CASE
+            WHEN unit_code IS NULL THEN fw_reject('missing_required', 'unit_code', unit_code_raw,
+                '缺少单位编码 / unit code missing')
+            WHEN amount_text IS NULL THEN fw_reject('missing_required', 'contract_amount', amount_raw,
+                '缺少合同金额 / contract amount missing')
+            WHEN year_read IS NULL AND fiscal_year_text IS NULL AND date_text IS NULL THEN fw_reject('missing_required',
+                'fiscal_year', fiscal_year_raw, '缺少年度和签订日期 / fiscal year and date missing')
+            WHEN date_text IS NOT NULL AND signed_on IS NULL THEN fw_reject('unreadable_date', 'date', date_raw,
+                '无法识别的签订日期 / unreadable date: ' || date_text)
+            -- the year is the 年度 cell, else the date's year: the field is the one the year came from
+            WHEN year_read NOT BETWEEN 2000 AND year(current_date) + 1
+              OR fiscal_year_text IS NOT NULL AND fiscal_year_given IS NULL
+                THEN fw_reject('unreadable_year',
+                    CASE WHEN fiscal_year_text IS NULL AND signed_on IS NOT NULL THEN 'date' ELSE 'fiscal_year' END,
+                    CASE WHEN fiscal_year_text IS NULL AND signed_on IS NOT NULL THEN date_raw ELSE fiscal_year_raw END,
+                    '无法识别的年度 / unreadable fiscal year: ' || coalesce(fiscal_year_text, ''))
+            WHEN contract_amount IS NULL THEN fw_reject('unreadable_amount', 'contract_amount', amount_raw,
+                '无法识别的合同金额 / unreadable contract amount: ' || amount_text)
+            WHEN signed_on < DATE '2000-01-01' OR signed_on > current_date + INTERVAL 1 YEAR
+                THEN fw_reject('date_out_of_range', 'date', date_raw,
+                    '签订日期超出合理范围 / date out of range: ' || signed_on::VARCHAR)
+        END AS reject
+    FROM y
 )
 SELECT
     source_key, source_row,
     unit_code, unit_name,
-    coalesce(fiscal_year_given, year(signed_on), title_fiscal_year)::INTEGER AS fiscal_year,
+    year_read::INTEGER AS fiscal_year,
     project_code, contract_no, method, contract_amount, signed_on,
-    CASE
-        WHEN unit_code IS NULL OR amount_text IS NULL
-          OR coalesce(fiscal_year_given, year(signed_on), title_fiscal_year) IS NULL AND fiscal_year_text IS NULL
-             AND date_text IS NULL THEN 'missing_required'
-        WHEN date_text IS NOT NULL AND signed_on IS NULL THEN 'unreadable_date'
-        WHEN coalesce(fiscal_year_given, year(signed_on), title_fiscal_year) NOT BETWEEN 2000 AND year(current_date) + 1
-          OR fiscal_year_text IS NOT NULL AND fiscal_year_given IS NULL THEN 'unreadable_year'
-        WHEN contract_amount IS NULL THEN 'unreadable_amount'
-        WHEN signed_on < DATE '2000-01-01' OR signed_on > current_date + INTERVAL 1 YEAR THEN 'date_out_of_range'
-    END AS reject_code,
-    CASE
-        WHEN unit_code IS NULL THEN '缺少单位编码 / unit code missing'
-        WHEN amount_text IS NULL THEN '缺少合同金额 / contract amount missing'
-        WHEN coalesce(fiscal_year_given, year(signed_on), title_fiscal_year) IS NULL AND fiscal_year_text IS NULL
-             AND date_text IS NULL THEN '缺少年度和签订日期 / fiscal year and date missing'
-        WHEN date_text IS NOT NULL AND signed_on IS NULL THEN '无法识别的签订日期 / unreadable date: ' || date_text
-        WHEN coalesce(fiscal_year_given, year(signed_on), title_fiscal_year) NOT BETWEEN 2000 AND year(current_date) + 1
-          OR fiscal_year_text IS NOT NULL AND fiscal_year_given IS NULL
-            THEN '无法识别的年度 / unreadable fiscal year: ' || coalesce(fiscal_year_text, '')
-        WHEN contract_amount IS NULL THEN '无法识别的合同金额 / unreadable contract amount: ' || amount_text
-        WHEN signed_on < DATE '2000-01-01' OR signed_on > current_date + INTERVAL 1 YEAR
-            THEN '签订日期超出合理范围 / date out of range: ' || signed_on::VARCHAR
-    END AS reject_reason
-FROM p
+    reject.code AS reject_code, reject.field AS reject_field, reject.value AS reject_value, reject.reason AS reject_reason
+FROM checked

@@ -1,5 +1,6 @@
 -- staging.voucher_lines: every data row of raw.voucher_lines in the batch, typed, with the
--- first row check it fails (reject_code / reject_reason; NULL when it passes).
+-- first row check it fails (reject_code, reject_field, reject_value, reject_reason; NULL when
+-- it passes): the field is the column's contract name, the value the cell as the file wrote it.
 -- Spending is budget accounting: accounts 7xxx, amount = debit - credit (domain.md).
 -- The raw text of a cell is looked at again only for rows whose parsed value is missing
 -- (CASE evaluates a branch only for the rows that reach it): this runs on every line.
@@ -31,10 +32,16 @@ p AS (
         fw_text(payment_method) AS payment_method,
         title_period_start, title_period_end,
         -- the cells as read, for the checks and messages below
+        unit_code AS unit_code_raw, voucher_no AS voucher_no_raw,
         voucher_date AS voucher_date_raw, account_code AS account_code_raw, debit AS debit_raw, credit AS credit_raw,
         func_class AS func_raw, econ_class AS econ_raw,
         lossy AND contains(concat_ws('|', unit_code, unit_name, voucher_date, voucher_no, summary, account_code, account_name,
-                                     debit, credit, func_class, econ_class, project_code, fund_source), '�') AS bad_text
+                                     debit, credit, func_class, econ_class, project_code, fund_source), '�') AS bad_text,
+        CASE WHEN bad_text THEN fw_undecodable_cell(
+            ['unit_code', 'unit_name', 'voucher_date', 'voucher_no', 'summary', 'account_code', 'account_name',
+             'debit', 'credit', 'func_class', 'econ_class', 'project_code', 'fund_source'],
+            [unit_code, unit_name, voucher_date, voucher_no, summary, account_code, account_name,
+             debit, credit, func_class, econ_class, project_code, fund_source]) END AS bad_cell
     FROM src
 ),
 c AS (
@@ -56,19 +63,38 @@ c AS (
 checked AS (
     SELECT c.*,
         CASE
-            WHEN bad_text THEN 'unreadable_text'
-            WHEN unit_code IS NULL THEN 'missing_required'
-            WHEN account_code IS NULL AND fw_text(account_code_raw) IS NULL THEN 'missing_required'
-            WHEN voucher_date IS NULL AND fw_text(voucher_date_raw) IS NULL THEN 'missing_required'
-            WHEN voucher_no IS NULL THEN 'missing_required'
-            WHEN account_code IS NULL THEN 'missing_required'
-            WHEN voucher_date IS NULL THEN 'unreadable_date'
-            WHEN debit IS NULL OR credit IS NULL THEN 'unreadable_amount'
-            WHEN implausible_date OR outside_period THEN 'date_out_of_range'
-            WHEN is_spending AND econ_code IS NULL AND fw_text(econ_raw) IS NULL THEN 'missing_required'
-            WHEN NOT econ_known OR (econ_code IS NULL AND fw_text(econ_raw) IS NOT NULL) THEN 'unknown_econ_code'
-            WHEN NOT func_known OR (func_code IS NULL AND fw_text(func_raw) IS NOT NULL) THEN 'unknown_func_code'
-        END AS reject_code
+            WHEN bad_text THEN fw_reject('unreadable_text', bad_cell.field, bad_cell.value,
+                '含无法解码的字符（文件编码有误） / text with undecodable bytes')
+            WHEN unit_code IS NULL THEN fw_reject('missing_required', 'unit_code', unit_code_raw,
+                '缺少单位编码（无单位编码列，标题行也未注明单位） / no unit code')
+            WHEN account_code IS NULL AND fw_text(account_code_raw) IS NULL THEN fw_reject('missing_required',
+                'account_code', account_code_raw, '缺少科目编码 / account code missing')
+            WHEN voucher_date IS NULL AND fw_text(voucher_date_raw) IS NULL THEN fw_reject('missing_required',
+                'voucher_date', voucher_date_raw, '缺少凭证日期 / voucher date missing')
+            WHEN voucher_no IS NULL THEN fw_reject('missing_required', 'voucher_no', voucher_no_raw,
+                '缺少凭证号 / voucher number missing')
+            WHEN account_code IS NULL THEN fw_reject('missing_required', 'account_code', account_code_raw,
+                '科目编码缺失（只有名称，没有编码） / account code missing: ' || fw_text(account_code_raw))
+            WHEN voucher_date IS NULL THEN fw_reject('unreadable_date', 'voucher_date', voucher_date_raw,
+                '无法识别的凭证日期 / unreadable voucher date: ' || fw_text(voucher_date_raw))
+            WHEN debit IS NULL THEN fw_reject('unreadable_amount', 'debit', debit_raw,
+                '无法识别的借方金额 / unreadable debit amount: ' || fw_text(debit_raw))
+            WHEN credit IS NULL THEN fw_reject('unreadable_amount', 'credit', credit_raw,
+                '无法识别的贷方金额 / unreadable credit amount: ' || fw_text(credit_raw))
+            WHEN implausible_date THEN fw_reject('date_out_of_range', 'voucher_date', voucher_date_raw,
+                '凭证日期超出合理范围 / voucher date out of range: ' || voucher_date::VARCHAR)
+            WHEN outside_period THEN fw_reject('date_out_of_range', 'voucher_date', voucher_date_raw,
+                '凭证日期不在文件标题所注期间内 / voucher date ' || voucher_date::VARCHAR || ' outside the file period '
+                || title_period_start::VARCHAR || '..' || title_period_end::VARCHAR)
+            WHEN is_spending AND econ_code IS NULL AND fw_text(econ_raw) IS NULL THEN fw_reject('missing_required',
+                'econ_class', econ_raw, '支出科目（7xxx）缺少经济分类 / spending line without economic class')
+            WHEN NOT econ_known OR (econ_code IS NULL AND fw_text(econ_raw) IS NOT NULL) THEN fw_reject('unknown_econ_code',
+                'econ_class', econ_raw,
+                '经济分类编码不在' || fiscal_year::VARCHAR || '年度科目表中 / unknown economic class: ' || fw_text(econ_raw))
+            WHEN NOT func_known OR (func_code IS NULL AND fw_text(func_raw) IS NOT NULL) THEN fw_reject('unknown_func_code',
+                'func_class', func_raw,
+                '功能分类编码不在' || fiscal_year::VARCHAR || '年度科目表中 / unknown functional class: ' || fw_text(func_raw))
+        END AS reject
     FROM c
 )
 SELECT
@@ -78,26 +104,5 @@ SELECT
     debit, credit, (debit - credit)::DECIMAL(18, 2) AS amount,
     func_code, econ_code,
     project_code, fund_source, payment_method,
-    reject_code,
-    CASE
-        WHEN reject_code IS NULL THEN NULL
-        WHEN bad_text THEN '含无法解码的字符（文件编码有误） / text with undecodable bytes'
-        WHEN unit_code IS NULL THEN '缺少单位编码（无单位编码列，标题行也未注明单位） / no unit code'
-        WHEN account_code IS NULL AND fw_text(account_code_raw) IS NULL THEN '缺少科目编码 / account code missing'
-        WHEN voucher_date IS NULL AND fw_text(voucher_date_raw) IS NULL THEN '缺少凭证日期 / voucher date missing'
-        WHEN voucher_no IS NULL THEN '缺少凭证号 / voucher number missing'
-        WHEN account_code IS NULL THEN '科目编码缺失（只有名称，没有编码） / account code missing: ' || fw_text(account_code_raw)
-        WHEN voucher_date IS NULL THEN '无法识别的凭证日期 / unreadable voucher date: ' || fw_text(voucher_date_raw)
-        WHEN debit IS NULL THEN '无法识别的借方金额 / unreadable debit amount: ' || fw_text(debit_raw)
-        WHEN credit IS NULL THEN '无法识别的贷方金额 / unreadable credit amount: ' || fw_text(credit_raw)
-        WHEN implausible_date THEN '凭证日期超出合理范围 / voucher date out of range: ' || voucher_date::VARCHAR
-        WHEN outside_period
-            THEN '凭证日期不在文件标题所注期间内 / voucher date ' || voucher_date::VARCHAR || ' outside the file period '
-                 || title_period_start::VARCHAR || '..' || title_period_end::VARCHAR
-        WHEN reject_code = 'missing_required' THEN '支出科目（7xxx）缺少经济分类 / spending line without economic class'
-        WHEN reject_code = 'unknown_econ_code'
-            THEN '经济分类编码不在' || fiscal_year::VARCHAR || '年度科目表中 / unknown economic class: ' || fw_text(econ_raw)
-        WHEN reject_code = 'unknown_func_code'
-            THEN '功能分类编码不在' || fiscal_year::VARCHAR || '年度科目表中 / unknown functional class: ' || fw_text(func_raw)
-    END AS reject_reason
+    reject.code AS reject_code, reject.field AS reject_field, reject.value AS reject_value, reject.reason AS reject_reason
 FROM checked
