@@ -21,11 +21,12 @@ from typing import Any
 import duckdb
 
 from pipelines.landing.discovery import LandingFile, discover
-from pipelines.landing.headers import ALIASES, KINDS
+from pipelines.landing.headers import KINDS
 from pipelines.landing.readers import (
     CSV_SUFFIXES,
     EXCEL_SUFFIXES,
     FileScan,
+    SkippedSheet,
     TableInFile,
     UnreadableFile,
     WorkbookReader,
@@ -35,9 +36,17 @@ from pipelines.landing.readers import (
 )
 from pipelines.reference import load_reference
 from pipelines.settings import read_limits
-from pipelines.sqltext import model_sql, sql_string, sql_text
+from pipelines.sqltext import model_sql, sql_text
 from pipelines.warehouse import dirty, slices
 from pipelines.warehouse.db import run_sql_file, table_exists
+from pipelines.warehouse.raw_rows import (
+    NewSource,
+    csv_files_cells,
+    insert_raw,
+    record_files,
+    record_sources,
+    sheets_cells,
+)
 from pipelines.warehouse.schema import ROW_KIND_DDL, raw_table_ddl
 
 Progress = Callable[[str], None]
@@ -86,99 +95,6 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(sql_text("staging/lineage_view.sql").format(kind=kind))
 
 
-def _row_kind_sql(table: TableInFile) -> str:
-    """blank / footer / header (a repeated header row) / data.
-
-    Nearly every row is data, and a row with visible text in its first mapped column,
-    no 计 in any cell (every footer word has one) and not that column's header text is
-    data: the first branch decides it with cheap tests, and CASE evaluates the later
-    branches only for the rows still undecided.
-
-    The later tests run over the list of cells in a lambda, so that each macro (and the
-    regular expressions in it) is bound once, not once per column: binding a dozen copies
-    of fw_text took most of the time of a 300-line file's insert (~130 ms of ~190 ms)."""
-    width = table.header.width
-    cells = f"[{', '.join(f'c{i}' for i in range(width))}]"
-    first = min(table.header.columns)
-    first_header = table.header.headers[first]
-    any_ji = f"contains(concat({', '.join(f'c{i}' for i in range(width))}), '计')"
-    surely_data = " AND ".join(
-        # a first character that is not white space (space, tab, CR, LF, U+3000, NBSP, BOM)
-        [f"unicode(c{first}) NOT IN (-1, 0, 9, 10, 11, 12, 13, 32, 160, 12288, 65279)", f"NOT {any_ji}"]
-        + ([f"NOT contains(c{first}, {sql_string(first_header)})"] if first_header else [])
-    )
-    blank = f"NOT list_bool_or(list_transform(list_append({cells}, overflow), lambda x: fw_text(x) IS NOT NULL))"
-    first_cell = f"list_filter(list_transform({cells}, lambda x: fw_text(x)), lambda x: x IS NOT NULL)[1]"
-    footer = (f"fw_is_footer_text({first_cell}) OR "
-              f"list_bool_or(list_transform({cells}, lambda x: fw_is_footer_word(x)))")
-    mapped = sorted(table.header.columns)
-    # fw_text(c) = header for every mapped column; a NULL cell fails it, as in an AND of them
-    repeated = (f"list_transform([{', '.join(f'c{i}' for i in mapped)}], lambda x: fw_text(x)) = "
-                f"[{', '.join(sql_string(table.header.headers[i]) for i in mapped)}]")
-    return (f"CASE WHEN {surely_data} THEN 'data' WHEN {blank} THEN 'blank' WHEN {any_ji} AND ({footer}) "
-            f"THEN 'footer' WHEN {repeated} THEN 'header' ELSE 'data' END")
-
-
-def _extra_names(table: TableInFile) -> dict[int, str]:
-    """Column position -> the key in raw.extra of each column whose header we do not map
-    (its header text, made unique; 列<n> when it has none)."""
-    names: dict[int, str] = {}
-    for i, text in enumerate(table.header.headers):
-        if i in table.header.columns:
-            continue
-        key = text or f"列{i + 1}"
-        while key in names.values():
-            key += "'"
-        names[i] = key
-    return names
-
-
-def _extra_sql(table: TableInFile) -> str:
-    """JSON of the cells under headers we do not map, plus cells beyond the header's width."""
-    names = _extra_names(table)
-    pairs = [f"{sql_string(key)}, c{i}" for i, key in names.items()] + ["'超出表头的单元格', overflow"]
-    obj = f"json_object({', '.join(pairs)})"
-    any_value = " OR ".join([f"fw_text(c{i}) IS NOT NULL" for i in names] + ["overflow IS NOT NULL"])
-    return f"CASE WHEN {any_value} THEN CAST({obj} AS VARCHAR) END"
-
-
-def _insert_raw(con, kind: str, table: TableInFile, source_key: int, cells: str) -> None:
-    """The rows of relation `cells` (from with_cells) into raw.<kind>__rows."""
-    mapped = {canonical: f"c{pos}" for pos, canonical in table.header.columns.items()}
-    select_canon = ", ".join(f"{mapped.get(c, 'NULL')} AS {c}" for c in ALIASES[kind])
-    extra = _extra_sql(table)
-    con.execute(
-        f"""INSERT INTO raw.{kind}__rows (source_key, source_row, row_kind, {', '.join(ALIASES[kind])}, extra)
-        SELECT ?, source_row, {_row_kind_sql(table)}, {select_canon}, {extra}
-        FROM {cells}""",
-        [source_key],
-    )
-
-
-def _record_source(con, table: TableInFile, source_id, source_key, file_id, source_file, loaded_at) -> int:
-    """Record the source in meta.sources, its row counts taken from raw in the same
-    statement; returns its data rows (not blank, footer or header)."""
-    kind = table.header.kind
-    headers = {canonical: table.header.headers[pos] for pos, canonical in table.header.columns.items()}
-    extra_names = list(_extra_names(table).values())
-    title = table.title
-    return con.execute(
-        f"""INSERT INTO meta.sources
-        SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-               count(*) FILTER (row_kind <> 'blank'), count(*) FILTER (row_kind = 'blank'),
-               count(*) FILTER (row_kind IN ('footer', 'header')), ?, FALSE
-        FROM raw.{kind}__rows WHERE source_key = ?
-        RETURNING rows_raw - rows_footer""",
-        [
-            source_id, source_key, file_id, source_file, table.sheet, kind, table.header.row_index + 1,
-            json.dumps(headers, ensure_ascii=False), json.dumps(extra_names, ensure_ascii=False) if extra_names else None,
-            title.scale, json.dumps(sorted(table.header.scaled_columns)) if table.header.scaled_columns else None,
-            table.encoding, title.unit_code, title.unit_name, title.period_start, title.period_end,
-            title.fiscal_year, loaded_at, source_key,
-        ],
-    ).fetchall()[0][0]
-
-
 def _delete_file(con, file_id: str) -> None:
     found = con.execute(
         """SELECT source_id, source_key, kind FROM meta.sources WHERE file_id = $1
@@ -210,45 +126,197 @@ def _scope_of_files(con, file_ids: list[str]) -> set[tuple[str, int]]:
 def _write_table(con, table: TableInFile, source_id: str, source_key: int, file_id: str, source_file: str,
                  loaded_at, progress: Progress, cells: str) -> None:
     """The rows of relation `cells` into raw, and the source into meta.sources."""
-    _insert_raw(con, table.header.kind, table, source_key, cells)
-    data_rows = _record_source(con, table, source_id, source_key, file_id, source_file, loaded_at)
-    where = f" [{table.sheet}]" if table.sheet else ""
-    progress(printable(f"  read {source_file}{where}: {table.header.kind}, {data_rows:,} rows"))
+    insert_raw(con, table.header, cells, source_key)
+    source = NewSource(source_id, source_key, file_id, source_file, table)
+    data_rows = record_sources(con, table.header.kind, [source], loaded_at)[source_key]
+    progress(_read_line(source, data_rows))
 
 
-def _read_file(con, landing: LandingFile, scan: FileScan, workdir: Path, loaded_at, workbooks: WorkbookReader,
-               progress: Progress, python_csv: bool = False) -> list[str]:
+def _read_line(source: NewSource, data_rows: int) -> str:
+    where = f" [{source.table.sheet}]" if source.table.sheet else ""
+    return printable(f"  read {source.source_file}{where}: {source.table.header.kind}, {data_rows:,} rows")
+
+
+@dataclass
+class RecognisedFile:
+    """A landing file to read, its tables recognised (a workbook's cells read already)."""
+
+    landing: LandingFile
+    scan: FileScan
+    tables: list[TableInFile]
+    skipped: list[SkippedSheet]
+
+    @property
+    def file_id(self) -> str:
+        return file_id_for(self.landing.source_file, self.scan.sha256)
+
+    def meta_row(self) -> tuple:
+        """Its row of meta.files less status, reason and load time."""
+        notes = None
+        if self.skipped:
+            notes = json.dumps(
+                {"skipped_sheets": [{"sheet": s.sheet, "reason": s.reason, "empty": s.empty} for s in self.skipped]},
+                ensure_ascii=False,
+            )
+        return (self.file_id, self.landing.source_file, self.scan.sha256, self.landing.size, self.landing.mtime_ns, notes)
+
+
+def _recognise(landing: LandingFile, scan: FileScan, workbooks: WorkbookReader) -> RecognisedFile:
+    """The file's tables; raises UnreadableFile when it holds nothing readable."""
+    suffix = landing.path.suffix.lower()
+    if suffix not in CSV_SUFFIXES | EXCEL_SUFFIXES:
+        raise UnreadableFile(f"不支持的文件类型 / unsupported file type '{suffix or landing.path.name}'")
+    tables, skipped = recognise(landing.path, workbooks)
+    return RecognisedFile(landing, scan, tables, skipped)
+
+
+def _read_file(con, landing: LandingFile, scan: FileScan, workdir: Path, loaded_at, workbooks: WorkbookReader | None,
+               progress: Progress, python_csv: bool = False, recognised: RecognisedFile | None = None) -> list[str]:
     """Read one file into raw and record it in meta; returns its source ids. Runs inside the
     caller's transaction (RawBatch), which is rolled back when this raises.
 
     Raises UnreadableFile when the file holds nothing readable, and
     duckdb.InvalidInputException when DuckDB cannot read a CSV strictly (read it again
     with `python_csv`)."""
-    file_id = file_id_for(landing.source_file, scan.sha256)
-    suffix = landing.path.suffix.lower()
-    if suffix not in CSV_SUFFIXES | EXCEL_SUFFIXES:
-        raise UnreadableFile(f"不支持的文件类型 / unsupported file type '{suffix or landing.path.name}'")
-    tables, skipped = recognise(landing.path, workbooks)
+    recognised = recognised or _recognise(landing, scan, workbooks)
+    file_id = recognised.file_id
     _delete_file(con, file_id)  # what a load that died half-way through this file left
     source_ids = []
-    for table in tables:
+    for table in recognised.tables:
         source_id = f"{file_id}:{table.sheet or ''}"
         source_key = con.execute("SELECT nextval('meta.source_keys')").fetchall()[0][0]
         write = partial(_write_table, con, table, source_id, source_key, file_id, landing.source_file, loaded_at,
                         progress)
         with_cells(con, landing.path, table, workdir, write, python_csv=python_csv, empty_lines=scan.empty_lines)
         source_ids.append(source_id)
-    notes = None
-    if skipped:
-        notes = json.dumps(
-            {"skipped_sheets": [{"sheet": s.sheet, "reason": s.reason, "empty": s.empty} for s in skipped]},
-            ensure_ascii=False,
-        )
-    con.execute(
-        "INSERT INTO meta.files VALUES (?, ?, ?, ?, ?, 'loaded', NULL, ?, ?)",
-        [file_id, landing.source_file, scan.sha256, landing.size, landing.mtime_ns, notes, loaded_at],
-    )
+    record_files(con, [recognised.meta_row()], loaded_at)
     return source_ids
+
+
+# Files read together (one statement for the lot): at most this many, and CSV files of at
+# most this size. Larger CSV files are read alone, streamed and numbered as they come;
+# the window bounds what is held in memory (workbooks' cells) before it is written.
+WINDOW_FILES = 200
+WINDOW_BYTES = 64 * 1024 * 1024
+GROUP_CSV_BYTES = 4 * 1024 * 1024
+_UTF8 = ("utf-8", "utf-8-sig", "ascii")
+
+
+def _layout(table: TableInFile) -> tuple:
+    """What the SQL that writes a table's rows depends on: kind and header row."""
+    header = table.header
+    return header.kind, header.headers, tuple(sorted(header.columns.items()))
+
+
+def _group_key(file: RecognisedFile) -> tuple | None:
+    """Files with the same key are written together; None: the file is read alone (a
+    transcoded or large CSV, one with empty lines below its header, which DuckDB skips
+    and the row numbers must account for one file at a time)."""
+    if file.landing.path.suffix.lower() in CSV_SUFFIXES:
+        (table,) = file.tables
+        empty = file.scan.empty_lines
+        if (table.encoding not in _UTF8 or file.landing.size > GROUP_CSV_BYTES or empty is None
+                or any(line > table.header.row_index + 1 for line in empty)):
+            return None
+        return "csv", _layout(table), table.delimiter, table.header.row_index
+    if all(table.cells is not None for table in file.tables):
+        return ("sheets",) + tuple(_layout(table) for table in file.tables)
+    return None
+
+
+def _groups(files: list[RecognisedFile]) -> list[list[RecognisedFile]]:
+    """The files in groups to write together (in the order of each group's first file);
+    a file read alone is a group of one."""
+    groups: dict[object, list[RecognisedFile]] = {}
+    for position, file in enumerate(files):
+        key = _group_key(file)
+        groups.setdefault(position if key is None else key, []).append(file)
+    return list(groups.values())
+
+
+def _read_group(con, group: list[RecognisedFile], loaded_at, first_number: int, total: int,
+                progress: Progress) -> list[str]:
+    """Read files of one group (_group_key) into raw and record them in meta, one
+    statement a step for them all; returns their source ids. Runs inside the caller's
+    transaction (RawBatch). The files' progress lines come when all is written."""
+    file_ids = [file.file_id for file in group]
+    left = con.execute(
+        """SELECT DISTINCT file_id FROM (SELECT file_id FROM meta.sources UNION ALL SELECT file_id FROM meta.files)
+        WHERE file_id IN (SELECT unnest(?::VARCHAR[]))""",
+        [file_ids],
+    ).fetchall()
+    for (file_id,) in left:
+        _delete_file(con, file_id)  # what a load that died half-way through this file left
+    per_file = len(group[0].tables)
+    keys = sorted(key for (key,) in con.execute(
+        "SELECT nextval('meta.source_keys') FROM range(?)", [len(group) * per_file]).fetchall())
+    sources: list[NewSource] = []
+    data_rows: dict[int, int] = {}
+    for position in range(per_file):
+        tables = [file.tables[position] for file in group]
+        table_keys = [keys[number * per_file + position] for number in range(len(group))]
+        header = tables[0].header
+        if tables[0].cells is None:
+            insert_raw(con, header, csv_files_cells([file.landing.path for file in group], table_keys, tables[0]))
+        else:
+            con.register("_sheets_cells", sheets_cells(tables, table_keys))
+            try:
+                insert_raw(con, header, "_sheets_cells")
+            finally:
+                con.unregister("_sheets_cells")
+        of_table = [NewSource(f"{file.file_id}:{table.sheet or ''}", key, file.file_id, file.landing.source_file, table)
+                    for file, table, key in zip(group, tables, table_keys)]
+        data_rows |= record_sources(con, header.kind, of_table, loaded_at)
+        sources += of_table
+    record_files(con, [file.meta_row() for file in group], loaded_at)
+    by_file: dict[str, list[NewSource]] = {}
+    for source in sorted(sources, key=lambda s: s.source_key):
+        by_file.setdefault(source.file_id, []).append(source)
+    for number, file in enumerate(group, first_number):
+        progress(_file_line(number, total, file.landing))
+        for source in by_file[file.file_id]:
+            progress(_read_line(source, data_rows[source.source_key]))
+    return [source.source_id for source in sorted(sources, key=lambda s: s.source_key)]
+
+
+def _write_one(con, batch: RawBatch, file: RecognisedFile, workdir: Path, loaded_at, progress: Progress,
+               unreadable: Callable[[tuple, Exception], None]) -> list[str]:
+    """Write one file in the batch (a CSV DuckDB cannot read strictly read again with
+    Python); returns its source ids, none when it is unreadable (reported)."""
+    landing, scan = file.landing, file.scan
+    read = partial(_read_file, con, landing, scan, workdir, loaded_at, None, progress=progress, recognised=file)
+    try:
+        try:
+            return batch.write((landing, scan), read)
+        except duckdb.Error as error:  # InvalidInputException mostly; also "the parallel scanner does
+            # not support null_padding with quoted new lines", and whatever a DuckDB version adds
+            if landing.path.suffix.lower() not in CSV_SUFFIXES:
+                raise
+            progress("  DuckDB cannot read it strictly (ragged rows, line breaks in cells?): reading it with Python"
+                     f" ({type(error).__name__})")
+            return batch.write((landing, scan), partial(read, python_csv=True))
+    except READ_ERRORS as error:
+        unreadable((landing, scan), error)
+        return []
+
+
+def _file_line(number: int, total: int, landing: LandingFile) -> str:
+    return f"[{number}/{total}] {printable(landing.source_file)} ({max(landing.size, 0) / 1e6:,.1f} MB)"
+
+
+def _windows(files: list, limit_files: int, limit_bytes: int):
+    """The files in consecutive windows of at most `limit_files` files and `limit_bytes`
+    bytes (a window holds one file at least)."""
+    window, size = [], 0
+    for file in files:
+        landing = file[0]
+        if window and (len(window) >= limit_files or size + max(landing.size, 0) > limit_bytes):
+            yield window
+            window, size = [], 0
+        window.append(file)
+        size += max(landing.size, 0)
+    if window:
+        yield window
 
 
 # What reading a file may raise that makes that file unreadable. Everything short of an
@@ -453,30 +521,48 @@ def ingest(
             [file_id, landing.source_file, sha, landing.size, landing.mtime_ns, reason, loaded_at],
         )
 
+    def lost(key, error: Exception) -> None:
+        """A file, or each file of a group, that could not be written again (RawBatch)."""
+        for file in key if isinstance(key, list) else [key]:
+            unreadable(file if isinstance(file, tuple) else (file.landing, file.scan), error)
+
     # Files that cannot be read at all are recorded first, each on its own: recorded inside
     # the batch's transaction, a later file's rollback would take the record away.
     to_read.sort(key=lambda file: file[1] is not None)
-    batch = RawBatch(con, on_lost=unreadable)
+    batch = RawBatch(con, on_lost=lost)
+    number, total = 0, len(to_read)
     with WorkbookReader(read_limits()) as workbooks:
         workbooks.prefetch(l.path for l, scan in to_read if scan and l.path.suffix.lower() in EXCEL_SUFFIXES)
-        for number, (landing, scan) in enumerate(to_read, 1):
-            progress(f"[{number}/{len(to_read)}] {printable(landing.source_file)} ({max(landing.size, 0) / 1e6:,.1f} MB)")
-            if scan is None:
-                unreadable((landing, scan), UnreadableFile(landing.problem))
-                continue
-            read = partial(_read_file, con, landing, scan, workdir, loaded_at, workbooks, progress=progress)
-            try:
+        for window in _windows(to_read, WINDOW_FILES, WINDOW_BYTES):
+            recognised, failed = [], []
+            for landing, scan in window:
                 try:
-                    result.loaded_sources += batch.write((landing, scan), read)
-                except duckdb.Error as error:  # InvalidInputException mostly; also "the parallel scanner does
-                    # not support null_padding with quoted new lines", and whatever a DuckDB version adds
-                    if landing.path.suffix.lower() not in CSV_SUFFIXES:
-                        raise
-                    progress("  DuckDB cannot read it strictly (ragged rows, line breaks in cells?): reading it with Python"
-                             f" ({type(error).__name__})")
-                    result.loaded_sources += batch.write((landing, scan), partial(read, python_csv=True))
-            except READ_ERRORS as error:
-                unreadable((landing, scan), error)
+                    if scan is None:
+                        raise UnreadableFile(landing.problem)
+                    recognised.append(_recognise(landing, scan, workbooks))
+                except READ_ERRORS as error:
+                    failed.append(((landing, scan), error))
+            if failed:
+                batch.commit()  # a record made inside the batch's transaction would go with a later rollback
+            for file, error in failed:
+                number += 1
+                progress(_file_line(number, total, file[0]))
+                unreadable(file, error)
+            for group in _groups(recognised):
+                if len(group) > 1:
+                    # the files' progress lines come once they are written (written again: none)
+                    read_group = partial(_read_group, con, group, loaded_at, number + 1, total, progress=progress)
+                    try:
+                        result.loaded_sources += batch.write(group, read_group)
+                    except READ_ERRORS:
+                        pass  # one of them DuckDB cannot read strictly, say: each file on its own, as below
+                    else:
+                        number += len(group)
+                        continue
+                for file in group:
+                    number += 1
+                    progress(_file_line(number, total, file.landing))
+                    result.loaded_sources += _write_one(con, batch, file, workdir, loaded_at, progress, unreadable)
         batch.commit()
 
     pending, touched = stage_pending(con)
