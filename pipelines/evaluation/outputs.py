@@ -167,8 +167,7 @@ def render_unit_year(inputs: UnitYearInputs) -> list[Path]:
     table = out / TABLE_FILE
     written.append(_replace(write_table(_tmp(table), internal, ev, inputs.grades, inputs.texts), table))
     # 项目支出绩效自评表, one per project (internal), and the public set without 涉密 projects.
-    written.extend(write_project_tables(out, internal, ev.projects, inputs.grades))
-    written.extend(write_project_tables(out, public, ev.projects, inputs.grades, public=True,
+    written.extend(write_project_tables(out, internal, public, ev.projects, inputs.grades,
                                         mask=lambda text: redact(text, inputs.secrets)))
 
     paths, public_paths = _write_charts(inputs)

@@ -14,6 +14,7 @@ written with write_string, so a ledger's text is never taken for a formula.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from pathlib import Path
@@ -23,6 +24,7 @@ import xlsxwriter
 from pipelines.evaluation.figures import Figures, round2, to_wan
 from pipelines.evaluation.scoring import ProjectEvaluation
 from pipelines.evaluation.table_xlsx import COLUMNS, LAST, LINE_PT, _lines, _rate, table_formats, write_goal_rows
+from pipelines.evaluation.xlsx_sheets import Skeleton, SourceBook, assemble
 
 TITLE = "项目支出绩效自评表"
 FOLDER = TITLE
@@ -170,50 +172,92 @@ def _file_name(code: str) -> str:
     return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", code).strip(". ") or "_"
 
 
-def _workbook(path: Path, fig: Figures, title: str):
-    wb = xlsxwriter.Workbook(str(path), {"in_memory": True})  # no temporary file per part: most of its cost
-    wb.set_properties({"title": f"{fig.unit_name}{fig.year}年度{title}", "author": "fiscal-warehouse"})
-    return wb
+def _properties(fig: Figures) -> dict:
+    return {"title": f"{fig.unit_name}{fig.year}年度{TITLE}", "author": "fiscal-warehouse"}
 
 
-def write_project_tables(out: Path, fig: Figures, projects: list[ProjectEvaluation], grades: list[tuple[str, float]],
-                         public: bool = False, mask=lambda text: text) -> list[Path]:
-    """Every project's table into `out/<FOLDER>/<code>.xlsx` and all of them into `out/<BOOK>`
-    (the public set: no 涉密 project, texts through `mask`). Files are written beside their
-    final names and renamed into place; tables of projects no longer there are removed.
-    Returns the paths written."""
-    folder = out / (PUBLIC_FOLDER if public else FOLDER)
-    folder.mkdir(parents=True, exist_ok=True)
-    shown = [p for p in projects if not (public and p.secret)]
-    if public:
-        shown = [_masked(p, mask) for p in shown]
-    notes = [] if fig.quarantined is None else (
-        [fig.quarantined.note()] if not public else ["数据说明：部分导出数据尚待核实更正，本表数据为暂定数。"])
-    written: list[Path] = []
-    for pe in shown:
-        final = folder / f"{_file_name(pe.code)}.xlsx"
-        tmp = final.with_name(f".{final.stem}.tmp{os.getpid()}.xlsx")
-        wb = _workbook(tmp, fig, TITLE)
-        _write_sheet(wb, wb.add_worksheet("自评表"), pe, fig, table_formats(wb), grades, notes)
+def _notes(fig: Figures) -> list[str]:
+    if fig.quarantined is None:
+        return []
+    return [fig.quarantined.note()] if not fig.public else ["数据说明：部分导出数据尚待核实更正，本表数据为暂定数。"]
+
+
+def _write_file(path: Path, data: bytes) -> Path:
+    """Beside its final name, then renamed into place (a killed render leaves old or new)."""
+    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.xlsx")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    return path
+
+
+def write_project_tables(out: Path, internal: Figures, public: Figures, projects: list[ProjectEvaluation],
+                         grades: list[tuple[str, float]], mask=lambda text: text) -> list[Path]:
+    """Every project's table into `out/<FOLDER>/<code>.xlsx` and all of them into `out/<BOOK>`;
+    the public set likewise into `out/<PUBLIC_FOLDER>` and `out/<PUBLIC_BOOK>` (no 涉密
+    project, texts through `mask`). Tables of projects no longer there are removed.
+    Returns the paths written.
+
+    Each distinct sheet is written once (a public table is most often the internal one):
+    xlsxwriter writes them into one source workbook, and every file is assembled from
+    its sheets (xlsx_sheets.py)."""
+    sets = []  # (figures, [(project as shown, index of its sheet)])
+    keys: list[tuple] = []  # what a sheet shows: the project, the unit-year, the notes
+    sheets: list[tuple[ProjectEvaluation, Figures, list[str]]] = []  # the distinct sheets
+    for fig in (internal, public):
+        shown = [p for p in projects if not (fig.public and p.secret)]
+        if fig.public:
+            shown = [_masked(p, mask) for p in shown]
+        notes, picks = _notes(fig), []
+        for pe in shown:
+            key = (pe, fig.year, fig.unit_name, fig.unit_code, notes)
+            if key not in keys:
+                keys.append(key)
+                sheets.append((pe, fig, notes))
+            picks.append(keys.index(key))
+        sets.append((fig, list(zip(shown, picks))))
+
+    source_data = b""
+    if sheets:
+        buffer = io.BytesIO()
+        wb = xlsxwriter.Workbook(buffer, {"in_memory": True})  # no temporary file per part: most of its cost
+        wb.set_properties(_properties(internal))
+        f, used = table_formats(wb), set()
+        for pe, fig, notes in sheets:
+            _write_sheet(wb, wb.add_worksheet(_sheet_name(pe.code, used)), pe, fig, f, grades, notes)
         wb.close()
-        os.replace(tmp, final)
-        written.append(final)
-    keep = {p.name for p in written}
-    for stale in folder.glob("*.xlsx"):
-        if stale.name not in keep:
-            stale.unlink()
+        source_data = buffer.getvalue()
+        source = SourceBook.read(source_data)
 
-    book = out / (PUBLIC_BOOK if public else BOOK)
-    tmp = book.with_name(f".{book.stem}.tmp{os.getpid()}.xlsx")
-    wb = _workbook(tmp, fig, TITLE)
-    f, used = table_formats(wb), set()
-    for pe in shown:
-        _write_sheet(wb, wb.add_worksheet(_sheet_name(pe.code, used)), pe, fig, f, grades, notes)
-    if not shown:
-        wb.add_worksheet("无项目").write_string(0, 0, f"{fig.unit_name}{fig.year}年度无项目。")
-    wb.close()
-    os.replace(tmp, book)
-    written.append(book)
+    written: list[Path] = []
+    for fig, shown in sets:
+        folder = out / (PUBLIC_FOLDER if fig.public else FOLDER)
+        folder.mkdir(parents=True, exist_ok=True)
+        files: list[Path] = []
+        if shown:
+            single = Skeleton.write(["自评表"], _properties(fig))
+            for pe, pick in shown:
+                files.append(_write_file(folder / f"{_file_name(pe.code)}.xlsx", assemble(single, source, [pick])))
+        keep = {p.name for p in files}
+        for stale in folder.glob("*.xlsx"):
+            if stale.name not in keep:
+                stale.unlink()
+        written.extend(files)
+
+        book = out / (PUBLIC_BOOK if fig.public else BOOK)
+        picks = [pick for _, pick in shown]
+        if not shown:
+            buffer = io.BytesIO()
+            wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
+            wb.set_properties(_properties(fig))
+            wb.add_worksheet("无项目").write_string(0, 0, f"{fig.unit_name}{fig.year}年度无项目。")
+            wb.close()
+            data = buffer.getvalue()
+        elif picks == list(range(len(sheets))) and fig is internal:  # the source workbook is this book
+            data = source_data
+        else:
+            used = set()
+            data = assemble(Skeleton.write([_sheet_name(pe.code, used) for pe, _ in shown], _properties(fig)), source, picks)
+        written.append(_write_file(book, data))
     return written
 
 
