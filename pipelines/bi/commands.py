@@ -6,14 +6,15 @@ from __future__ import annotations
 import os
 import sys
 
+from pipelines.bi.postgres import INTERNAL_ROLE, PUBLIC_ROLE, setup
+from pipelines.bi.publishing import POSTGRES_DSN_ENV
+from pipelines.bi.xlsx import ExportError, export_marts
 from pipelines.cli_common import EXIT_BLOCKING, EXIT_OK, settings_from_args, usage_error
 
 PUBLIC_PASSWORD_ENV, INTERNAL_PASSWORD_ENV = "FISCAL_BI_PUBLIC_PASSWORD", "FISCAL_BI_INTERNAL_PASSWORD"
 
 
 def add_bi_commands(sub, common) -> None:
-    from pipelines.bi.postgres import INTERNAL_ROLE, PUBLIC_ROLE
-
     setup = sub.add_parser("bi-setup", help="create the PostgreSQL mirror's schemas and its two reader roles")
     setup.add_argument("--dsn", help="the loader's PostgreSQL connection (default: $FISCAL_BI_POSTGRES_DSN)")
     setup.add_argument("--public-role", default=PUBLIC_ROLE, help=f"reads marts_public only (default {PUBLIC_ROLE})")
@@ -32,9 +33,6 @@ def add_bi_commands(sub, common) -> None:
 
 
 def cmd_bi_setup(args) -> int:
-    from pipelines.bi.postgres import setup
-    from pipelines.bi.publishing import POSTGRES_DSN_ENV
-
     dsn = args.dsn or os.environ.get(POSTGRES_DSN_ENV)
     if not dsn:
         return usage_error(f"no PostgreSQL connection: pass --dsn or set {POSTGRES_DSN_ENV}")
@@ -51,8 +49,6 @@ def cmd_bi_setup(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from pipelines.bi.xlsx import ExportError, export_marts
-
     settings = settings_from_args(args)
     if not (settings.warehouse_dir / "marts").exists():
         return usage_error(f"no published marts in {settings.warehouse_dir}: run `fiscal-warehouse load` first")

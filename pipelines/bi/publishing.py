@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from pipelines.bi.bi_file import bi_file_is_current, build_bi_file
+from pipelines.bi.postgres import mirror
+from pipelines.bi.xlsx import write_unit_year_exports
 from pipelines.settings import Settings
 from pipelines.warehouse.publish import PublishResult
 from pipelines.warehouse.snapshots import Snapshots
@@ -44,16 +47,12 @@ def bi_work_pending(con: duckdb.DuckDBPyConnection, warehouse_dir) -> bool:
 
 
 def after_publish(con: duckdb.DuckDBPyConnection, settings: Settings, result: PublishResult) -> BiOutcome:
-    from pipelines.bi.bi_file import bi_file_is_current, build_bi_file
-
     outcome = BiOutcome()
     live = Snapshots(settings.warehouse_dir).live()
     if live is not None and not bi_file_is_current(con, settings.warehouse_dir, live):
         path, done = build_bi_file(con, settings.warehouse_dir, live, result.previous_snapshot, result.changed)
         outcome.lines.append(f"bi file:          {path.name} {done} (snapshot {live.name})")
     if result.changed_public and os.environ.get(XLSX_ENV, "1") != "0":
-        from pipelines.bi.xlsx import write_unit_year_exports
-
         written = write_unit_year_exports(settings.warehouse_dir, result.changed_public)
         outcome.lines.append(f"xlsx exports:     {len(written)} workbook(s) of the public marts in exports/")
     con.execute(PENDING_DDL)
@@ -62,8 +61,6 @@ def after_publish(con: duckdb.DuckDBPyConnection, settings: Settings, result: Pu
         con.executemany("INSERT OR IGNORE INTO meta.bi_mirror_pending VALUES (?, ?)", sorted(result.changed))
     dsn = os.environ.get(POSTGRES_DSN_ENV)
     if dsn and live is not None:
-        from pipelines.bi.postgres import mirror
-
         try:
             done = mirror(con, dsn, live)
             outcome.lines.append(f"postgres mirror:  {done} unit-year(s) mirrored")
