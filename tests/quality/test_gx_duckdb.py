@@ -1,6 +1,6 @@
 """Tests for pipelines.quality.gx_duckdb (GX 1.x suites pushed down to DuckDB).
 
-Run: cd /work/main && PYTHONPATH=/work/main .venv/bin/python -m pytest tests/quality -q
+Run from the repository's root: .venv/bin/python -m pytest tests/quality -q
 """
 
 from __future__ import annotations
