@@ -418,6 +418,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the landing folder of an earlier run of this shape")
     parser.add_argument("--stages", action="store_true", help="big: the stages in this process, without the CLI")
     parser.add_argument("--profile", action="store_true", help="files: cProfile the ingest, print the top functions")
+    parser.add_argument("--runs", type=int, default=1, help="files: measure each this many times")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--skip-quality", action="store_true", help="--stages: leave the quality checks out")
     args = parser.parse_args()

@@ -169,6 +169,11 @@ def cell_text(value: object) -> str | None:
     return str(value)
 
 
+def _texts(record: list[object]) -> list[str | None]:
+    """cell_text of each cell; a text cell (most of them) as it is, without the calls."""
+    return [value if value.__class__ is str and value else cell_text(value) for value in record]
+
+
 def _sheet_cells(rows: list[list[object]], header: HeaderMatch) -> SheetCells:
     width = header.width
     first = header.row_index + 2
@@ -176,12 +181,14 @@ def _sheet_cells(rows: list[list[object]], header: HeaderMatch) -> SheetCells:
     columns: list[list[str | None]] = [[] for _ in range(width)]
     overflow: list[str | None] = []
     for offset, record in enumerate(rows[header.row_index + 1:]):
-        texts = [cell_text(c) for c in record]
-        if not any(t is not None and t.strip() for t in texts):
+        texts = _texts(record)
+        if not any(t and not t.isspace() for t in texts):
             continue
         numbers.append(first + offset)
-        for i in range(width):
-            columns[i].append(texts[i] if i < len(texts) else None)
+        if len(texts) < width:
+            texts += [None] * (width - len(texts))
+        for column, text in zip(columns, texts):
+            column.append(text)
         extra = [t for t in texts[width:] if t is not None and t.strip()]
         overflow.append(json.dumps(extra, ensure_ascii=False) if extra else None)
     return SheetCells(numbers, columns, overflow)
@@ -207,7 +214,7 @@ def read_workbook(path: str, limits: ReadLimits) -> list[SheetRead]:
         if not any(any(cell not in ("", None) for cell in row) for row in rows):
             sheets.append(SheetRead(name, skipped_reason="空工作表 / empty sheet", empty=True))
             continue
-        texts = [[cell_text(c) for c in row] for row in rows[:HEAD_ROWS]]
+        texts = [_texts(row) for row in rows[:HEAD_ROWS]]
         header = find_header(texts)
         if header is None:
             sheets.append(SheetRead(
