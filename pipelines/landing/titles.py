@@ -13,7 +13,24 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-FULL_WIDTH = str.maketrans("０１２３４５６７８９．，－：（）［］／　", "0123456789.,-:()[]/ ")
+from pipelines.settings import SQL_DIR
+
+# The fold of digits and punctuation to ASCII is the one of the SQL macro fw_fold
+# (sql/macros/parsing.sql), read from there: staging folds the cells with it, and a
+# title line must read the same way (a copy here once lacked ＋ and −).
+_FW_FOLD = re.compile(
+    r"MACRO fw_fold\(s\) AS\s+fw_trim_set\(translate\(CAST\(s AS VARCHAR\), '([^']*)', '([^']*)'\)\)"
+)
+
+
+def _sql_fold_table() -> dict[int, int]:
+    found = _FW_FOLD.search((SQL_DIR / "macros" / "parsing.sql").read_text(encoding="utf-8"))
+    if found is None or len(found.group(1)) != len(found.group(2)):
+        raise RuntimeError("sql/macros/parsing.sql: fw_fold's translate() not found as titles.py reads it")
+    return str.maketrans(found.group(1), found.group(2))
+
+
+FULL_WIDTH = _sql_fold_table()
 
 _AMOUNT_UNIT = re.compile(r"(?:^|\s)(?:金额)?单位[:：]\s*(万元|元)\s*$")
 _AMOUNT_UNIT_ANYWHERE = re.compile(r"金额单位[:：]\s*(万元|元)")
