@@ -25,7 +25,8 @@ TEXTS = """# 测试单位
 @pytest.fixture(scope="module")
 def tables(tmp_path_factory) -> Path:
     """P01 (budget 10,000 年初 + 2,000 上年结转, spent 9,000, goal and result in the ledger,
-    one numeric and one hand-scored indicator); P02 涉密 (spent 1,000); P03 in the ledger
+    one numeric and one hand-scored indicator); P02 涉密 (spent 1,000; targets written with
+    their sign and unit); P03 in the ledger
     only (no money, no goal, no indicator)."""
     root = tmp_path_factory.mktemp("tables_landing")
     vouchers = [*payment("2021-04-01", "记-0001", "9000.00", econ="31005", project="P01"),
@@ -42,7 +43,10 @@ def tables(tmp_path_factory) -> Path:
         "绩效指标": [INDICATOR_HEADER,
                      [UNIT, "P01", "产出指标", "数量指标", "维修道路", "公里", "≥", "120", "100", 50, YEAR, ""],
                      [UNIT, "P01", "满意度指标", "服务对象满意度指标", "群众满意", "", "", "满意", "满意", 10, YEAR, 9],
-                     [UNIT, "P02", "产出指标", "数量指标", "人防工程数", "处", "≥", "2", "2", 50, YEAR, ""]],
+                     [UNIT, "P02", "产出指标", "数量指标", "人防工程数", "处", "≥", "2", "2", 50, YEAR, ""],
+                     # the target and actual written as they read, sign and unit included
+                     [UNIT, "P02", "效益指标", "社会效益指标", "工程合格率", "%", "≥", "≥95%", "96%", 10, YEAR, ""],
+                     [UNIT, "P02", "效益指标", "社会效益指标", "设施完好率", "%", "", "95%以上", "97", 10, YEAR, ""]],
     })
     book = openpyxl.load_workbook(root / "ledger.xlsx")  # the goal typed as text that starts with "="
     book["项目"]["I2"].data_type = "s"
@@ -89,6 +93,13 @@ def test_project_table_figures(tables):
     # 总分 7.5 + 41.6667 + 9 = 58.17 of 70 points; 58.17 / 70 × 100 = 83.1 -> 良.
     assert row_of(rows, "总分", 0)[5:7] == (70, 58.17)
     assert row_of(rows, "评价等级", 0)[5] == "良"
+
+
+def test_a_target_written_with_its_sign_and_unit_shows_them_once(tables):
+    rows = cells(tables / "项目支出绩效自评表" / "P02.xlsx")
+    assert row_of(rows, "人防工程数", 2)[3:5] == ("≥2处", "2处")
+    assert row_of(rows, "工程合格率", 2)[3:5] == ("≥95%", "96%")  # was ≥≥95%% and 96%%
+    assert row_of(rows, "设施完好率", 2)[3:5] == ("95%以上", "97%")
 
 
 def test_project_goal_from_the_ledger_never_a_formula(tables):
