@@ -13,7 +13,17 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
+
+from pipelines.bi.commands import add_bi_commands
+from pipelines.bi.publishing import bi_work_pending
 from pipelines.cli_common import EXIT_BLOCKING, EXIT_OK, settings_from_args, usage_error
+from pipelines.evaluation.rules import RulesError, load_rules
+from pipelines.landing.discovery import discover
+from pipelines.settings import WORKERS_ENV
+from pipelines.warehouse.db import WarehouseBusy, connect, table_exists
+from pipelines.warehouse.schema import schema_fingerprint
+from pipelines.warehouse.status import format_status, unmatched_scope, warehouse_status
 
 
 class Progress:
@@ -48,8 +58,6 @@ class Progress:
 
 def _configuration_problem(settings) -> str | None:
     """What in the configuration would make a run fail before it reads anything."""
-    from pipelines.evaluation.rules import RulesError, load_rules
-
     try:
         load_rules()
     except RulesError as error:
@@ -66,7 +74,7 @@ def _configuration_problem(settings) -> str | None:
 
 def _instance(settings):
     """A persistent Dagster instance inside the warehouse folder unless DAGSTER_HOME is set."""
-    import dagster as dg
+    import dagster as dg  # lazy: seconds to import, and a no-change load or status never needs it
 
     home = Path(os.environ.get("DAGSTER_HOME") or settings.dagster_home)
     home.mkdir(parents=True, exist_ok=True)
@@ -85,13 +93,13 @@ def _instance(settings):
 def materialize(settings, job_name: str, tags: dict[str, str], progress) -> tuple[bool, str]:
     """Run one of the code location's jobs (`full_load`, `rebuild_reports`) in this process,
     with this command's paths and progress printer; returns (success, load id)."""
-    import dagster as dg
+    import dagster as dg  # lazy: seconds to import, and a no-change load or status never needs it
 
-    from pipelines.defs import assets as asset_module
-    from pipelines.defs.checks import ALL_CHECKS
-    from pipelines.defs.jobs import full_load_job, rebuild_reports_job
-    from pipelines.defs.resources import WarehouseResource
-    from pipelines.warehouse.load import new_load_id
+    from pipelines.defs import assets as asset_module  # lazy: imports Dagster
+    from pipelines.defs.checks import ALL_CHECKS  # lazy: imports Dagster
+    from pipelines.defs.jobs import full_load_job, rebuild_reports_job  # lazy: imports Dagster
+    from pipelines.defs.resources import WarehouseResource  # lazy: imports Dagster
+    from pipelines.warehouse.load import new_load_id  # lazy: the ingest behind it brings pyarrow (~1 s)
 
     load_id = new_load_id()
     tags = {**tags, asset_module.TAG_LOAD_ID: load_id}
@@ -122,13 +130,13 @@ def materialize(settings, job_name: str, tags: dict[str, str], progress) -> tupl
 
 
 def progress_resource(progress):
-    import dagster as dg
+    import dagster as dg  # lazy: seconds to import, and a no-change load or status never needs it
 
     return dg.ResourceDefinition.hardcoded_resource(progress)
 
 
 def _scope_tags(args, **extra: str) -> dict[str, str]:
-    from pipelines.defs import assets as asset_module
+    from pipelines.defs import assets as asset_module  # lazy: imports Dagster
 
     tags = dict(extra)
     if args.unit:
@@ -140,8 +148,7 @@ def _scope_tags(args, **extra: str) -> dict[str, str]:
 
 def _run(settings, job_name: str, tags, quiet: bool):
     """Materialize and read back the load's summary; returns (exit code or None, success, summary)."""
-    from pipelines.warehouse.db import WarehouseBusy, connect
-    from pipelines.warehouse.load import read_summary
+    from pipelines.warehouse.load import read_summary  # lazy: the ingest behind it brings pyarrow (~1 s)
 
     progress = Progress(quiet=quiet)
     try:
@@ -179,12 +186,6 @@ def _nothing_to_load(settings) -> bool:
     file. A warehouse another process is writing is not looked at: the load waits its turn."""
     if not settings.db_path.exists():
         return False
-    import duckdb
-
-    from pipelines.landing.discovery import discover
-    from pipelines.warehouse.db import table_exists
-    from pipelines.warehouse.schema import schema_fingerprint
-
     try:
         con = duckdb.connect(str(settings.db_path), read_only=True)
     except duckdb.Error:
@@ -197,8 +198,6 @@ def _nothing_to_load(settings) -> bool:
         if con.execute("SELECT (SELECT count(*) FROM meta.dirty) + (SELECT count(*) FROM meta.sources WHERE NOT staged)"
                        ).fetchall()[0][0]:
             return False
-        from pipelines.bi.publishing import bi_work_pending
-
         if bi_work_pending(con, settings.warehouse_dir):  # the mirror to catch up, bi.duckdb to build
             return False
         known = set(con.execute("SELECT source_file, size_bytes, mtime_ns FROM meta.files").fetchall())
@@ -209,8 +208,6 @@ def _nothing_to_load(settings) -> bool:
 
 def _use_workers(args) -> None:
     if getattr(args, "workers", None):
-        from pipelines.settings import WORKERS_ENV
-
         os.environ[WORKERS_ENV] = str(args.workers)
 
 
@@ -224,8 +221,8 @@ def cmd_load(args) -> int:
         print(f"fiscal-warehouse load: nothing changed in {settings.landing_dir} since the last load; nothing to do")
         return EXIT_OK
     _use_workers(args)
-    from pipelines.defs import assets as asset_module
-    from pipelines.warehouse.load import format_summary
+    from pipelines.defs import assets as asset_module  # lazy: imports Dagster
+    from pipelines.warehouse.load import format_summary  # lazy: the ingest behind it brings pyarrow (~1 s)
 
     extra = {asset_module.TAG_FULL_REFRESH: "true"} if args.full_refresh else {}
     failed, success, summary = _run(settings, "full_load", _scope_tags(args, **extra), args.quiet)
@@ -236,8 +233,6 @@ def cmd_load(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from pipelines.warehouse.status import unmatched_scope
-
     settings = settings_from_args(args)
     if not settings.db_path.exists():
         return usage_error(f"no warehouse at {settings.db_path}: run `fiscal-warehouse load` first")
@@ -245,7 +240,7 @@ def cmd_report(args) -> int:
     # is imported or a run started (seconds), not after the run found nothing to rebuild.
     if (args.unit or args.year) and (problem := unmatched_scope(settings, args.unit, args.year)):
         return usage_error(problem)
-    from pipelines.defs import assets as asset_module
+    from pipelines.defs import assets as asset_module  # lazy: imports Dagster
 
     if problem := _configuration_problem(settings):
         return usage_error(problem)
@@ -262,8 +257,6 @@ def cmd_report(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from pipelines.warehouse.status import format_status, warehouse_status
-
     settings = settings_from_args(args)
     if not settings.db_path.exists():
         return usage_error(f"no warehouse at {settings.db_path}: run `fiscal-warehouse load` first")
@@ -311,7 +304,6 @@ def build_parser() -> argparse.ArgumentParser:
     common(status)
     status.set_defaults(handler=cmd_status)
 
-    from pipelines.bi.commands import add_bi_commands  # bi-setup, export
 
     add_bi_commands(sub, common)
     return parser
