@@ -18,6 +18,7 @@ from pathlib import Path
 import xlsxwriter
 
 from pipelines.evaluation.figures import Figures, round2, to_wan
+from pipelines.evaluation.report import tokens_of
 from pipelines.evaluation.scoring import SelfEvaluation
 from pipelines.evaluation.texts import Texts, paragraphs
 from pipelines.textsafe import merge_text, write_text
@@ -49,8 +50,6 @@ def goal_texts(fig: Figures, texts: Texts | None) -> tuple[str, str]:
     """The department's 年度总体目标 and 实际完成情况 from its texts, or the marked placeholders."""
     if texts is None:
         return "", ""
-    from pipelines.evaluation.report import tokens_of  # report imports this module's neighbours only
-
     out = []
     for key in ("年度总体目标", "年度总体目标完成情况"):
         text = texts.get(key, fig.public)

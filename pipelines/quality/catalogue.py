@@ -171,7 +171,7 @@ class Suite:
         return all(e["type"].startswith(ROW_EXPECTATION_PREFIXES) for e in self.raw["expectations"])
 
     def load(self):
-        from pipelines.quality.gx_duckdb import load_suite
+        from pipelines.quality.gx_duckdb import load_suite  # lazy: Great Expectations takes seconds to import; only a GX run needs it
 
         return _load_suite_cached(self.path, self.path.stat().st_mtime_ns, load_suite)
 

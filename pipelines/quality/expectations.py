@@ -70,7 +70,7 @@ def run_scoped_suite(con, suite: Suite, scope: Scope) -> list[tuple]:
     The first pass asks GX for pass/fail only (its cheapest result format: GX's own
     per-expectation work, not the SQL, is most of a suite's time); the failed
     expectations alone are run again for their counts and up to five failing row ids."""
-    from pipelines.quality.gx_duckdb import run_suite
+    from pipelines.quality.gx_duckdb import run_suite  # lazy: Great Expectations takes seconds to import; only a GX run needs it
 
     ids = suite.row_id_columns
     outcome = run_suite(con, suite.view, suite.load(), pass_fail_only=True)
@@ -107,7 +107,7 @@ def _sub_suite(suite: Suite, outcomes, label: str):
 
 def _attribute(con, suite: Suite, critical, scope: Scope) -> dict:
     """(type, description) -> {(unit, year): outcome for that unit-year alone}."""
-    from pipelines.quality.gx_duckdb import run_suite
+    from pipelines.quality.gx_duckdb import run_suite  # lazy: Great Expectations takes seconds to import; only a GX run needs it
 
     if len(scope) == 1:
         unit_year = next(iter(scope))
@@ -145,7 +145,7 @@ def _gx_row(suite: Suite, o, severity: str, unit_year, ids: list[str]) -> tuple:
 
 def scoped_data_docs(con, suites: list[Suite], settings: Settings) -> str | None:
     """GX's HTML Data Docs of the scoped suites (optional: FISCAL_DATA_DOCS=1 or data_docs=True)."""
-    from pipelines.quality.gx_duckdb import build_data_docs
+    from pipelines.quality.gx_duckdb import build_data_docs  # lazy: Great Expectations takes seconds to import; only a GX run needs it
 
     index = build_data_docs(con, {s.view: s.load() for s in suites}, settings.reports_dir / "quality" / "data_docs")
     return str(index)
