@@ -3,8 +3,10 @@ table header rows repeated across pages, page numbers in the footer."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -12,10 +14,12 @@ from xml.sax.saxutils import escape
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement, parse_xml
-from docx.oxml.ns import nsdecls, qn
+from docx.image.image import Image as DocxImage
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from pipelines.evaluation.ooxml import Part, package, parts_of, read_part
 from pipelines.evaluation.report import Heading, Image, Para, Report, Table
 from pipelines.textsafe import xml_safe
 
@@ -186,32 +190,101 @@ def _slim(doc) -> None:
 
 @lru_cache(maxsize=1)
 def _template() -> bytes:
-    """The empty document with page, styles and footer set up, saved once per process:
-    opening it is cheaper than setting the styles up again for every report."""
+    """The empty document with page, styles and footer set up, saved once per process."""
     doc = Document()
     _setup(doc)
     _slim(doc)
+    doc.core_properties.author = "fiscal-warehouse"
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
 
 
+DOCUMENT_PART = "word/document.xml"
+RELS_PART = "word/_rels/document.xml.rels"
+TYPES_PART = "[Content_Types].xml"
+CORE_PART = "docProps/core.xml"
+IMAGE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
+PICTURE_WIDTH = Cm(15.5)
+_A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+_PIC = "http://schemas.openxmlformats.org/drawingml/2006/picture"
+
+
+@dataclass(frozen=True)
+class _Package:
+    """The template's parts: those every report copies as stored, and the four it writes."""
+
+    parts: list[Part]
+    document: str  # up to the body's sectPr, and from it
+    rels: str
+    types: str
+    core: str
+
+    @classmethod
+    @lru_cache(maxsize=1)
+    def template(cls) -> _Package:
+        parts = parts_of(_template())
+        text = {p.name: read_part(p).decode("utf-8") for p in parts if p.name in (DOCUMENT_PART, RELS_PART,
+                                                                                  TYPES_PART, CORE_PART)}
+        return cls(parts, text[DOCUMENT_PART], text[RELS_PART], text[TYPES_PART], text[CORE_PART])
+
+
+def _picture_xml(n: int, name: str, rel_id: str, cx: int, cy: int) -> str:
+    """The inline picture python-docx's `add_picture` writes (docPr ids 1, 2, … in order)."""
+    return (f'<w:drawing><wp:inline xmlns:a="{_A}" xmlns:pic="{_PIC}"><wp:extent cx="{cx}" cy="{cy}"/>'
+            f'<wp:docPr id="{n}" name="Picture {n}"/><wp:cNvGraphicFramePr><a:graphicFrameLocks noChangeAspect="1"/>'
+            f'</wp:cNvGraphicFramePr><a:graphic><a:graphicData uri="{_PIC}"><pic:pic><pic:nvPicPr>'
+            f'<pic:cNvPr id="0" name="{escape(name, {chr(34): "&quot;"})}"/><pic:cNvPicPr/></pic:nvPicPr><pic:blipFill>'
+            f'<a:blip r:embed="{rel_id}"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill><pic:spPr><a:xfrm>'
+            f'<a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm><a:prstGeom prst="rect"/></pic:spPr>'
+            f"</pic:pic></a:graphicData></a:graphic></wp:inline></w:drawing>")
+
+
 def render_docx(report: Report, path: Path) -> Path:
-    """The report as DOCX. The body is written as one piece of XML and parsed once:
-    python-docx's per-paragraph API (and `Table.cell()`, which walks the whole table on
-    every call) cost seconds for a report of 33 tables; the XML is what that API writes."""
-    doc = Document(io.BytesIO(_template()))
-    doc.core_properties.title = xml_safe(report.title)[:255]  # the core properties allow 255 characters
-    doc.core_properties.author = "fiscal-warehouse"
-    style_ids = {name: doc.styles[name].style_id for name in ("Title", "Heading 1", "Heading 2", "Table Grid")}
+    """The report as DOCX: the template's package (python-docx's document, set up once per
+    process) with this report's body, pictures and title. The body is written as one
+    piece of XML, the XML python-docx's API writes for the same blocks (that API, and
+    `Table.cell()` which walks the whole table on every call, cost seconds for a report
+    of 33 tables); opening and saving the template through python-docx for every report
+    cost more than the rest of the report, so its parts are copied as stored."""
+    template = _Package.template()
+    style_ids = _style_ids()
     xml, pictures = _body_xml(report, style_ids)
-    fragment = parse_xml(f"<w:body {nsdecls('w')}>{xml}</w:body>")
-    blocks = list(fragment)
-    sect_pr = doc.element.body.sectPr
-    for block in blocks:
-        sect_pr.addprevious(block)
-    for index, picture in pictures:  # in order, once in the document: each takes the next free shape id
-        blocks[index].r_lst[0].add_drawing(doc.part.new_pic_inline(str(picture), Cm(15.5), None))
+    pieces = xml.split(_IMAGE)  # only a picture's paragraph is a centred empty run: one between two pieces
+    assert len(pieces) == len(pictures) + 1
+    rel_ids = set(re.findall(r'Id="(rId\d+)"', template.rels))
+    rels, media, by_digest = [], [], {}  # new relationships, image parts, relationship by image content
+    body = [pieces[0]]
+    for n, ((_, picture), after) in enumerate(zip(pictures, pieces[1:]), start=1):  # in order: ids 1, 2, …
+        png = Path(picture).read_bytes()
+        digest = hashlib.sha1(png).hexdigest()  # the same image twice is one part, as python-docx has it
+        if digest not in by_digest:
+            rel_id = next(f"rId{k}" for k in range(1, len(rel_ids) + 2) if f"rId{k}" not in rel_ids)
+            rel_ids.add(rel_id)
+            target = f"media/image{len(media) + 1}.png"
+            rels.append(f'<Relationship Id="{rel_id}" Type="{IMAGE_REL}" Target="{target}"/>')
+            media.append(Part.store(f"word/{target}", png))
+            by_digest[digest] = rel_id
+        cx, cy = DocxImage.from_blob(png).scaled_dimensions(PICTURE_WIDTH, None)
+        drawing = _picture_xml(n, Path(picture).name, by_digest[digest], cx, cy)
+        body += [_IMAGE.replace("<w:r/>", f"<w:r>{drawing}</w:r>"), after]
+    body_at = template.document.index("<w:sectPr")
+    document = template.document[:body_at] + "".join(body) + template.document[body_at:]
+    title = escape(xml_safe(report.title)[:255])  # the core properties allow 255 characters
+    own = {
+        DOCUMENT_PART: document,
+        RELS_PART: template.rels.replace("</Relationships>", "".join(rels) + "</Relationships>"),
+        TYPES_PART: template.types if not media or 'Extension="png"' in template.types else template.types.replace(
+            '<Default Extension="rels"', '<Default Extension="png" ContentType="image/png"/><Default Extension="rels"', 1),
+        CORE_PART: template.core.replace("<dc:title/>", f"<dc:title>{title}</dc:title>", 1),
+    }
+    parts = [Part.deflate(p.name, own[p.name].encode("utf-8")) if p.name in own else p for p in template.parts]
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc.save(str(path))
+    path.write_bytes(package(parts + media))
     return path
+
+
+@lru_cache(maxsize=1)
+def _style_ids() -> dict[str, str]:
+    doc = Document(io.BytesIO(_template()))
+    return {name: doc.styles[name].style_id for name in ("Title", "Heading 1", "Heading 2", "Table Grid")}

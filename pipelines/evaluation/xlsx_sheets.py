@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import io
 import re
-import struct
 import zipfile
-import zlib
 from dataclasses import dataclass
 
 import xlsxwriter
+
+from pipelines.evaluation.ooxml import Part, package, parts_of, read_part
 
 _STRING_CELL = re.compile(rb' t="s"><v>(\d+)</v>')
 _SHARED_STRING = re.compile(rb"<si>.*?</si>", re.S)
@@ -39,38 +39,6 @@ WORKBOOK_PART = "xl/workbook.xml"
 
 
 @dataclass(frozen=True)
-class _Entry:
-    """One part of a ZIP package, compressed (raw deflate) as it is stored."""
-
-    name: str
-    crc: int
-    compressed: bytes
-    size: int
-
-    @classmethod
-    def deflate(cls, name: str, data: bytes) -> _Entry:
-        compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)  # zipfile's own
-        return cls(name, zlib.crc32(data), compressor.compress(data) + compressor.flush(), len(data))
-
-
-def _zip(entries: list[_Entry]) -> bytes:
-    """A ZIP file of these entries as zipfile writes xlsxwriter's (deflated, dated
-    1980-01-01, rw------- on Unix), the compressed data not compressed again."""
-    body, directory, offset = [], [], 0
-    for entry in entries:
-        name = entry.name.encode("ascii")  # part names of a package are ASCII
-        common = (20, 0, zipfile.ZIP_DEFLATED, 0, 33, entry.crc, len(entry.compressed), entry.size, len(name), 0)
-        header = struct.pack("<4s5H3L2H", b"PK\x03\x04", *common)
-        directory.append(struct.pack("<4sH5H3L5H2L", b"PK\x01\x02", 3 << 8 | 20, *common, 0, 0, 0, 0o600 << 16, offset)
-                         + name)
-        body += [header, name, entry.compressed]
-        offset += len(header) + len(name) + len(entry.compressed)
-    listing = b"".join(directory)
-    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(entries), len(entries), len(listing), offset, 0)
-    return b"".join(body) + listing + end
-
-
-@dataclass(frozen=True)
 class SourceBook:
     """The parts of a workbook written by xlsxwriter that its sheets are taken from."""
 
@@ -78,7 +46,7 @@ class SourceBook:
     print_areas: list[bytes | None]  # each sheet's print area as a range (b"$A$1:$H$18")
     strings: list[bytes]  # the shared strings, each its `<si>…</si>` element
     strings_head: bytes  # the `<sst …>` start tag
-    styles: _Entry
+    styles: Part
 
     @classmethod
     def read(cls, data: bytes) -> SourceBook:
@@ -93,14 +61,14 @@ class SourceBook:
             sst = book.read(STRINGS_PART) if STRINGS_PART in names else b""
             head = _SST_HEAD.search(sst)
             return cls(sheets, areas, _SHARED_STRING.findall(sst), head[0] if head else b"",
-                       _Entry.deflate(STYLES_PART, book.read(STYLES_PART)))
+                       Part.deflate(STYLES_PART, book.read(STYLES_PART)))
 
 
 @dataclass(frozen=True)
 class Skeleton:
     """A package without content that sheets are put in: its parts as stored, in order."""
 
-    entries: list[_Entry]
+    parts: list[Part]
     workbook: bytes  # xl/workbook.xml, whose print areas each workbook made from it sets
 
     @classmethod
@@ -114,22 +82,16 @@ class Skeleton:
             book.add_worksheet(name).print_area(0, 0, 0, 0)
         book.worksheets()[0].write_string(0, 0, "-")  # so that the package has its shared-strings part
         book.close()
-        data = out.getvalue()
-        entries = []
-        with zipfile.ZipFile(io.BytesIO(data)) as package:
-            for info in package.infolist():
-                assert info.compress_type == zipfile.ZIP_DEFLATED and not info.extra, info
-                start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
-                entries.append(_Entry(info.filename, info.CRC, data[start:start + info.compress_size], info.file_size))
-            return cls(entries, package.read(WORKBOOK_PART))
+        parts = parts_of(out.getvalue())
+        return cls(parts, read_part(next(part for part in parts if part.name == WORKBOOK_PART)))
 
 
-def assemble(package: Skeleton, source: SourceBook, picks: list[int]) -> bytes:
-    """A workbook of the source's sheets `picks` (in that order) in `package`, a skeleton
-    with len(picks) sheets; the first sheet is the selected one, as xlsxwriter has it."""
+def assemble(skeleton: Skeleton, source: SourceBook, picks: list[int]) -> bytes:
+    """A workbook of the source's sheets `picks` (in that order) in `skeleton`, which has
+    len(picks) sheets; the first sheet is the selected one, as xlsxwriter has it."""
     strings: dict[int, int] = {}  # the source's string index -> this workbook's
     count = 0
-    parts: dict[str, _Entry] = {STYLES_PART: source.styles}
+    parts: dict[str, Part] = {STYLES_PART: source.styles}
 
     def renumber(match: re.Match) -> bytes:
         return b' t="s"><v>%d</v>' % strings.setdefault(int(match[1]), len(strings))
@@ -140,13 +102,13 @@ def assemble(package: Skeleton, source: SourceBook, picks: list[int]) -> bytes:
         xml = xml.replace(_TAB_SELECTED, b"", 1)
         if k == 0:
             xml = xml.replace(b"<sheetView ", b"<sheetView" + _TAB_SELECTED + b" ", 1)
-        parts[SHEET_PART.format(k + 1)] = _Entry.deflate(SHEET_PART.format(k + 1), xml)
+        parts[SHEET_PART.format(k + 1)] = Part.deflate(SHEET_PART.format(k + 1), xml)
     sst = b"".join([
         b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n',
         re.sub(rb'count="\d+" uniqueCount="\d+"', b'count="%d" uniqueCount="%d"' % (count, len(strings)),
                source.strings_head),
         *(source.strings[old] for old in strings), b"</sst>"])
-    parts[STRINGS_PART] = _Entry.deflate(STRINGS_PART, sst)
+    parts[STRINGS_PART] = Part.deflate(STRINGS_PART, sst)
 
     def print_area(match: re.Match) -> bytes:
         area = source.print_areas[picks[int(match[2])]]
@@ -154,5 +116,5 @@ def assemble(package: Skeleton, source: SourceBook, picks: list[int]) -> bytes:
             raise ValueError("a sheet without a print area put in a skeleton that has one")
         return match[1] + match[3].rpartition(b"!")[0] + b"!" + area + match[4]
 
-    parts[WORKBOOK_PART] = _Entry.deflate(WORKBOOK_PART, _PRINT_AREA.sub(print_area, package.workbook))
-    return _zip([parts.get(entry.name, entry) for entry in package.entries])
+    parts[WORKBOOK_PART] = Part.deflate(WORKBOOK_PART, _PRINT_AREA.sub(print_area, skeleton.workbook))
+    return package([parts.get(part.name, part) for part in skeleton.parts])

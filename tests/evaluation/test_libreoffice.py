@@ -51,13 +51,30 @@ def test_libreoffice_converts_the_output(report_dir, tmp_path, name):
         assert re.search(r"^Pages:\s+1$", info, re.M), info  # the demo table fits on one A4 landscape page
 
 
-def test_every_project_table_is_one_a4_page(report_dir, tmp_path):
+@pytest.mark.parametrize("book, folder", [
+    ("项目支出绩效自评表.xlsx", "项目支出绩效自评表"),
+    # assembled from the internal book's sheets without the 涉密 project (xlsx_sheets.py)
+    ("项目支出绩效自评表（公开版）.xlsx", "项目支出绩效自评表（公开版）"),
+], ids=["internal", "public"])
+def test_every_project_table_is_one_a4_page(report_dir, tmp_path, book, folder):
     if not shutil.which("pdfinfo"):
         pytest.skip("pdfinfo is not on PATH")
-    book = report_dir / "项目支出绩效自评表.xlsx"  # every project a sheet: one page each
+    book = report_dir / book  # every project a sheet: one page each
     result = convert(book, tmp_path, tmp_path / "profile")
     assert result.returncode == 0, result.stderr
     info = subprocess.run(["pdfinfo", str(tmp_path / f"{book.stem}.pdf")], capture_output=True, text=True,
                           check=True).stdout
-    projects = len(list((report_dir / "项目支出绩效自评表").iterdir()))
+    projects = len(list((report_dir / folder).iterdir()))
     assert re.search(rf"^Pages:\s+{projects}$", info, re.M), info
+
+
+def test_a_project_table_file_is_one_a4_page(report_dir, tmp_path):
+    """One project's workbook, assembled from a sheet of the book (xlsx_sheets.py)."""
+    if not shutil.which("pdfinfo"):
+        pytest.skip("pdfinfo is not on PATH")
+    table = sorted((report_dir / "项目支出绩效自评表（公开版）").iterdir())[-1]
+    result = convert(table, tmp_path, tmp_path / "profile")
+    assert result.returncode == 0, result.stderr
+    info = subprocess.run(["pdfinfo", str(tmp_path / f"{table.stem}.pdf")], capture_output=True, text=True,
+                          check=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M), info
