@@ -198,7 +198,7 @@ def _read_file(con, landing: LandingFile, scan: FileScan, workdir: Path, loaded_
 # the window bounds what is held in memory (workbooks' cells) before it is written.
 WINDOW_FILES = 200
 WINDOW_BYTES = 64 * 1024 * 1024
-GROUP_CSV_BYTES = 4 * 1024 * 1024
+GROUP_CSV_BYTES = 1024 * 1024
 _UTF8 = ("utf-8", "utf-8-sig", "ascii")
 
 
