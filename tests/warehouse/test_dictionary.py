@@ -4,7 +4,8 @@ import duckdb
 import pytest
 
 from pipelines.warehouse.db import connect
-from pipelines.warehouse.dictionary import DOC_FILE, column_descriptions, dictionary, render
+from pipelines.warehouse.dictionary import column_descriptions, dictionary
+from pipelines.warehouse.marts_doc import DOC_FILE, render
 from pipelines.warehouse.transform import MART_MODELS
 
 
@@ -26,7 +27,7 @@ def test_every_column_is_described(column_types):
 
 def test_docs_are_current(column_types):
     assert DOC_FILE.read_text(encoding="utf-8") == render(column_types), (
-        "docs/marts.md is stale: run `python -m pipelines.warehouse.dictionary`")
+        "docs/marts.md is stale: run `python -m pipelines.warehouse.marts_doc`")
 
 
 @pytest.mark.parametrize("mart", MART_MODELS)
