@@ -26,6 +26,7 @@ from pipelines.sqltext import model_sql, sql_string
 from pipelines.warehouse.db import table_exists
 from pipelines.warehouse.declarations import check_columns
 from pipelines.warehouse.declarations import marts as declared_marts
+from pipelines.warehouse.dictionary import column_descriptions, dictionary
 from pipelines.warehouse.snapshots import Snapshots
 from pipelines.warehouse.transform import MART_MODELS, rebuild_from, table_columns
 
@@ -227,8 +228,6 @@ def _write_mart(con, plan: _MartPlan, snapshot: Path, staging_dir: Path, now: da
 def parquet_kv_metadata(mart: str, audience: str) -> str:
     """The file's key-value metadata as a DuckDB struct literal: what the file is and what
     each column means (from sql/marts/columns.toml), for tools that show Parquet metadata."""
-    from pipelines.warehouse.dictionary import dictionary, column_descriptions
-
     entries = {
         "fiscal_warehouse.mart": mart,
         "fiscal_warehouse.audience": audience,
