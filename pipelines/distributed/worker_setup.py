@@ -1,0 +1,55 @@
+"""Loaded by every dask worker when it starts (`dask worker … --preload
+pipelines.distributed.worker_setup`).
+
+- It imports Dagster, dagster-postgres and the code location (FISCAL_WORKER_PRELOAD,
+  default pipelines.definitions) before the worker joins the scheduler: otherwise the
+  first step each worker runs pays those imports (18 s of a first run here, on a loaded
+  machine), and the first partitions look slow for no reason of their own.
+- On every worker but the writer (FISCAL_WORKER_ROLE is not `writer`), opening a file
+  named warehouse.duckdb raises at once: a step that opens the warehouse and was not
+  routed to the writer fails loudly instead of competing for DuckDB's one-writer lock.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+
+WAREHOUSE_FILE = "warehouse.duckdb"
+PRELOAD_ENV = "FISCAL_WORKER_PRELOAD"
+ROLE_ENV = "FISCAL_WORKER_ROLE"
+
+
+class WarehouseOpenedOffWriter(RuntimeError):
+    """A step on a worker that is not the writer tried to open warehouse.duckdb."""
+
+
+def guard_warehouse_file() -> None:
+    """Make duckdb.connect refuse warehouse.duckdb in this process."""
+    import duckdb
+
+    if getattr(duckdb.connect, "_fiscal_guard", False):
+        return
+    original = duckdb.connect
+
+    def connect(database=":memory:", *args, **kwargs):
+        if isinstance(database, (str, Path)) and Path(str(database)).name == WAREHOUSE_FILE:
+            raise WarehouseOpenedOffWriter(
+                f"{database}: this worker is not the writer and never opens the warehouse file; a step that does "
+                "must not carry the op tag fiscal/runs_on: any_worker (pipelines.distributed.tags)"
+            )
+        return original(database, *args, **kwargs)
+
+    connect._fiscal_guard = True
+    duckdb.connect = connect
+
+
+def dask_setup(worker) -> None:  # called by dask when the worker starts, before it joins the scheduler
+    if os.environ.get(ROLE_ENV) != "writer":
+        guard_warehouse_file()
+    import dagster  # noqa: F401
+    import dagster_postgres  # noqa: F401
+
+    for module in filter(None, os.environ.get(PRELOAD_ENV, "pipelines.definitions").split(",")):
+        importlib.import_module(module.strip())

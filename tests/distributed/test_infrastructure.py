@@ -1,0 +1,114 @@
+"""The distributed setup's own pieces, for real: a private PostgreSQL as Dagster's instance,
+a dask scheduler and two workers as separate processes, and a small partitioned job
+(tests/distributed/tiny_defs.py) shaped like the warehouse's fan-out: writer steps that
+open warehouse.duckdb, a render step any worker may run.
+
+A missing server is a failure that names what is missing, never a skip."""
+
+import json
+import os
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from pipelines.distributed.executor import step_resources
+from pipelines.distributed.instance import instance_yaml
+from pipelines.distributed.postgres import MissingServer, start_postgres
+from pipelines.distributed.runs import local_stack, reconstructable_job, run_partitions
+from pipelines.distributed.tags import ANY_WORKER_STEP_TAGS, WRITER_STEP_TAGS
+
+pytestmark = pytest.mark.distributed
+
+UNITS = ["100001", "100002", "100003"]
+YEARS = ["2020", "2021"]
+KEYS = [f"{year}|{unit}" for year in YEARS for unit in UNITS]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    warehouse = tmp_path_factory.mktemp("distributed_tiny")
+    with local_stack(workers=2, warehouse_dir=warehouse, preload="tests.distributed.tiny_defs") as running:
+        yield running, warehouse
+
+
+def test_steps_run_where_their_tags_say(stack):
+    running, warehouse = stack
+    with running.instance() as instance:
+        instance.add_dynamic_partitions("fiscal_year", YEARS)
+        instance.add_dynamic_partitions("unit", UNITS)
+        job = reconstructable_job("tiny_partitioned", "tests.distributed.tiny_defs")
+        outcome = run_partitions(job, KEYS, instance, running.scheduler_address, concurrency=3)
+        assert outcome == {key: True for key in KEYS}
+        for asset in ("gathered", "rendered", "recorded", "untagged"):
+            assert instance.get_materialized_partitions(dg.AssetKey(asset)) == set(KEYS), asset
+
+    con = duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True)
+    try:
+        steps = con.execute("SELECT partition, step, pid, role FROM steps").fetchall()
+    finally:
+        con.close()
+    partitions = {key.replace("|", "-") for key in KEYS}
+    for step in ("gathered", "recorded", "untagged"):  # untagged: the writer by default
+        assert {p for p, s, _, _ in steps if s == step} == partitions, step
+    # Every step that opened warehouse.duckdb ran in the one writer process.
+    assert {(pid, role) for _, _, pid, role in steps} == {(steps[0][2], "writer")}
+
+    rendered = [json.loads(path.read_text()) for path in sorted(warehouse.glob("*.output.json"))]
+    assert {r["partition"] for r in rendered} == partitions
+    # Render steps went to the other worker as well (the writer was busy with writer steps).
+    assert "worker" in {r["role"] for r in rendered}
+    assert {r["pid"] for r in rendered if r["role"] == "writer"} <= {steps[0][2]}
+
+
+def test_a_worker_other_than_the_writer_cannot_open_the_warehouse(stack):
+    from dask.distributed import Client
+
+    from tests.distributed.tiny_defs import open_database as _open_warehouse
+
+    running, warehouse = stack
+    with Client(running.scheduler_address, timeout=30) as client:
+        not_writer = [address for address, info in client.scheduler_info(n_workers=-1)["workers"].items()
+                      if info["name"] != "writer"]
+        future = client.submit(_open_warehouse, str(warehouse / "warehouse.duckdb"), workers=not_writer, pure=False)
+        with pytest.raises(Exception, match="not the writer and never opens the warehouse file"):
+            future.result(timeout=60)
+        assert client.submit(_open_warehouse, ":memory:", workers=not_writer, pure=False).result(timeout=60) == 1
+
+
+def test_routing_defaults_to_the_writer():
+    assert step_resources(WRITER_STEP_TAGS) == {"writer": 1}
+    assert step_resources({}) == {"writer": 1}
+    assert step_resources(ANY_WORKER_STEP_TAGS) == {}
+    assert step_resources({**ANY_WORKER_STEP_TAGS, "dagster-dask/resource_requirements": '{"GPU": 1}'}) == {"GPU": 1}
+
+
+def test_instance_yaml_names_the_psycopg2_driver():
+    text = instance_yaml("postgresql://fiscal:secret@db.example:5432/dagster")
+    assert text.count('postgres_url: "postgresql+psycopg2://fiscal:secret@db.example:5432/dagster"') == 3
+    assert "env: FISCAL_DAGSTER_PG_DSN" in instance_yaml()
+    with pytest.raises(ValueError, match="not a PostgreSQL connection string"):
+        instance_yaml("sqlite:///x.db")
+
+
+def test_missing_postgresql_fails_and_says_what_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr("pipelines.distributed.postgres.DEBIAN_PG_DIR", tmp_path / "usr-lib-postgresql")
+    with pytest.raises(MissingServer, match=r"PostgreSQL is not installed: initdb, pg_ctl, postgres not on PATH nor in "):
+        start_postgres(tmp_path / "pg")
+    assert not (tmp_path / "pg").exists()
+    assert os.environ["PATH"] == str(tmp_path)
+
+
+def test_the_worker_environment_carries_the_settings(tmp_path):
+    from pipelines.distributed.cluster import worker_environment
+    from pipelines.settings import PROJECT_DIR
+
+    env = worker_environment(tmp_path / "home", tmp_path / "landing", tmp_path / "warehouse", preload="a,b")
+    assert env["DAGSTER_HOME"] == str(tmp_path / "home")
+    assert env["FISCAL_LANDING_DIR"] == str(tmp_path / "landing")
+    assert env["FISCAL_WAREHOUSE_DIR"] == str(tmp_path / "warehouse")
+    assert env["FISCAL_WORKER_PRELOAD"] == "a,b"
+    assert env["PYTHONPATH"].split(os.pathsep)[0] == str(PROJECT_DIR)
+    assert Path(env["PYTHONPATH"].split(os.pathsep)[0], "pipelines", "distributed").is_dir()
