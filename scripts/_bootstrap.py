@@ -5,8 +5,10 @@ Needs nothing but Python 3.11+. Re-installs only when pyproject.toml changed.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -38,6 +40,24 @@ def ensure_venv() -> Path:
     return venv_python()
 
 
+def ensure_postgres() -> None:
+    """PostgreSQL for the distributed test (tests/distributed): its programs on PATH or in
+    Debian's /usr/lib/postgresql/<version>/bin, else apt-get installs them when we are root;
+    otherwise the test fails and says what is missing."""
+    if shutil.which("initdb") or glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+        return
+    if os.name == "posix" and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("installing PostgreSQL for the distributed test (apt-get install postgresql) ...", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=False, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"], check=True, env=env)
+    else:
+        print("PostgreSQL is not installed (initdb, pg_ctl, postgres): the distributed test will fail; "
+              "on Debian: sudo apt-get install postgresql", file=sys.stderr)
+
+
 def run(args: list[str]) -> int:
     python = ensure_venv()
+    if args[:2] == ["-m", "pytest"]:
+        ensure_postgres()
     return subprocess.call([str(python), *args], cwd=ROOT)
