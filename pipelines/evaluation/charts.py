@@ -29,7 +29,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
-from pipelines.evaluation.figures import Figures, Project, fmt_wan, round2, to_wan
+from pipelines.evaluation.figures import Figures, Project
+from pipelines.evaluation.numbers import fmt_wan, round2, to_wan
 from pipelines.evaluation.scoring import SelfEvaluation
 
 DPI = 150

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import duckdb
 
-ZERO = Decimal("0.00")
-WAN = Decimal(10000)
-CENT = Decimal("0.01")
+from pipelines.evaluation.numbers import ZERO, dec, ratio, round2
+from pipelines.evaluation.provisional import read_quarantined
+
 UNDISCLOSED = "UNDISCLOSED"
 UNDISCLOSED_LABEL = "涉密项目（不予公开）"
 
@@ -34,49 +34,6 @@ BUDGETED_TYPES = ("基本支出", "项目支出")
 # Ranking of indicator levels (matched by substring, as the ledger spells them loosely).
 LEVEL1_ORDER = ["产出", "效益", "满意"]
 LEVEL2_ORDER = ["数量", "质量", "时效", "成本", "经济", "社会", "生态", "可持续", "满意"]
-
-
-# ---------------------------------------------------------------- number helpers
-
-
-def to_wan(yuan: Decimal | int | None) -> Decimal:
-    """Yuan -> 万元 with two decimals, rounded half-up once."""
-    return (Decimal(yuan or 0) / WAN).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def fmt_wan(yuan: Decimal | int | None) -> str:
-    """`2194.33`: always two decimals, no thousands separator (the seed's style)."""
-    return f"{to_wan(yuan):.2f}"
-
-
-def round2(value: Decimal | None) -> Decimal | None:
-    return None if value is None else Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def ratio(numerator: Decimal | None, denominator: Decimal | None) -> Decimal | None:
-    """Exact ratio of two Decimals; None when either is missing or the denominator is 0."""
-    if numerator is None or denominator is None or Decimal(denominator) == 0:
-        return None
-    return Decimal(numerator) / Decimal(denominator)
-
-
-def fmt_pct(rate: Decimal | None) -> str:
-    """0.97534… -> `97.53%`; None -> `—`."""
-    if rate is None:
-        return "—"
-    return f"{(Decimal(rate) * 100).quantize(CENT, rounding=ROUND_HALF_UP):.2f}%"
-
-
-def dec(value: float | Decimal | None) -> Decimal | None:
-    """A DOUBLE from the marts (score, weight) as a Decimal of its shortest repr."""
-    if value is None:
-        return None
-    return value if isinstance(value, Decimal) else Decimal(repr(float(value)))
-
-
-def fmt_number(value: Decimal | None) -> str:
-    """A score or weight: two decimals; `—` when empty."""
-    return "—" if value is None else f"{round2(value):.2f}"
 
 
 def level_rank(text: str | None, order: list[str]) -> int:
@@ -466,8 +423,6 @@ def read_figures(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, publ
             WHERE d.unit_code = ? AND d.fiscal_year = ? GROUP BY ALL""", key):
         if code in listed:
             fig.project_info[code] = ProjectInfo(office, goal, goal_result, tuple(by_fund.get(code, ())))
-    from pipelines.evaluation.provisional import read_quarantined  # it formats with this module's helpers
-
     fig.quarantined = read_quarantined(con, unit_code, year)
     _tie_out(fig)
     return fig

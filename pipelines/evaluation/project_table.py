@@ -21,7 +21,8 @@ from pathlib import Path
 
 import xlsxwriter
 
-from pipelines.evaluation.figures import Figures, round2, to_wan
+from pipelines.evaluation.figures import Figures
+from pipelines.evaluation.numbers import round2, to_wan
 from pipelines.evaluation.scoring import ProjectEvaluation
 from pipelines.evaluation.table_xlsx import COLUMNS, LAST, LINE_PT, _lines, _rate, table_formats, write_goal_rows
 from pipelines.evaluation.xlsx_sheets import Skeleton, SourceBook, assemble

@@ -19,7 +19,7 @@ from pathlib import PurePosixPath
 
 import duckdb
 
-from pipelines.evaluation.figures import ZERO, fmt_wan
+from pipelines.evaluation.numbers import ZERO, fmt_wan
 
 # The quarantined rows of one unit-year (?1 unit, ?2 year): by its own year, or, when the
 # row's year is unknown or out of range, by the years its file covers.

@@ -17,18 +17,13 @@ from decimal import Decimal
 from pathlib import Path
 
 from pipelines.evaluation.figures import (
-    ZERO,
     CommonIndicator,
     Figures,
     Indicator,
-    fmt_number,
-    fmt_pct,
-    fmt_wan,
     LEVEL1_ORDER,
     level_rank,
-    ratio,
-    round2,
 )
+from pipelines.evaluation.numbers import ZERO, fmt_number, fmt_pct, fmt_wan, ratio, round2
 from pipelines.evaluation.provisional import PUBLIC_NOTE as PROVISIONAL_PUBLIC_NOTE
 from pipelines.evaluation.scoring import SelfEvaluation
 from pipelines.evaluation.texts import Texts, paragraphs

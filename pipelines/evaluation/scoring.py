@@ -13,7 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pipelines.evaluation.figures import BUDGETED_TYPES, ZERO, Figures, Indicator, ratio
+from pipelines.evaluation.figures import BUDGETED_TYPES, Figures, Indicator
+from pipelines.evaluation.numbers import ZERO, ratio
 from pipelines.evaluation.rules import Rules
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import xlsxwriter
 
-from pipelines.evaluation.figures import Figures, round2, to_wan
+from pipelines.evaluation.figures import Figures
+from pipelines.evaluation.numbers import round2, to_wan
 from pipelines.evaluation.report import tokens_of
 from pipelines.evaluation.scoring import SelfEvaluation
 from pipelines.evaluation.texts import Texts, paragraphs

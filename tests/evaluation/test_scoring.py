@@ -12,7 +12,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from pipelines.evaluation.figures import fmt_pct, fmt_wan, round2, to_wan
+from pipelines.evaluation.numbers import fmt_pct, fmt_wan, round2, to_wan
 from pipelines.evaluation.rules import RulesError, load_rules, register_rules
 from pipelines.evaluation.scoring import budget_score, grade_of
 from pipelines.settings import SQL_DIR
