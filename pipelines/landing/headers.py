@@ -159,12 +159,17 @@ class HeaderMatch:
         return len(self.headers)
 
 
+# Per kind: header text (normalised) -> canonical column; built once, not per row looked at.
+_LOOKUPS: dict[str, dict[str, str]] = {
+    kind: {alias: canonical for canonical, names in aliases.items() for alias in names} for kind, aliases in ALIASES.items()
+}
+
+
 def match_header_row(cells: list[object]) -> tuple[str, dict[int, str], frozenset[str]] | None:
     """Best kind for one row of cells, or None when no kind's signature is present."""
     normalised = [normalise_header(c) for c in cells]
     best: tuple[int, str, dict[int, str], frozenset[str]] | None = None
-    for kind, aliases in ALIASES.items():
-        lookup = {alias: canonical for canonical, names in aliases.items() for alias in names}
+    for kind, lookup in _LOOKUPS.items():
         columns: dict[int, str] = {}
         scaled: set[str] = set()
         for position, (name, hint) in enumerate(normalised):
