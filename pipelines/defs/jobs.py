@@ -7,8 +7,8 @@ import json
 import dagster as dg
 
 from pipelines.defs.resources import WarehouseResource
+from pipelines.landing.discovery import discover
 from pipelines.warehouse.db import WarehouseBusy, connect, table_exists
-from pipelines.warehouse.ingest import discover
 from pipelines.warehouse.transform import MART_MODELS
 
 full_load_job = dg.define_asset_job(
