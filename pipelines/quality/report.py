@@ -1,11 +1,11 @@
 """The error report finance staff act on, one per load:
 `reports/quality/<date>_<time>_质量报告.xlsx` (local time, Asia/Shanghai) and its `.csv` twin.
 
-It lists each problem once, by file and row: every quarantined row of the scope's files and
-every offending row of a failed rule or expectation. A rule that names a row the quarantine
-already holds (voucher_unknown_econ_code, budget_unknown_func_code, voucher_unbalanced, …:
-they exist so that Dagster shows the check beside its table) does not add a second line: its
-expected value and difference are folded into the quarantined row's line. The workbook is set
+It lists each problem once, by file and row: every quarantined row of the scope's files,
+with the field and the cell as written that staging recorded in the quarantine, and every
+offending row of a failed rule or expectation — the checks cover what the quarantine does
+not (cross-file checks, tie-outs, our own invariants), so no problem is listed twice. The
+workbook is set
 up to print: A4 landscape, the header row repeated on every page, fitted to the page width,
 long texts wrapped; the words are the finance office's, not the checking library's.
 """
@@ -43,8 +43,8 @@ CATEGORY_LABELS = {
 DETAIL_WIDTHS = (26, 5, 10, 14, 20, 10, 18, 5, 40)
 SUMMARY_WIDTHS = (24, 8, 5, 62, 12, 24)
 
-# Quarantine reason -> what was expected (the report's 期望值 for a quarantined row; the
-# column a row is about is worked out in sql/quality/report_rows.sql).
+# Quarantine reason -> what was expected (the report's 期望值 for a quarantined row; 当年
+# becomes the row's year in sql/quality/report_rows.sql).
 _EXPECTED = {
     "unknown_econ_code": "当年部门预算支出经济分类中的编码",
     "unknown_func_code": "当年支出功能分类中的编码",
@@ -63,8 +63,7 @@ _EXPECTED = {
 
 
 def _report_rows(con, load_id: str) -> list[tuple]:
-    """The report's lines (sql/quality/report_rows.sql): the REPORT_HEADERS columns and, last,
-    the ids of the checks whose rows were folded into the line."""
+    """The report's lines (sql/quality/report_rows.sql), in the REPORT_HEADERS columns."""
     con.execute("CREATE OR REPLACE TEMP TABLE _report_expected (reason_code VARCHAR, expected VARCHAR)")
     con.executemany("INSERT INTO _report_expected VALUES (?, ?)", list(_EXPECTED.items()))
     try:
@@ -78,18 +77,10 @@ def _report_rows(con, load_id: str) -> list[tuple]:
 def _summary_rows(rules: list[Rule], suites: list[Suite], runs: dict, lines: list[tuple]) -> list[tuple]:
     """规则, 级别, 行数, 说明, 类别, 检查对象: what was found first (the quarantine codes, then
     the checks that failed), then every check that passed — the sheet also says what was
-    checked. 行数 counts the lines of 问题清单 under the code or check; a check whose rows
-    are quarantined rows says so, as those are listed once, under their quarantine code."""
+    checked. 行数 counts the lines of 问题清单 under the code or check."""
     counts: dict[str, int] = {}
-    folded: dict[str, int] = {}
     for line in lines:
         counts[line[6]] = counts.get(line[6], 0) + 1
-        for check_id in line[9]:
-            folded[check_id] = folded.get(check_id, 0) + 1
-
-    def also(check_id: str) -> str:
-        n = folded.get(check_id)
-        return f"（其中 {n:,} 行即已隔离的行，按隔离原因列入问题清单，不重复列出）" if n else ""
 
     out = []
     for suite in suites:
@@ -100,19 +91,18 @@ def _summary_rows(rules: list[Rule], suites: list[Suite], runs: dict, lines: lis
             kinds = {e.get("severity") for e in suite.raw["expectations"]}
             label = "/".join(SEVERITY_LABELS[k] for k in ("fatal", "warning")
                              if {"fatal": "critical", "warning": "warning"}[k] in kinds)
-        failed = counts.get(suite.check_id) or folded.get(suite.check_id)
         out.append((suite.check_id, label, counts.get(suite.check_id, 0),
-                    f"{table_label(suite.table)}：入库数据自检{'未通过' if failed else '通过'}" + also(suite.check_id),
+                    f"{table_label(suite.table)}：入库数据自检{'未通过' if counts.get(suite.check_id) else '通过'}",
                     CATEGORY_LABELS["expectation"], suite.table))
     for rule in rules:
-        out.append((rule.id, SEVERITY_LABELS[rule.severity], counts.get(rule.id, 0), rule.message_zh + also(rule.id),
+        out.append((rule.id, SEVERITY_LABELS[rule.severity], counts.get(rule.id, 0), rule.message_zh,
                     CATEGORY_LABELS.get(rule.category, rule.category), rule.target_table))
     quarantined = []
     for code in sorted(c for c in counts if c.startswith("quarantine:")):
         reason = code.split(":", 1)[1]
         quarantined.append((code, "警告", counts[code], f"已隔离、未计入的行；应为：{_EXPECTED.get(reason, reason)}",
                             CATEGORY_LABELS["quarantine"], "quarantine"))
-    found = [row for row in out if counts.get(row[0]) or folded.get(row[0])]
+    found = [row for row in out if counts.get(row[0])]
     return quarantined + found + [row for row in out if row not in found]
 
 
@@ -143,9 +133,8 @@ def write_report(con, settings: Settings, load_id: str, scope: Scope, rules: lis
     local = (now or datetime.now()).astimezone(LOCAL_TIME)
     folder = settings.reports_dir / "quality"
     folder.mkdir(parents=True, exist_ok=True)
-    lines = _report_rows(con, load_id)
-    summary = _summary_rows(rules, suites, runs, lines)
-    detail = [line[:len(REPORT_HEADERS)] for line in lines]
+    detail = _report_rows(con, load_id)
+    summary = _summary_rows(rules, suites, runs, detail)
     xlsx_path, csv_path = report_paths(folder, local)
     try:
         _write_csv(csv_path, detail)

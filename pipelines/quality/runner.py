@@ -14,14 +14,18 @@ Two kinds of check, both data on disk:
   source_file, source_row), the field, the value provided, the value expected, the
   difference and a detail, restricted to the scope through the temp table `_scope`.
 
-Severity policy. A problem *in the exports* (an unbalanced voucher, an unknown code, a
-date out of range, a missing field...) is handled by quarantine: the row is left out,
-the load goes on, the marts are published, and the rule that lists it is a `warning`.
-`fatal` is kept for what would make published numbers wrong with nothing else catching
-it: rows lost between reading and staging (`row_accounting`), marts that do not tie out
-to the facts or to each other, public totals that differ from internal ones, and
-critical expectations. A fatal failure withholds the unit-years it concerns — their
-previous marts stay published — and nothing else: other unit-years still publish.
+Severity policy. A problem *in one row of an export* (an unbalanced voucher, an unknown
+code, a date out of range, a missing field...) is handled by quarantine: the row is left
+out with its field and the cell as written, the load goes on, the marts are published,
+and the error report lists the row. No rule selects such rows again (each problem once):
+rules cover what the quarantine cannot see — problems across rows and files (a project
+missing from the ledger, spending over budget, a voucher line in two files), which are
+`warning`s, and the tie-outs. `fatal` is kept for what would make published numbers
+wrong with nothing else catching it: rows lost between reading and staging
+(`row_accounting`), marts that do not tie out to the facts or to each other, public
+totals that differ from internal ones, and critical expectations. A fatal failure
+withholds the unit-years it concerns — their previous marts stay published — and nothing
+else: other unit-years still publish.
 
 Scope. Rules see only the scope's unit-years. The suites run on views of their table
 restricted to the scope (raw and staging: the rows of the sources that count for the

@@ -1,12 +1,15 @@
 -- tieout_category_total: per unit and year, Σ spending_by_category.amount_yuan (as built)
--- = Σ core.fact_spending.amount, and Σ line_count = the number of spending lines.
+-- = Σ core.fact_spending.amount, its basic spending (基本支出, what the report lists by
+-- class) = the facts' basic spending, and Σ line_count = the number of spending lines.
 WITH facts AS (
-    SELECT f.unit_code, f.fiscal_year, sum(f.amount) AS total, count(*) AS lines
+    SELECT f.unit_code, f.fiscal_year, sum(f.amount) AS total, count(*) AS lines,
+           sum(f.amount) FILTER (WHERE f.spending_type = '基本支出') AS basic
     FROM core.fact_spending f JOIN _scope s ON s.unit_code = f.unit_code AND s.fiscal_year = f.fiscal_year
     GROUP BY ALL
 ),
 mart AS (
-    SELECT m.unit_code, m.fiscal_year, sum(m.amount_yuan) AS total, sum(m.line_count) AS lines
+    SELECT m.unit_code, m.fiscal_year, sum(m.amount_yuan) AS total, sum(m.line_count) AS lines,
+           sum(m.amount_yuan) FILTER (WHERE m.spending_type = '基本支出') AS basic
     FROM build.spending_by_category m JOIN _scope s ON s.unit_code = m.unit_code AND s.fiscal_year = m.fiscal_year
     GROUP BY ALL
 ),
@@ -17,6 +20,7 @@ compared AS (
     LEFT JOIN mart m ON m.unit_code = s.unit_code AND m.fiscal_year = s.fiscal_year,
     (VALUES
         ('spending_by_category.amount_yuan 合计', coalesce(m.total, 0)::DECIMAL(18, 2), coalesce(f.total, 0)::DECIMAL(18, 2)),
+        ('spending_by_category.amount_yuan 基本支出', coalesce(m.basic, 0)::DECIMAL(18, 2), coalesce(f.basic, 0)::DECIMAL(18, 2)),
         ('spending_by_category.line_count 合计', coalesce(m.lines, 0)::DECIMAL(18, 2), coalesce(f.lines, 0)::DECIMAL(18, 2))
     ) t(field, provided, expected)
 )

@@ -6,8 +6,11 @@ Two landing folders, each loaded once per session:
   second unit written here (117002, 2021). Every rule and every suite passes on it.
 - **messy**: the same plus one instance of every warning rule's failure, injected into
   copies of the demo's own files (appended CSV rows, a changed cell, ledger rows added
-  with openpyxl) and one supplementary voucher file. `inject_warnings` returns, per rule,
-  the exact rows the rule must report: (unit_code, fiscal_year, source_file, source_row).
+  with openpyxl) and one supplementary voucher file, and rows that staging rejects (an
+  unbalanced voucher, unknown codes, a missing economic class, a date outside the file's
+  period). `inject_warnings` returns, per rule, the exact rows the rule must report:
+  (unit_code, fiscal_year, source_file, source_row), and the rows the quarantine must hold
+  with their reason, field and value — no rule reports those again.
 
 Fatal rules are not injected into files (contract problems never are fatal): their failing
 fixtures alter a copy of the clean warehouse (see test_rules.py).
@@ -39,6 +42,7 @@ PROCUREMENT_2020 = "117001/2020/采购/2020年政府采购台账.csv"
 UNIT2_VOUCHERS = "117002/2021/凭证/2021年序时账.csv"
 
 Row = tuple[str, int, str | None, int | None]  # unit_code, fiscal_year, source_file, source_row
+Rejected = dict[tuple[str, int], tuple[str, str, str | None]]  # (file, row) -> reason_code, field, value
 
 
 def write_second_unit(landing: Path) -> None:
@@ -93,35 +97,46 @@ def _q3_voucher(date: str, no: str, lines: list[tuple]) -> list[str]:
     return out
 
 
-def inject_warnings(landing: Path) -> dict[str, set[Row]]:
-    """One instance of every warning rule's failure; returns the rows each rule must report."""
+def inject_warnings(landing: Path) -> tuple[dict[str, set[Row]], Rejected]:
+    """One instance of every warning rule's failure, and rows staging rejects; returns the
+    rows each rule must report and the rows the quarantine must hold."""
     expect: dict[str, set[Row]] = {}
+    rejected: Rejected = {}
     q3 = landing / Q3
     fund, basic = "一般公共预算", ""
 
-    def vouchers(rule: str, date: str, no: str, lines: list[tuple], report: list[int] | None = None) -> list[int]:
+    def vouchers(rule: str | None, date: str, no: str, lines: list[tuple], report: list[int] | None = None,
+                 rejects: list[tuple[str, str, str | None]] | None = None) -> list[int]:
         rows = _append_csv(q3, _q3_voucher(date, no, lines), "utf-8-sig")
         if report is not None:
             expect[rule] = {(UNIT1, 2021, Q3, rows[i]) for i in report}
+        for row, reject in zip(rows, rejects or []):
+            rejected[(Q3, row)] = reject
         return rows
 
-    # field rules on voucher lines: each voucher is built so that all its lines are
-    # quarantined for the same reason (a voucher left half-quarantined would also be unbalanced)
-    vouchers("voucher_unbalanced", "20210915", "记-9001", [
+    # rows staging rejects, with the field and the cell as written: each voucher is built so
+    # that all its lines are rejected for the same reason (a voucher left half-rejected would
+    # also be unbalanced)
+    vouchers(None, "20210915", "记-9001", [
         ("7101", "行政支出", "1,000.00", "0.00", "2120101", "30201", basic, fund),
-        ("6001", "财政拨款预算收入", "0.00", "900.00", "", "", "", "")], report=[0])
-    vouchers("voucher_unknown_econ_code", "20210916", "记-9002", [
+        ("6001", "财政拨款预算收入", "0.00", "900.00", "", "", "", "")],
+        rejects=[("unbalanced_voucher", "debit", "1,000.00"), ("unbalanced_voucher", "credit", "900.00")])
+    vouchers(None, "20210916", "记-9002", [
         ("7101", "行政支出", "500.00", "0.00", "2120101", "39998", basic, fund),
-        ("6001", "财政拨款预算收入", "0.00", "500.00", "", "39998", "", "")], report=[0, 1])
-    vouchers("voucher_unknown_func_code", "20210916", "记-9003", [
+        ("6001", "财政拨款预算收入", "0.00", "500.00", "", "39998", "", "")],
+        rejects=[("unknown_econ_code", "econ_class", "39998")] * 2)
+    vouchers(None, "20210916", "记-9003", [
         ("7101", "行政支出", "400.00", "0.00", "2129998", "30201", basic, fund),
-        ("6001", "财政拨款预算收入", "0.00", "400.00", "2129998", "", "", "")], report=[0, 1])
-    vouchers("voucher_missing_econ_class", "20210917", "记-9004", [
+        ("6001", "财政拨款预算收入", "0.00", "400.00", "2129998", "", "", "")],
+        rejects=[("unknown_func_code", "func_class", "2129998")] * 2)
+    vouchers(None, "20210917", "记-9004", [
         ("7101", "行政支出", "300.00", "0.00", "2120101", "", basic, fund),
-        ("7101", "行政支出", "0.00", "300.00", "2120101", "", basic, fund)], report=[0, 1])
-    vouchers("voucher_date_outside_period", "20211005", "记-9005", [
+        ("7101", "行政支出", "0.00", "300.00", "2120101", "", basic, fund)],
+        rejects=[("missing_required", "econ_class", None)] * 2)
+    vouchers(None, "20211005", "记-9005", [
         ("7101", "行政支出", "200.00", "0.00", "2120101", "30201", basic, fund),
-        ("6001", "财政拨款预算收入", "0.00", "200.00", "", "", "", "")], report=[0, 1])
+        ("6001", "财政拨款预算收入", "0.00", "200.00", "", "", "", "")],
+        rejects=[("date_out_of_range", "voucher_date", "20211005")] * 2)
     # cross-file rules fed by vouchers
     vouchers("project_not_in_ledger", "20210920", "记-9006", [  # a refund booked to an old project code
         ("8001", "资金结存", "1,500.00", "0.00", "", "", "", ""),
@@ -157,8 +172,8 @@ def inject_warnings(landing: Path) -> dict[str, set[Row]]:
         '117001,2021,测试〔2021〕1号,年初预算,2129998 未知分类,30201 办公费,,,一般公共预算,"1,000.00",',
     ], "utf-8-sig")
     expect["budget_project_not_in_ledger"] = {(UNIT1, 2021, BUDGET_2021, budget_rows[1])}
-    expect["budget_unknown_econ_code"] = {(UNIT1, 2021, BUDGET_2021, budget_rows[2])}
-    expect["budget_unknown_func_code"] = {(UNIT1, 2021, BUDGET_2021, budget_rows[3])}
+    rejected[(BUDGET_2021, budget_rows[2])] = ("unknown_econ_code", "econ_class", "39998 未知分类")
+    rejected[(BUDGET_2021, budget_rows[3])] = ("unknown_func_code", "func_class", "2129998 未知分类")
 
     # the ledger: a budgeted project never spent on (budget line above), one without budget
     workbook = openpyxl.load_workbook(landing / LEDGER_2021)
@@ -183,7 +198,7 @@ def inject_warnings(landing: Path) -> dict[str, set[Row]]:
     procurement_rows = _append_csv(landing / PROCUREMENT_2020, [
         '117001,2020,117001-2020-99,CNZJCG-2020-099,测试合同,询价,测试供应商,"120,000.00",2020/11/20'], "gbk")
     expect["procurement_over_budget"] = {(UNIT1, 2020, PROCUREMENT_2020, procurement_rows[0])}
-    return expect
+    return expect, rejected
 
 
 @dataclass
@@ -194,7 +209,8 @@ class Loaded:
     exit_code: int | None = None
     stdout: str = ""
     result: object = None  # the Dagster ExecuteInProcessResult, for the messy load
-    expected: dict | None = None
+    expected: dict | None = None  # rule -> the rows it must report (the messy load)
+    rejected: dict | None = None  # (file, row) -> the quarantine's reason_code, field, value (the messy load)
 
 
 def latest_load_id(settings: Settings) -> str:
@@ -235,25 +251,17 @@ def messy(tmp_path_factory) -> Loaded:
     """The messy landing folder materialized through Dagster (assets and asset checks)."""
     import dagster as dg
 
-    from pipelines.defs.assets import ALL_ASSETS, TAG_LOAD_ID
-    from pipelines.defs.checks import ALL_CHECKS
-    from pipelines.defs.resources import WarehouseResource
+    from pipelines.cli import definitions_for
+    from pipelines.defs.jobs import execute_load
 
     root = tmp_path_factory.mktemp("quality_messy")
     landing = clean_landing(root / "landing")
-    expected = inject_warnings(landing)
+    expected, rejected = inject_warnings(landing)
     settings = load_settings(landing, root / "warehouse")
-    result = dg.materialize(
-        [*ALL_ASSETS, *ALL_CHECKS],
-        instance=dg.DagsterInstance.ephemeral(),
-        resources={
-            "warehouse": WarehouseResource(landing_dir=str(landing), warehouse_dir=str(settings.warehouse_dir)),
-            "progress": dg.ResourceDefinition.hardcoded_resource(lambda message: None),
-        },
-        tags={TAG_LOAD_ID: MESSY_LOAD_ID},
-        raise_on_error=False,
-    )
-    return Loaded(settings, MESSY_LOAD_ID, set(ALL_UNIT_YEARS), result=result, expected=expected)
+    # The load as the CLI runs it: the ingest run, then the partitioned runs (their results together).
+    result = execute_load(definitions_for(settings, lambda message: None), dg.DagsterInstance.ephemeral(), settings,
+                          MESSY_LOAD_ID)
+    return Loaded(settings, MESSY_LOAD_ID, set(ALL_UNIT_YEARS), result=result, expected=expected, rejected=rejected)
 
 
 def results(settings: Settings, load_id: str, check_id: str | None = None) -> list[tuple]:

@@ -14,7 +14,7 @@ from pipelines.quality.run import list_suites, load_catalogue
 
 def test_one_check_per_suite_and_rule_on_its_asset():
     specs = {(spec.asset_key, spec.name): spec for spec in CHECK_SPECS}
-    assert len(specs) == len(list_suites()) + len(load_catalogue()) == 45
+    assert len(specs) == len(list_suites()) + len(load_catalogue()) == 38
     asset_keys = {key for asset in ALL_ASSETS for key in asset.keys}
     for suite in list_suites():
         assert (dg.AssetKey(suite.table.split(".")), suite.check_id) in specs
@@ -37,7 +37,7 @@ def test_definitions_load():
 
 def test_check_evaluations_of_a_run(messy):
     evaluations = {(e.asset_key, e.check_name): e for e in messy.result.get_asset_check_evaluations()}
-    assert len(evaluations) == 45
+    assert len(evaluations) == 38
     failed_rules = set(messy.expected)
     for key, source in CHECK_SOURCES.items():
         evaluation = evaluations[(key.asset_key, key.name)]
