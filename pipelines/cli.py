@@ -90,83 +90,77 @@ def _instance(settings):
         return dg.DagsterInstance.get()
 
 
-def materialize(settings, job_name: str, tags: dict[str, str], progress) -> tuple[bool, str]:
-    """Run one of the code location's jobs (`full_load`, `rebuild_reports`) in this process,
-    with this command's paths and progress printer; returns (success, load id)."""
+def definitions_for(settings, progress):
+    """The code location's assets, checks and jobs with this command's paths and progress printer."""
     import dagster as dg  # lazy: seconds to import, and a no-change load or status never needs it
 
-    from pipelines.defs import assets as asset_module  # lazy: imports Dagster
+    from pipelines.definitions import JOBS  # lazy: imports Dagster
+    from pipelines.defs.assets import ALL_ASSETS  # lazy: imports Dagster
     from pipelines.defs.checks import ALL_CHECKS  # lazy: imports Dagster
-    from pipelines.defs.jobs import full_load_job, rebuild_reports_job  # lazy: imports Dagster
     from pipelines.defs.resources import WarehouseResource  # lazy: imports Dagster
-    from pipelines.warehouse.load import new_load_id  # lazy: the ingest behind it brings pyarrow (~1 s)
 
-    load_id = new_load_id()
-    tags = {**tags, asset_module.TAG_LOAD_ID: load_id}
-    progress("starting Dagster run")
-    definitions = dg.Definitions(
-        assets=asset_module.ALL_ASSETS,
+    return dg.Definitions(
+        assets=ALL_ASSETS,
         asset_checks=ALL_CHECKS,
-        jobs=[full_load_job, rebuild_reports_job],
+        jobs=JOBS,
         resources={
             "warehouse": WarehouseResource(
                 landing_dir=str(settings.landing_dir), warehouse_dir=str(settings.warehouse_dir)
             ),
-            "progress": progress_resource(progress),
+            "progress": dg.ResourceDefinition.hardcoded_resource(progress),
         },
     )
-    result = definitions.resolve_job_def(job_name).execute_in_process(
-        instance=_instance(settings),
-        tags=tags,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
-    )
-    if not result.success:
-        for event in result.all_events:
+
+
+def materialize(settings, progress, **load) -> tuple[bool, str, set]:
+    """Run a load as the code location's named jobs (`ingest`, then `rebuild_unit_years` over
+    the unit-years to rebuild; or `rebuild_reports`) in this process; returns (success,
+    load id, the unit-years of the partitioned runs)."""
+    from pipelines.defs.jobs import execute_load  # lazy: imports Dagster
+    from pipelines.warehouse.load import new_load_id  # lazy: the ingest behind it brings pyarrow (~1 s)
+
+    load_id = new_load_id()
+    progress("starting Dagster run")
+    runs = execute_load(definitions_for(settings, progress), _instance(settings), settings, load_id,
+                        run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}}, **load)
+    if not runs.success:
+        for event in runs.all_events:
             if event.is_step_failure:
                 error = event.step_failure_data.error
                 print(f"step {event.step_key} failed: {error.message.strip() if error else ''}", file=sys.stderr)
-    return result.success, load_id
+    return runs.success, load_id, runs.unit_years
 
 
-def progress_resource(progress):
-    import dagster as dg  # lazy: seconds to import, and a no-change load or status never needs it
-
-    return dg.ResourceDefinition.hardcoded_resource(progress)
-
-
-def _scope_tags(args, **extra: str) -> dict[str, str]:
-    from pipelines.defs import assets as asset_module  # lazy: imports Dagster
-
-    tags = dict(extra)
-    if args.unit:
-        tags[asset_module.TAG_UNITS] = ",".join(args.unit)
-    if args.year:
-        tags[asset_module.TAG_YEARS] = ",".join(str(y) for y in args.year)
-    return tags
+def _only(args):
+    """--unit / --year as a filter of unit-years (None: no filter)."""
+    if not (args.unit or args.year):
+        return None
+    units, years = set(args.unit or ()), set(args.year or ())
+    return lambda unit_years: {(u, y) for u, y in unit_years
+                               if (not units or u in units) and (not years or y in years)}
 
 
-def _run(settings, job_name: str, tags, quiet: bool):
-    """Materialize and read back the load's summary; returns (exit code or None, success, summary)."""
+def _run(settings, quiet: bool, **load):
+    """Materialize and read back the load's summary; returns (exit code or None, success, summary, unit-years)."""
     from pipelines.warehouse.load import read_summary  # lazy: the ingest behind it brings pyarrow (~1 s)
 
     progress = Progress(quiet=quiet)
     try:
-        success, load_id = materialize(settings, job_name, tags, progress)
+        success, load_id, unit_years = materialize(settings, progress, **load)
     except WarehouseBusy as error:
         progress.done()
-        return usage_error(str(error)), False, None
+        return usage_error(str(error)), False, None, set()
     progress.done()
     con = connect(settings.db_path)
     try:
         summary = read_summary(con, load_id)
     except KeyError:
         print("the run failed before it started: see the errors above", file=sys.stderr)
-        return EXIT_BLOCKING, False, None
+        return EXIT_BLOCKING, False, None, set()
     finally:
         con.close()
     summary.seconds = time.perf_counter() - progress.started
-    return None, success, summary
+    return None, success, summary, unit_years
 
 
 def _exit_code(success: bool, summary) -> int:
@@ -221,11 +215,9 @@ def cmd_load(args) -> int:
         print(f"fiscal-warehouse load: nothing changed in {settings.landing_dir} since the last load; nothing to do")
         return EXIT_OK
     _use_workers(args)
-    from pipelines.defs import assets as asset_module  # lazy: imports Dagster
     from pipelines.warehouse.load import format_summary  # lazy: the ingest behind it brings pyarrow (~1 s)
 
-    extra = {asset_module.TAG_FULL_REFRESH: "true"} if args.full_refresh else {}
-    failed, success, summary = _run(settings, "full_load", _scope_tags(args, **extra), args.quiet)
+    failed, success, summary, _ = _run(settings, args.quiet, full_refresh=args.full_refresh, only=_only(args))
     if failed is not None:
         return failed
     print(format_summary(summary))
@@ -240,16 +232,13 @@ def cmd_report(args) -> int:
     # is imported or a run started (seconds), not after the run found nothing to rebuild.
     if (args.unit or args.year) and (problem := unmatched_scope(settings, args.unit, args.year)):
         return usage_error(problem)
-    from pipelines.defs import assets as asset_module  # lazy: imports Dagster
-
     if problem := _configuration_problem(settings):
         return usage_error(problem)
     _use_workers(args)
-    failed, success, summary = _run(settings, "rebuild_reports", _scope_tags(args, **{asset_module.TAG_REBUILD_ALL: "true"}),
-                                    args.quiet)
+    failed, success, summary, unit_years = _run(settings, args.quiet, reports_only=True, only=_only(args))
     if failed is not None:
         return failed
-    if not summary.scope:
+    if not unit_years:
         return usage_error("no unit-year in the warehouse matches --unit/--year")
     for path in summary.reports_written:
         print(path)

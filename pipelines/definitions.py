@@ -4,16 +4,24 @@ import dagster as dg
 
 from pipelines.defs.assets import ALL_ASSETS
 from pipelines.defs.checks import ALL_CHECKS
-from pipelines.defs.jobs import full_load_job, landing_files_sensor, nightly_load_schedule, rebuild_reports_job
-from pipelines.defs.partitions import rebuild_unit_year_job
+from pipelines.defs.jobs import (
+    ingest_job,
+    landing_files_sensor,
+    nightly_load_schedule,
+    rebuild_after_ingest,
+    rebuild_reports_job,
+    rebuild_unit_years_job,
+)
 from pipelines.defs.resources import WarehouseResource
+
+JOBS = [ingest_job, rebuild_unit_years_job, rebuild_reports_job]
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     asset_checks=ALL_CHECKS,
-    jobs=[full_load_job, rebuild_reports_job, rebuild_unit_year_job],
+    jobs=JOBS,
     schedules=[nightly_load_schedule],
-    sensors=[landing_files_sensor],
+    sensors=[landing_files_sensor, rebuild_after_ingest],
     resources={
         "warehouse": WarehouseResource(),
         # Progress for a person watching (the CLI passes a printer); the run log has it anyway.

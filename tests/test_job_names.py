@@ -16,4 +16,4 @@ def test_cli_runs_carry_the_job_name(tmp_path, monkeypatch):
     assert cli_main(["report", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet"]) == 0
     with dg.DagsterInstance.get() as instance:
         names = [run.job_name for run in instance.get_runs()]
-    assert sorted(names) == ["full_load", "rebuild_reports"]
+    assert sorted(names) == ["ingest_landing", "rebuild_reports", "rebuild_unit_years"]

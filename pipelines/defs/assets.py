@@ -1,9 +1,17 @@
-"""The warehouse's assets, one step a stage: ingest (raw + staging), core (+ quarantine),
-marts (internal and public DuckDB tables), quality, Parquet publishing, evaluation reports.
+"""The warehouse's assets. The ingest (raw, staging, quarantine) is unpartitioned: it reads
+the landing folder, which is not split by unit-year. Everything after it runs per unit-year
+(partitioned by fiscal year × unit, pipelines.defs.partitions): core, marts (with the
+quality checks), Parquet publishing, reports — one asset a stage, group `unit_year`. A
+run's scope is its partition keys; one run covers a rectangle of keys (BackfillPolicy.
+single_run), and each stage is one step holding one DuckDB connection: DuckDB allows one
+writer, and a step per table would cost Dagster's per-step overhead many times over.
 
-Each stage is one step holding one DuckDB connection: DuckDB allows one writer, and a
-step per table would cost Dagster's per-step overhead many times over for seconds of
-SQL (measured: about 1.2 s a step with the default executor, against 0.1 s in-process). Asset keys mirror the warehouse's schemas.
+The tables (core/*, marts/*, marts_public/*) are declared once each with their lineage
+from the SQL (reads_as_assets), unpartitioned: their stage step reports one
+materialization per table and run. Why not a partitioned key per table: on the SQLite
+instance the CLI uses, each partition × asset key costs ~40 ms of Dagster bookkeeping
+(its planned and materialization events); 25 keys × a county's 600 unit-years is
+~10 minutes, more than the load itself (README, "Dagster and partitions").
 """
 
 
@@ -14,6 +22,7 @@ from collections.abc import Callable
 import dagster as dg
 import duckdb
 
+from pipelines.defs.partitions import unit_year_of, unit_year_partitions, unit_years_of
 from pipelines.defs.resources import WarehouseResource
 from pipelines.evaluation.rules import load_rules
 from pipelines.landing.headers import KIND_LABELS, KINDS
@@ -23,35 +32,12 @@ from pipelines.warehouse.dictionary import column_descriptions
 from pipelines.warehouse.lineage import model_reads
 from pipelines.warehouse.transform import CORE_MODELS, MART_MODELS
 
-# Run tags that narrow a load (set by `fiscal-warehouse load --unit/--year/--full-refresh`).
-TAG_UNITS = "fiscal/units"
-TAG_YEARS = "fiscal/years"
-TAG_FULL_REFRESH = "fiscal/full_refresh"
-TAG_LOAD_ID = "fiscal/load_id"
-TAG_REBUILD_ALL = "fiscal/rebuild_all"
+# Run tags. The scope of a run is its partition keys, never a tag.
+TAG_FULL_REFRESH = "fiscal/full_refresh"  # the ingest re-reads every landing file
+TAG_LOAD_ID = "fiscal/load_id"  # the runs of one load (the CLI's, or the ingest run's) share its summary
+TAG_TRIGGER = "fiscal/trigger"
 
 ProgressFn = Callable[[str], None]
-
-
-def scope_filter_from_tags(tags: dict[str, str]) -> stages.ScopeFilter:
-    units = frozenset(u for u in tags.get(TAG_UNITS, "").split(",") if u)
-    years = frozenset(int(y) for y in tags.get(TAG_YEARS, "").split(",") if y)
-    return stages.ScopeFilter(units, years, everything=tags.get(TAG_REBUILD_ALL) == "true")
-
-
-def run_scope(con: duckdb.DuckDBPyConnection, context, settings) -> set[tuple[str, int]]:
-    """The unit-years this run rebuilds, fixed by the first step that asks and kept with
-    the load: a load's later steps must not pick up unit-years that another run's ingest
-    marked meanwhile (their core would not have been rebuilt), and the reports step must
-    clear only the marks this run built (those numbered up to `dirty_mark`)."""
-    load_id = load_id_of(context)
-    stages.start_load(con, load_id, settings)
-    summary = stages.read_summary(con, load_id)
-    if summary.scope_fixed:
-        return {tuple(x) for x in summary.scope}
-    scope, up_to = stages.dirty_scope_and_mark(con, scope_filter_from_tags(context.run.tags))
-    stages.update_load(con, load_id, scope=sorted(scope), scope_fixed=True, dirty_mark=up_to)
-    return scope
 
 
 class reporter:  # noqa: N801 - used as a function: reporter(context, progress)(message)
@@ -154,12 +140,19 @@ INGEST_SPECS = [
 ] + [
     _spec(["staging", kind], "ingest", model_description(f"staging/{kind}.sql"), deps=[["raw", kind]])
     for kind in KINDS
+] + [
+    # Not per unit-year: a file that could not be read at all belongs to none.
+    _spec(["quarantine"], "ingest", "Every row that could not be taken: file, sheet, row, reason code, reason, raw "
+          "cells (JSON by header), loaded_at; one row per file that could not be read at all. Also written as "
+          "quarantine/quarantine.parquet.", deps=[["staging", k] for k in KINDS], kinds=("duckdb", "parquet"))
 ]
 
 
 @dg.multi_asset(specs=INGEST_SPECS, name="ingest")
 def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]):
-    """Read new and changed landing files into raw, type and check them into staging."""
+    """Read new and changed landing files into raw, type and check them into staging, rebuild
+    the quarantine; mark the unit-years whose inputs changed (meta.dirty) and register the
+    unit-years as partitions."""
     settings = warehouse.settings
     con = warehouse.connect()
     try:
@@ -170,125 +163,189 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, prog
         )
         from pipelines.defs.partitions import register_partitions
 
-        register_partitions(context.instance, stages.transform.all_unit_years(con))
+        register_partitions(context.instance, stages.transform.all_unit_years(con) | stages.dirty_scope(con))
         stages.update_load(
             con, load_id, files_seen=result.files_seen, files_new=len(result.new), files_changed=len(result.changed),
             files_removed=len(result.removed), files_unreadable=result.unreadable,
         )
+        summary = stages.read_summary(con, load_id)
+        stages.fill_summary(con, summary)
+        stages.update_load(con, load_id, rows_by_kind=summary.rows_by_kind,
+                           quarantine_by_reason=summary.quarantine_by_reason,
+                           files_unreadable=summary.files_unreadable, overlapping_files=summary.overlapping_files)
         for kind in KINDS:
             for layer in ("raw", "staging"):
                 yield dg.MaterializeResult(asset_key=[layer, kind], metadata=table_metadata(con, f"{layer}.{kind}"))
-    finally:
-        con.close()
-
-
-CORE_SPECS = [
-    _spec(["core", name], "core", model_description(f"core/{name}.sql"), deps=reads_as_assets(f"core/{name}.sql"))
-    for name in CORE_MODELS
-] + [
-    _spec(["quarantine"], "core", "Every row that could not be taken: file, sheet, row, reason code, reason, raw "
-          "cells (JSON by header), loaded_at; one row per file that could not be read at all.",
-          deps=[["staging", k] for k in KINDS])
-]
-
-
-@dg.multi_asset(specs=CORE_SPECS, name="core")
-def core(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]):
-    """Facts and dimensions for the unit-years whose inputs changed; the quarantine table."""
-    con = warehouse.connect()
-    try:
-        scope = run_scope(con, context, warehouse.settings)
-        reporter(context, progress)(f"core: rebuilding {len(scope)} unit-year(s)")
-        stages.stage_core(con, scope)
-        stages.update_load(con, load_id_of(context), core_built=True)
-        for name in CORE_MODELS:
-            yield dg.MaterializeResult(asset_key=["core", name], metadata=table_metadata(con, f"core.{name}"))
         yield dg.MaterializeResult(asset_key=["quarantine"], metadata=table_metadata(con, "quarantine"))
     finally:
         con.close()
 
 
-MART_SPECS = [
-    _spec(["marts", name], "marts", model_description(f"marts/{name}.sql"), deps=reads_as_assets(f"marts/{name}.sql"))
+# ------------------------------------------------------------------ the tables (lineage)
+
+CORE_TABLE_KEYS = [["core", name] for name in CORE_MODELS]
+MART_TABLE_KEYS = [["marts", name] for name in MART_MODELS]
+PUBLIC_MART_TABLE_KEYS = [["marts_public", name] for name in MART_MODELS]
+
+UNIT_YEAR_CORE = dg.AssetKey(["unit_year", "core"])
+UNIT_YEAR_MARTS = dg.AssetKey(["unit_year", "marts"])
+UNIT_YEAR_PARQUET = dg.AssetKey(["unit_year", "parquet"])
+UNIT_YEAR_REPORTS = dg.AssetKey(["unit_year", "reports"])
+
+TABLE_SPECS = [
+    _spec(["core", name], "core", model_description(f"core/{name}.sql") + " Written by unit_year/core, per unit-year.",
+          deps=[*reads_as_assets(f"core/{name}.sql"), UNIT_YEAR_CORE])
+    for name in CORE_MODELS
+] + [
+    _spec(["marts", name], "marts", model_description(f"marts/{name}.sql") + " Written by unit_year/marts.",
+          deps=[*reads_as_assets(f"marts/{name}.sql"), UNIT_YEAR_MARTS])
     for name in MART_MODELS
 ] + [
-    _spec(["marts_public", name], "marts_public", f"The public copy of marts.{name} (涉密 projects redacted).",
-          deps=public_mart_reads(name))
+    _spec(["marts_public", name], "marts_public",
+          f"The public copy of marts.{name} (涉密 projects redacted). Written by unit_year/marts.",
+          deps=[*public_mart_reads(name), UNIT_YEAR_MARTS])
     for name in MART_MODELS
 ]
+"""One spec a table, with the tables its SQL reads: the lineage the UI draws. They are
+written by the unit_year stage they name (not materialized on their own); that stage
+reports each table's materialization, whole-table row count and schema, once a run."""
 
 
-@dg.multi_asset(specs=MART_SPECS, name="marts")
-def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]):
-    """The marts as DuckDB tables (schema build, public copy build_public), before publishing."""
+def report_tables(context, con: duckdb.DuckDBPyConnection, keys: list[list[str]]) -> None:
+    """One materialization per table for this run (unpartitioned: see the module's docstring)."""
+    schema_of = {"core": "core", "marts": "build", "marts_public": "build_public"}
+    for prefix, name in keys:
+        context.log_event(dg.AssetMaterialization(
+            asset_key=[prefix, name],
+            metadata={**table_metadata(con, f"{schema_of[prefix]}.{name}", name if prefix != "core" else None),
+                      "partitions_rebuilt": dg.MetadataValue.int(len(context.partition_keys))},
+        ))
+
+
+# ------------------------------------------------------------------ per unit-year
+
+BLOCKING_CHECK = "no_blocking_failure"
+
+
+def _unit_year_asset(key: dg.AssetKey, description: str, deps, kinds, check_specs=()):
+    """A stage as one partitioned asset: its runs cover rectangles of unit-years."""
+    return dg.multi_asset(
+        specs=[dg.AssetSpec(key, group_name="unit_year", description=description, deps=list(deps), kinds=set(kinds),
+                            skippable=bool(check_specs))],
+        check_specs=list(check_specs),
+        can_subset=bool(check_specs),  # the per-partition check results are logged, not returned (see marts)
+        name=key.path[-1],
+        partitions_def=unit_year_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )
+
+
+def _connect(context, warehouse: WarehouseResource) -> duckdb.DuckDBPyConnection:
+    """The step's writing connection, with the load's summary row in place (a run started
+    from the UI is a load of its own)."""
     con = warehouse.connect()
+    stages.start_load(con, load_id_of(context), warehouse.settings)
+    return con
+
+
+def _keys_metadata(scope) -> dict:
+    return {"unit_years": dg.MetadataValue.int(len(scope))}
+
+
+@_unit_year_asset(UNIT_YEAR_CORE, "Core facts and dimensions of the unit-year (sql/core).",
+                  deps=[["staging", k] for k in KINDS], kinds=("duckdb",))
+def core(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]):
+    con = _connect(context, warehouse)
     try:
-        scope = run_scope(con, context, warehouse.settings)
-        reporter(context, progress)(f"marts: building {len(scope)} unit-year(s)")
-        stages.stage_marts(con, scope, load_rules())
-        for name in MART_MODELS:
-            yield dg.MaterializeResult(asset_key=["marts", name], metadata=table_metadata(con, f"build.{name}", name))
-            yield dg.MaterializeResult(
-                asset_key=["marts_public", name], metadata=table_metadata(con, f"build_public.{name}", name)
-            )
+        scope = unit_years_of(context)
+        reporter(context, progress)(f"core: rebuilding {len(scope)} unit-year(s)")
+        # The marks this run may clear once its reports are written: those made before it read the data.
+        stages.note_run_mark(con, load_id_of(context), context.run.run_id)
+        stages.stage_core(con, scope)
+        stages.add_to_load(con, load_id_of(context), rebuilt=sorted(scope))
+        report_tables(context, con, CORE_TABLE_KEYS)
+        yield dg.MaterializeResult(asset_key=UNIT_YEAR_CORE, metadata=_keys_metadata(scope))
     finally:
         con.close()
 
 
-@dg.asset(
-    key=["quality", "results"],
-    group_name="quality",
-    kinds={"duckdb", "great_expectations"},
-    deps=[["marts", name] for name in MART_MODELS] + [["quarantine"]],
+@_unit_year_asset(
+    UNIT_YEAR_MARTS,
+    "The marts of the unit-year as DuckDB tables (schema build, public copy build_public), then the Great "
+    "Expectations suites and the rule catalogue over them; a unit-year with a blocking failure is withheld "
+    f"(its previous Parquet files stay). The check {BLOCKING_CHECK} says so per unit-year.",
+    deps=[UNIT_YEAR_CORE], kinds=("duckdb", "great_expectations"),
+    check_specs=[dg.AssetCheckSpec(
+        BLOCKING_CHECK, asset=UNIT_YEAR_MARTS, partitions_def=unit_year_partitions,
+        description="No fatal rule or critical expectation failed for this unit-year (else it is withheld); "
+                    "the failing checks' ids in metadata.")],
 )
-def quality_results(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]) -> dg.MaterializeResult:
-    """Runs the Great Expectations suites and the rule catalogue over the changed unit-years;
-    writes quality.results and the error report finance staff act on."""
+def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]):
+    from pipelines.defs.checks import CHECK_SOURCES, check_results
     from pipelines.quality.run import run_quality
 
-    con = warehouse.connect()
+    con = _connect(context, warehouse)
     try:
-        scope = run_scope(con, context, warehouse.settings)
+        scope = unit_years_of(context)
         load_id = load_id_of(context)
-        reporter(context, progress)("quality: running the expectation suites and the rule catalogue")
+        say = reporter(context, progress)
+        say(f"marts: building {len(scope)} unit-year(s)")
+        stages.stage_marts(con, scope, load_rules())
+        say("quality: running the expectation suites and the rule catalogue")
+        earlier = stages.earlier_check_runs(con, load_id)
         outcome = run_quality(con, warehouse.settings, scope, load_id)
-        stages.update_load(con, load_id, checks_failed=outcome.failed, quality_report=outcome.report_path,
-                           withheld=sorted(outcome.withheld))
-        metadata = {"failed_checks": dg.MetadataValue.int(len(outcome.failed)),
+        stages.add_earlier_check_runs(con, load_id, earlier)
+        stages.add_to_load(con, load_id, checks_failed=outcome.failed, withheld=sorted(outcome.withheld))
+        stages.update_load(con, load_id, quality_report=outcome.report_path)
+        report_tables(context, con, MART_TABLE_KEYS + PUBLIC_MART_TABLE_KEYS)
+        # Each suite and rule once a run, on its table; and per unit-year, whether it is withheld.
+        for result in check_results(con, load_id, list(CHECK_SOURCES)):
+            context.log_event(dg.AssetCheckEvaluation(
+                asset_key=result.asset_key, check_name=result.check_name, passed=result.passed,
+                metadata=result.metadata, severity=result.severity, description=result.description,
+            ))
+        failing = stages.failing_checks_by_unit_year(con, load_id)
+        for key in context.partition_keys:
+            unit_year = unit_year_of(key)
+            fatal, warnings = failing.get(unit_year, ([], []))
+            context.log_event(dg.AssetCheckEvaluation(
+                asset_key=UNIT_YEAR_MARTS, check_name=BLOCKING_CHECK, partition=key,
+                passed=unit_year not in outcome.withheld,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"fatal_checks": dg.MetadataValue.json(fatal), "warning_checks": dg.MetadataValue.json(warnings)},
+            ))
+        metadata = {**_keys_metadata(scope), "failed_checks": dg.MetadataValue.int(len(outcome.failed)),
                     "withheld_unit_years": dg.MetadataValue.int(len(outcome.withheld))}
         if outcome.report_path:
             metadata["report"] = dg.MetadataValue.path(outcome.report_path)
-        return dg.MaterializeResult(metadata=metadata)
+        yield dg.MaterializeResult(asset_key=UNIT_YEAR_MARTS, metadata=metadata)
     finally:
         con.close()
 
 
-@dg.asset(
-    key=["parquet", "marts"],
-    group_name="publish",
-    kinds={"parquet", "duckdb"},
-    deps=[["quality", "results"]] + [["marts_public", name] for name in MART_MODELS],
-)
-def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]) -> dg.MaterializeResult:
-    """The Parquet marts for BI tools (marts/ and marts_public/), the DuckDB views over them,
-    and quarantine/quarantine.parquet. Unit-years with a failed blocking check keep their
-    previous files."""
+def _withheld(con, context) -> set[tuple[str, int]]:
+    """The unit-years of this run that its marts step withheld (a blocking check failed)."""
+    summary = stages.read_summary(con, load_id_of(context))
+    return {tuple(x) for x in summary.withheld} & unit_years_of(context)
+
+
+@_unit_year_asset(UNIT_YEAR_PARQUET, "The unit-year's Parquet files for BI tools (marts/ and marts_public/), the "
+                  "DuckDB views over them, bi.duckdb and the PostgreSQL mirror. A withheld unit-year keeps its "
+                  "previous files.", deps=[UNIT_YEAR_MARTS], kinds=("parquet", "duckdb"))
+def parquet(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]):
     settings = warehouse.settings
-    con = warehouse.connect()
+    con = _connect(context, warehouse)
     try:
-        scope = run_scope(con, context, warehouse.settings)
+        scope = unit_years_of(context)
         load_id = load_id_of(context)
-        summary = stages.read_summary(con, load_id)
         reporter(context, progress)(f"publishing marts for {len(scope)} unit-year(s)")
-        result = stages.stage_publish(con, settings, scope, {tuple(x) for x in summary.withheld})
-        stages.fill_summary(con, summary)
-        stages.update_load(
-            con, load_id, marts_written=len(result.written), marts_deleted=len(result.deleted),
-            marts_unchanged=result.unchanged, withheld=result.withheld, rows_by_kind=summary.rows_by_kind,
-            quarantine_by_reason=summary.quarantine_by_reason, files_unreadable=summary.files_unreadable,
-            overlapping_files=summary.overlapping_files, bi_lines=result.bi_lines, bi_failed=result.bi_failed,
-        )
-        return dg.MaterializeResult(metadata={
+        result = stages.stage_publish(con, settings, scope, _withheld(con, context))
+        stages.add_to_load(con, load_id, marts_written=len(result.written), marts_deleted=len(result.deleted),
+                           marts_unchanged=result.unchanged, bi_lines=result.bi_lines)
+        if result.bi_failed:
+            stages.update_load(con, load_id, bi_failed=True)
+        yield dg.MaterializeResult(asset_key=UNIT_YEAR_PARQUET, metadata={
+            **_keys_metadata(scope),
             "files_written": dg.MetadataValue.int(len(result.written)),
             "files_deleted": dg.MetadataValue.int(len(result.deleted)),
             "partitions_unchanged": dg.MetadataValue.int(result.unchanged),
@@ -298,34 +355,30 @@ def published_marts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         con.close()
 
 
-@dg.asset(
-    key=["reports", "self_evaluation"],
-    group_name="evaluation",
-    kinds={"xlsx", "docx"},
-    deps=[["parquet", "marts"]],
-)
-def evaluation_reports(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]) -> dg.MaterializeResult:
-    """部门整体支出绩效自评表 (XLSX) and 自评报告 (DOCX, Markdown) for each published unit-year.
-
-    The unit-years are recorded as done (their rebuild marks cleared) once their reports
-    are written: their marts and public marts are published by then, so a load killed or
-    failing before this leaves them marked and the next load rebuilds them whole. A run
-    that did not rebuild core (`fiscal-warehouse report`) clears nothing."""
+@_unit_year_asset(UNIT_YEAR_REPORTS, "部门整体支出绩效自评表 (XLSX) and 自评报告 (DOCX, Markdown) of the unit-year.",
+                  deps=[UNIT_YEAR_PARQUET], kinds=("xlsx", "docx"))
+def reports(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]):
+    """The unit-years are recorded as done (their rebuild marks cleared) once their reports are
+    written: their marts and public marts are published by then, so a load killed or failing
+    before this leaves them marked and the next load rebuilds them whole. A run that did not
+    rebuild core (`fiscal-warehouse report`) clears nothing."""
     from pipelines.evaluation.outputs import write_reports
 
     settings = warehouse.settings
-    con = warehouse.connect()
+    con = _connect(context, warehouse)
     try:
         load_id = load_id_of(context)
-        summary = stages.read_summary(con, load_id)
-        scope = {tuple(x) for x in summary.scope} - {tuple(x) for x in summary.withheld}
+        scope = unit_years_of(context) - _withheld(con, context)
         written = write_reports(con, settings, scope, load_rules(), reporter(context, progress))
-        if summary.core_built:
-            stages.mark_done(con, scope, summary.dirty_mark)
-        stages.update_load(con, load_id, reports_written=written)
-        return dg.MaterializeResult(metadata={"files_written": dg.MetadataValue.int(len(written))})
+        mark = stages.run_mark(con, load_id, context.run.run_id)
+        if mark is not None:  # this run rebuilt core: its unit-years are done
+            stages.mark_done(con, scope, mark)
+        stages.add_to_load(con, load_id, reports_written=written)
+        yield dg.MaterializeResult(asset_key=UNIT_YEAR_REPORTS,
+                                   metadata={**_keys_metadata(scope), "files_written": dg.MetadataValue.int(len(written))})
     finally:
         con.close()
 
 
-ALL_ASSETS = [ingest, core, marts, quality_results, published_marts, evaluation_reports]
+UNIT_YEAR_ASSETS = [core, marts, parquet, reports]
+ALL_ASSETS = [ingest, *TABLE_SPECS, *UNIT_YEAR_ASSETS]

@@ -3,19 +3,19 @@
 One Dagster asset check per suite (`gx_<layer>_<table>`, on ["raw"|"staging"|"core", table])
 and per rule (the rule's id, on the asset of its `target_table`: ["staging", kind],
 ["core", table], ["marts", mart], ["marts_public", mart] or ["quarantine"]). The checks
-do not compute anything: the `quality_results` asset (["quality", "results"]) runs the
-suites and rules once, over the unit-years the load rebuilt, and stores what it found in
-`quality.results` / `quality.check_runs`; one multi-asset check reads those rows for the
-current load (`fiscal/load_id` tag, else the run id) and reports each check beside its
-asset: passed, severity (ERROR for fatal rules and critical expectations, WARN for
-warnings), the failing count, up to five row ids (`file:row`, or `unit/year` for checks
-on totals) and the check's id — never data values beyond ids. The specs carry
-`additional_deps` on ["quality", "results"] so that they run after it.
+do not compute anything: the `unit_year/marts` asset runs the suites and rules once a
+run, over the run's unit-years, stores what it found in `quality.results` /
+`quality.check_runs`, and logs each check's evaluation beside its table (`check_results`):
+passed, severity (ERROR for fatal rules and critical expectations, WARN for warnings), the
+failing count, up to five row ids (`file:row`, or `unit/year` for checks on totals) and
+the check's id — never data values beyond ids. Per unit-year, its check
+`no_blocking_failure` says whether the unit-year was withheld. The multi-asset check below
+declares the checks for the UI; run on its own it reports the latest load's results again.
 
 Why `blocking=False`. A blocking Dagster check stops every downstream asset of the run
 when it fails: one unit's unbalanced tie-out would stop the publishing of every unit in
-the load. Publishing already does better, per unit-year: `quality_results` decides which
-unit-years have a fatal failure (`QualityOutcome.withheld`), `published_marts` keeps their
+the load. Publishing already does better, per unit-year: `unit_year/marts` decides which
+unit-years have a fatal failure (`QualityOutcome.withheld`), `unit_year/parquet` keeps their
 previous Parquet files and publishes all others, and `fiscal-warehouse load` exits 1 when
 anything blocking failed. So the Dagster checks report (with ERROR severity where it
 matters) and do not block the run.
@@ -27,9 +27,9 @@ import dagster as dg
 
 from pipelines.defs.assets import load_id_of
 from pipelines.defs.resources import WarehouseResource
+from pipelines.warehouse.db import table_exists
 from pipelines.quality.run import asset_key_of, list_suites, load_catalogue
 
-QUALITY_RESULTS = dg.AssetKey(["quality", "results"])
 SAMPLE_SIZE = 5
 
 
@@ -59,7 +59,6 @@ CHECK_SPECS = [
         name=key.name,
         asset=key.asset_key,
         description=source["description"],
-        additional_deps=[QUALITY_RESULTS],
         blocking=False,
         metadata={"check_kind": source["kind"], "configured_severity": source["severity"]},
     )
@@ -109,11 +108,11 @@ def check_results(con: duckdb.DuckDBPyConnection, load_id: str, keys) -> list[dg
             "load_id": dg.MetadataValue.text(load_id),
         }
         if run is None:
-            metadata["note"] = dg.MetadataValue.text("quality_results did not run for this load")
+            metadata["note"] = dg.MetadataValue.text("the quality checks did not run for this load")
             results.append(dg.AssetCheckResult(
                 asset_key=key.asset_key, check_name=key.name, passed=False,
                 severity=dg.AssetCheckSeverity.WARN, metadata=metadata,
-                description="No result for this load: the quality_results asset did not run.",
+                description="No result for this load: unit_year/marts did not run.",
             ))
             continue
         metadata["failing_count"] = dg.MetadataValue.int(int(run["failing"]))
@@ -130,12 +129,15 @@ def check_results(con: duckdb.DuckDBPyConnection, load_id: str, keys) -> list[dg
     specs=CHECK_SPECS,
     name="quality_checks",
     can_subset=True,
-    description="Reports the expectation suites and the rule catalogue (run by quality_results) per asset.",
+    description="Reports the expectation suites and the rule catalogue (run by unit_year/marts) per asset: "
+                "the latest load's results.",
 )
 def quality_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
-    load_id = load_id_of(context)
     con = warehouse.connect()
     try:
+        latest = con.execute("SELECT load_id FROM quality.check_runs ORDER BY checked_at DESC LIMIT 1").fetchall() \
+            if table_exists(con, "quality.check_runs") else []
+        load_id = latest[0][0] if latest else load_id_of(context)
         keys = [key for key in CHECK_SOURCES if key in context.selected_asset_check_keys]
         yield from check_results(con, load_id, keys)
     finally:

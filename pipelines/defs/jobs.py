@@ -1,42 +1,182 @@
-"""Jobs, the nightly schedule and the landing-folder sensor."""
+"""Jobs, the nightly schedule, the sensors, and a load as its runs.
 
+A load is two kinds of run. The `ingest` job (unpartitioned) reads the landing folder and
+marks the unit-years whose inputs changed (meta.dirty). Then `rebuild_unit_years`
+(partitioned by fiscal year × unit) runs over exactly the unit-years to rebuild — the
+marked ones and the later years of the same unit that read them — as few ranged runs
+(one per rectangle of keys, pipelines.defs.partitions.rectangles). The CLI runs both in
+its own process (`execute_load`); under the daemon the nightly schedule and the landing
+sensor start `ingest`, and `rebuild_after_ingest` requests the partitioned runs when an
+ingest run succeeds. A backfill from the UI of chosen partitions is the same job over
+those keys (one run per rectangle: BackfillPolicy.single_run).
+"""
+
+from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 import dagster as dg
 
+from pipelines.defs.assets import TAG_FULL_REFRESH, TAG_LOAD_ID, TAG_TRIGGER
+from pipelines.defs.partitions import Rectangle, rectangles_on
 from pipelines.defs.resources import WarehouseResource
 from pipelines.landing.discovery import discover
 from pipelines.warehouse.db import WarehouseBusy, connect, table_exists
-from pipelines.warehouse.transform import MART_MODELS
 
-full_load_job = dg.define_asset_job(
-    name="full_load",
-    selection=dg.AssetSelection.all(),
-    description="Everything: ingest new and changed landing files, rebuild what they touch, check, publish, report.",
+INGEST_JOB = "ingest_landing"
+REBUILD_JOB = "rebuild_unit_years"
+REPORTS_JOB = "rebuild_reports"
+TRIGGER_CLI = "cli"
+
+ingest_job = dg.define_asset_job(
+    name=INGEST_JOB,
+    selection=dg.AssetSelection.groups("ingest").without_checks(),
+    description="Read new and changed landing files (raw, staging, quarantine), mark the unit-years whose inputs "
+                "changed. The unit-years' rebuild follows (rebuild_after_ingest, or the CLI).",
+    executor_def=dg.in_process_executor,
+)
+
+rebuild_unit_years_job = dg.define_asset_job(
+    name=REBUILD_JOB,
+    selection=dg.AssetSelection.groups("unit_year"),
+    description="Core, marts and checks, Parquet and reports of the run's unit-years (its partition keys).",
     executor_def=dg.in_process_executor,
 )
 
 rebuild_reports_job = dg.define_asset_job(
-    name="rebuild_reports",
-    selection=dg.AssetSelection.assets(
-        *(["marts", m] for m in MART_MODELS), *(["marts_public", m] for m in MART_MODELS),
-        ["quality", "results"], ["parquet", "marts"], ["reports", "self_evaluation"],
-    ),
-    description="`fiscal-warehouse report`: the marts, checks, Parquet and evaluation reports again from what the "
-                "warehouse holds, without reading the landing folder.",
+    name=REPORTS_JOB,
+    selection=dg.AssetSelection.groups("unit_year") - dg.AssetSelection.assets(["unit_year", "core"]),
+    description="`fiscal-warehouse report`: the marts, checks, Parquet and evaluation reports of the run's "
+                "unit-years again from what the warehouse holds, without reading the landing folder.",
     executor_def=dg.in_process_executor,
 )
 
 nightly_load_schedule = dg.ScheduleDefinition(
     name="nightly_load",
-    job=full_load_job,
+    job=ingest_job,
     cron_schedule="0 2 * * *",
     execution_timezone="Asia/Shanghai",
-    description="The nightly load at 02:00 Beijing time.",
+    description="The nightly load at 02:00 Beijing time (the ingest; the rebuild follows it).",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
+
+
+def unit_years_to_rebuild(db_path) -> tuple[set[tuple[str, int]], set[tuple[str, int]]]:
+    """What the ingest left to rebuild (meta.dirty and the later years), and the unit-years
+    holding data; read without waiting for a writer."""
+    from pipelines.warehouse import load as stages
+
+    if not db_path.exists():
+        return set(), set()
+    con = connect(db_path, read_only=True, wait=0)
+    try:
+        if not table_exists(con, "meta.dirty"):
+            return set(), set()
+        return stages.to_rebuild(con), stages.unit_years_with_data(con)
+    finally:
+        con.close()
+
+
+def rebuild_requests(instance: dg.DagsterInstance, unit_years: Iterable[tuple[str, int]], tags: dict[str, str],
+                     run_key_prefix: str | None = None, known=None) -> list[dg.RunRequest]:
+    """One ranged run request per rectangle of the unit-years."""
+    return [
+        dg.RunRequest(
+            run_key=f"{run_key_prefix}:{rect.start}:{rect.end}" if run_key_prefix else None,
+            job_name=REBUILD_JOB, tags={**tags, **rect.tags()},
+        )
+        for rect in rectangles_on(instance, unit_years, known)
+    ]
+
+
+@dg.run_status_sensor(
+    name="rebuild_after_ingest",
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[ingest_job],
+    request_job=rebuild_unit_years_job,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="When an ingest run (schedule, sensor, UI) succeeds: the partitioned runs over the unit-years it "
+                "left to rebuild. The CLI's ingest runs are followed by the CLI itself.",
+)
+def rebuild_after_ingest(context: dg.RunStatusSensorContext, warehouse: WarehouseResource):
+    run = context.dagster_run
+    if run.tags.get(TAG_TRIGGER) == TRIGGER_CLI:
+        return dg.SkipReason("a CLI load rebuilds its unit-years itself")
+    try:
+        unit_years, known = unit_years_to_rebuild(warehouse.settings.db_path)
+    except WarehouseBusy:
+        return dg.SkipReason("the warehouse is being written: the next load rebuilds what is marked")
+    if not unit_years:
+        return dg.SkipReason("the ingest changed no unit-year")
+    load_id = run.tags.get(TAG_LOAD_ID) or run.run_id
+    return rebuild_requests(context.instance, unit_years, {TAG_LOAD_ID: load_id, TAG_TRIGGER: "rebuild_after_ingest"},
+                            run_key_prefix=run.run_id, known=known)
+
+
+@dataclass
+class LoadRuns:
+    """The runs of one load, in order: the ingest (if any), then one per rectangle."""
+
+    results: list = field(default_factory=list)
+    rectangles: list[Rectangle] = field(default_factory=list)
+    unit_years: set[tuple[str, int]] = field(default_factory=set)
+
+    @property
+    def success(self) -> bool:
+        return all(r.success for r in self.results)
+
+    @property
+    def all_events(self) -> list:
+        return [e for r in self.results for e in r.all_events]
+
+    def get_asset_check_evaluations(self) -> list:
+        return [e for r in self.results for e in r.get_asset_check_evaluations()]
+
+
+def execute_load(definitions: dg.Definitions, instance: dg.DagsterInstance, settings, load_id: str, *,
+                 full_refresh: bool = False, only: Callable[[set], set] | None = None,
+                 reports_only: bool = False, run_config: dict | None = None) -> LoadRuns:
+    """A load in this process: the ingest run, then the partitioned runs over what it left to
+    rebuild (`only` narrows that to --unit/--year, and rebuilds those even if unchanged).
+    `reports_only`: no ingest, `rebuild_reports` over every unit-year `only` keeps."""
+    from pipelines.warehouse import load as stages
+    from pipelines.warehouse import transform
+
+    tags = {TAG_LOAD_ID: load_id, TAG_TRIGGER: TRIGGER_CLI}
+    runs = LoadRuns()
+    if not reports_only:
+        ingest = definitions.resolve_job_def(INGEST_JOB).execute_in_process(
+            instance=instance, tags={**tags, **({TAG_FULL_REFRESH: "true"} if full_refresh else {})},
+            raise_on_error=False, run_config=run_config)
+        runs.results.append(ingest)
+        if not ingest.success:
+            return runs
+    con = connect(settings.db_path)
+    try:
+        stages.start_load(con, load_id, settings)
+        known = transform.all_unit_years(con)
+        holding_data = stages.unit_years_with_data(con)
+        if reports_only:
+            unit_years = only(known) if only else known
+        else:
+            unit_years = stages.to_rebuild(con)
+            if only:  # asked for explicitly: rebuild those even when nothing changed
+                unit_years = only(unit_years | known)
+    finally:
+        con.close()
+    runs.unit_years = unit_years
+    runs.rectangles = rectangles_on(instance, unit_years, holding_data)
+    job = definitions.resolve_job_def(REPORTS_JOB if reports_only else REBUILD_JOB)
+    for rect in runs.rectangles:
+        result = job.execute_in_process(instance=instance, tags={**tags, **rect.tags()}, raise_on_error=False,
+                                        run_config=run_config)
+        runs.results.append(result)
+        if not result.success:
+            break
+    return runs
 
 
 def cursor_from_warehouse(db_path) -> dict:
@@ -62,10 +202,11 @@ def landing_fingerprint(landing_files) -> dict[str, list]:
 
 @dg.sensor(
     name="landing_files_sensor",
-    job=full_load_job,
+    job=ingest_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Starts a load when a landing file is added, changed or removed.",
+    description="Starts a load (the ingest; rebuild_after_ingest follows) when a landing file is added, changed "
+                "or removed.",
 )
 def landing_files_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
     settings = warehouse.settings
@@ -106,5 +247,5 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, warehouse: Warehou
     key_source = json.dumps({"changed": sorted(changed), "removed": removed}, ensure_ascii=False)
     return dg.RunRequest(
         run_key=hashlib.sha256(key_source.encode()).hexdigest()[:32],
-        tags={"fiscal/trigger": "landing_files_sensor"},
+        tags={TAG_TRIGGER: "landing_files_sensor"},
     )

@@ -1,12 +1,14 @@
-"""The load, stage by stage. Each stage is a function over one DuckDB connection; the
-Dagster assets (pipelines.defs) call them one asset a stage, the benchmark calls them
-directly. The load's summary is kept as JSON in meta.loads, each stage adding its part.
+"""The load, stage by stage. Each stage is a function over one DuckDB connection and the
+unit-years it builds; the Dagster assets (pipelines.defs) call them one asset a stage,
+with a run's partition keys as the unit-years; the benchmark calls them directly. The
+load's summary is kept as JSON in meta.loads, each run of the load adding its part: it
+is a record of what the load did, for the printed summary, never a step's input.
 
-Stages hand work to each other through the warehouse itself: ingest marks the (unit,
-year)s whose inputs changed in `meta.dirty`, in the transactions that change their rows;
-core, marts, checks, publishing and reports rebuild those; a unit-year is unmarked only
-once its reports are written (`mark_done`). A run that fails or is killed half-way
-leaves them marked, and the next run finishes the job (pipelines.warehouse.dirty).
+The ingest marks the (unit, year)s whose inputs changed in `meta.dirty`, in the
+transactions that change their rows (`to_rebuild` reads them, with the later years that
+read them); a unit-year is unmarked only once its reports are written (`mark_done`). A
+run that fails or is killed half-way leaves them marked, and the next load finishes the
+job (pipelines.warehouse.dirty).
 """
 
 from __future__ import annotations
@@ -35,23 +37,6 @@ Scope = set[tuple[str, int]]
 
 
 
-@dataclass
-class ScopeFilter:
-    """`--unit` / `--year`: what to rebuild and publish even if unchanged, and nothing else
-    (ingest always runs; other changed unit-years stay marked for the next load)."""
-
-    units: frozenset[str] = frozenset()
-    years: frozenset[int] = frozenset()
-    everything: bool = False  # rebuild every unit-year (that matches), changed or not
-
-    def __call__(self, scope: Scope) -> Scope:
-        return {(u, y) for u, y in scope if (not self.units or u in self.units) and (not self.years or y in self.years)}
-
-    @property
-    def active(self) -> bool:
-        return bool(self.units or self.years or self.everything)
-
-
 # ------------------------------------------------------------------ stages
 
 
@@ -63,33 +48,42 @@ def stage_ingest(con: duckdb.DuckDBPyConnection, settings: Settings, progress: P
     pipelines.warehouse.ingest.stage_pending and _delete_stale); a full refresh deletes
     and reads every file again, which marks every unit-year."""
     dirty.ensure(con)
-    return ingest_module.ingest(con, settings.landing_dir, settings.work_dir, progress, full_refresh)
+    result = ingest_module.ingest(con, settings.landing_dir, settings.work_dir, progress, full_refresh)
+    con.execute("BEGIN")
+    rebuild_quarantine(con)
+    con.execute("COMMIT")
+    publish_module.write_quarantine_parquet(con, settings.quarantine_dir)
+    return result
 
 
 def mark_dirty(con: duckdb.DuckDBPyConnection, scope: Scope) -> None:
     dirty.mark(con, scope)
 
 
-def dirty_scope(con: duckdb.DuckDBPyConnection, scope_filter: ScopeFilter | None = None) -> Scope:
-    return dirty_scope_and_mark(con, scope_filter)[0]
+def to_rebuild(con: duckdb.DuckDBPyConnection) -> Scope:
+    """The unit-years a load must rebuild: the marked ones and the years after them (their
+    year-over-year figures read the marked year)."""
+    return transform.with_following_years(con, dirty.marked(con)[0])
 
 
-def dirty_scope_and_mark(con: duckdb.DuckDBPyConnection, scope_filter: ScopeFilter | None = None) -> tuple[Scope, int]:
-    """The unit-years to rebuild (the marked ones and the years after them), and the
-    highest mark number seen: what `mark_done` may clear once they are built."""
-    scope, up_to = dirty.marked(con)
-    scope = transform.with_following_years(con, scope)
-    if scope_filter and scope_filter.active:
-        # Asked for explicitly: rebuild those even when nothing changed.
-        scope = scope_filter(scope | transform.all_unit_years(con))
-    return scope, up_to
+dirty_scope = to_rebuild  # the benchmarks' name
+
+
+def dirty_scope_and_mark(con: duckdb.DuckDBPyConnection) -> tuple[Scope, int]:
+    """`to_rebuild` and the highest mark number seen: what `mark_done` may clear once they are built."""
+    return to_rebuild(con), dirty.marked(con)[1]
+
+
+def unit_years_with_data(con: duckdb.DuckDBPyConnection) -> Scope:
+    """Unit-years the landing files hold, were built, or are marked: the partition grid's
+    other keys are empty (a unit that started reporting in a later year)."""
+    return transform.all_unit_years(con) | transform._built_unit_years(con) | dirty.marked(con)[0]
 
 
 def stage_core(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, int]:
     con.execute("BEGIN")
     transform.set_scope(con, scope)
     counts = transform.build_core(con)
-    rebuild_quarantine(con)
     con.execute("COMMIT")
     return counts
 
@@ -108,7 +102,6 @@ def stage_publish(con: duckdb.DuckDBPyConnection, settings: Settings, scope: Sco
                   withheld: Scope = frozenset()) -> publish_module.PublishResult:
     result = publish_module.publish(con, settings.warehouse_dir, scope, set(withheld))
     publish_module.create_views(con, settings.warehouse_dir)
-    publish_module.write_quarantine_parquet(con, settings.quarantine_dir)
     from pipelines.bi.publishing import after_publish  # bi.duckdb and the PostgreSQL mirror
 
     bi = after_publish(con, settings, result)
@@ -120,6 +113,52 @@ def mark_done(con: duckdb.DuckDBPyConnection, unit_years: Scope, up_to: int) -> 
     """Record unit-years as done, once their marts, public marts and reports are all written
     (withheld ones are not done): their marks numbered `up_to` or lower go."""
     dirty.unmark(con, unit_years, up_to)
+
+
+def note_run_mark(con: duckdb.DuckDBPyConnection, load_id: str, run_id: str) -> int:
+    """Note, before a run rebuilds core, the highest mark so far: what the run may clear once
+    its reports are written (a mark made after this is another run's, on rows this run did
+    not read). Kept in the load's summary by run id."""
+    up_to = dirty.marked(con)[1]
+    marks = read_summary(con, load_id).dirty_marks
+    update_load(con, load_id, dirty_marks={**marks, run_id: up_to})
+    return up_to
+
+
+def run_mark(con: duckdb.DuckDBPyConnection, load_id: str, run_id: str) -> int | None:
+    """The mark noted by this run's core step; None for a run that did not rebuild core."""
+    return read_summary(con, load_id).dirty_marks.get(run_id)
+
+
+def earlier_check_runs(con: duckdb.DuckDBPyConnection, load_id: str) -> list[tuple]:
+    """quality.check_runs of the load's earlier runs (a load over several rectangles is several runs)."""
+    if not con.execute("SELECT count(*) FROM information_schema.tables "
+                       "WHERE table_schema = 'quality' AND table_name = 'check_runs'").fetchall()[0][0]:
+        return []
+    return con.execute("SELECT check_id, passed, failing, fatal_failing FROM quality.check_runs WHERE load_id = ?",
+                       [load_id]).fetchall()
+
+
+def add_earlier_check_runs(con: duckdb.DuckDBPyConnection, load_id: str, earlier: list[tuple]) -> None:
+    """Add the load's earlier runs' counts to this run's quality.check_runs (which run_quality
+    replaced): a check's result for the load is over all its unit-years."""
+    if earlier:
+        con.executemany(
+            "UPDATE quality.check_runs SET passed = passed AND ?, failing = failing + ?, "
+            "fatal_failing = fatal_failing + ? WHERE load_id = ? AND check_id = ?",
+            [(passed, failing, fatal, load_id, check_id) for check_id, passed, failing, fatal in earlier],
+        )
+
+
+def failing_checks_by_unit_year(con: duckdb.DuckDBPyConnection, load_id: str) -> dict[tuple[str, int], tuple[list, list]]:
+    """(unit, year) -> (ids of fatal checks failing there, ids of warnings failing there), for one load."""
+    rows = con.execute(
+        """SELECT unit_code, fiscal_year, list(DISTINCT check_id ORDER BY check_id) FILTER (WHERE severity = 'fatal'),
+                  list(DISTINCT check_id ORDER BY check_id) FILTER (WHERE severity <> 'fatal')
+        FROM quality.results WHERE load_id = ? AND unit_code IS NOT NULL AND fiscal_year IS NOT NULL GROUP BY ALL""",
+        [load_id],
+    ).fetchall()
+    return {(u, y): (list(fatal or []), list(warn or [])) for u, y, fatal, warn in rows}
 
 
 # ------------------------------------------------------------------ the summary
@@ -140,10 +179,8 @@ class LoadSummary:
     quarantined_unit_years: list[tuple[str, int, int]] = field(default_factory=list)  # unit, year, rows (issue 13)
     files_mismatched: list[str] = field(default_factory=list)
     overlapping_files: list[tuple[str, str]] = field(default_factory=list)
-    scope: list[tuple[str, int]] = field(default_factory=list)
-    scope_fixed: bool = False  # set by the run's first step that decides the scope
-    dirty_mark: int = 0  # the highest meta.dirty mark when the scope was fixed: what this run may clear
-    core_built: bool = False  # this run rebuilt core for its scope (`report` does not, and clears nothing)
+    rebuilt: list[tuple[str, int]] = field(default_factory=list)  # unit-years whose core the load rebuilt
+    dirty_marks: dict[str, int] = field(default_factory=dict)  # run id -> the marks it may clear (note_run_mark)
     marts_written: int = 0
     marts_deleted: int = 0
     marts_unchanged: int = 0
@@ -251,7 +288,7 @@ def format_summary(summary: LoadSummary) -> str:
         lines.append(f"    [{check['severity']}] {check['id']}: {check['failing']:,} — {check['message']}")
     lines.append(
         f"  marts:            {summary.marts_written} partition files written, {summary.marts_deleted} deleted, "
-        f"{summary.marts_unchanged} unchanged; {len(summary.scope)} unit-year(s) rebuilt"
+        f"{summary.marts_unchanged} unchanged; {len(summary.rebuilt)} unit-year(s) rebuilt"
     )
     if summary.withheld:
         lines.append("  WITHHELD (blocking check failed, previous marts kept): "
@@ -286,8 +323,35 @@ def update_load(con: duckdb.DuckDBPyConnection, load_id: str, **fields) -> None:
         "files_removed = ?, scope = ? WHERE load_id = ?",
         [json.dumps(data, ensure_ascii=False, default=str), datetime.now(), data.get("files_seen"),
          data.get("files_new"), data.get("files_changed"), data.get("files_removed"),
-         json.dumps(data.get("scope", [])), load_id],
+         json.dumps(data.get("rebuilt", [])), load_id],
     )
+
+
+def add_to_load(con: duckdb.DuckDBPyConnection, load_id: str, **fields) -> None:
+    """Add what one run of a load did to the load's summary: counts add up, lists grow
+    (a check failing in two runs of the load counts once, with both runs' failing rows)."""
+    data = read_summary(con, load_id).as_dict()
+    merged = {}
+    for name, value in fields.items():
+        old = data.get(name)
+        if name == "checks_failed":
+            by_id = {c["id"]: dict(c) for c in old or []}
+            for check in value:
+                if check["id"] in by_id:
+                    kept = by_id[check["id"]]
+                    kept["failing"] = kept.get("failing", 0) + check.get("failing", 0)
+                    kept["unit_years"] = sorted({*map(tuple, kept.get("unit_years") or []),
+                                                 *map(tuple, check.get("unit_years") or [])})
+                else:
+                    by_id[check["id"]] = dict(check)
+            merged[name] = list(by_id.values())
+        elif isinstance(value, list):
+            merged[name] = [*(old or []), *(x for x in value if x not in (old or []))]
+        elif isinstance(value, int) and isinstance(old, int):
+            merged[name] = old + value
+        else:
+            merged[name] = value
+    update_load(con, load_id, **merged)
 
 
 def read_summary(con: duckdb.DuckDBPyConnection, load_id: str) -> LoadSummary:
@@ -296,7 +360,7 @@ def read_summary(con: duckdb.DuckDBPyConnection, load_id: str) -> LoadSummary:
         raise KeyError(f"no load {load_id} in the warehouse")
     data = json.loads(row[0])
     summary = LoadSummary(**{k: v for k, v in data.items() if k in LoadSummary.__dataclass_fields__})
-    summary.scope = [tuple(x) for x in summary.scope]
+    summary.rebuilt = [tuple(x) for x in summary.rebuilt]
     summary.withheld = [tuple(x) for x in summary.withheld]
     summary.files_unreadable = [tuple(x) for x in summary.files_unreadable]
     summary.overlapping_files = [tuple(x) for x in summary.overlapping_files]

@@ -13,8 +13,8 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.defs.jobs import landing_files_sensor
-from pipelines.defs.partitions import rebuild_unit_year_job, register_partitions
+from pipelines.defs.jobs import landing_files_sensor, rebuild_after_ingest
+from pipelines.defs.partitions import register_partitions
 from pipelines.defs.resources import WarehouseResource
 from pipelines.definitions import defs
 from pipelines.settings import DEMO_LANDING_DIR
@@ -22,18 +22,20 @@ from tests.conftest import payment, query, run_load, voucher_file, write_csv
 
 
 def test_definitions_load():
-    assert defs.resolve_job_def("full_load") is not None
-    assert defs.resolve_job_def("rebuild_unit_year_job").partitions_def is not None
+    assert defs.resolve_job_def("ingest_landing").partitions_def is None
+    assert defs.resolve_job_def("rebuild_unit_years").partitions_def is not None
+    assert defs.resolve_job_def("rebuild_reports").partitions_def is not None
     keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
     assert {"raw/voucher_lines", "staging/voucher_lines", "core/fact_spending", "marts/spending_by_category",
-            "marts_public/spending_by_project", "quarantine", "parquet/marts", "reports/self_evaluation"} <= keys
+            "marts_public/spending_by_project", "quarantine", "unit_year/core", "unit_year/marts",
+            "unit_year/parquet", "unit_year/reports"} <= keys
 
 
 def test_nightly_schedule():
     schedule = defs.resolve_schedule_def("nightly_load")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Asia/Shanghai"
-    assert schedule.job_name == "full_load"
+    assert schedule.job_name == "ingest_landing"
 
 
 def _tick(landing: Path, cursor: str | None):
@@ -132,24 +134,34 @@ def test_one_partition_rebuilds_on_its_own(tmp_path):
     before = untouched.stat().st_mtime_ns
     instance = dg.DagsterInstance.ephemeral()
     register_partitions(instance, {("900001", 2021), ("900002", 2021)})
-    result = rebuild_unit_year_job.execute_in_process(
+    result = defs.resolve_job_def("rebuild_unit_years").execute_in_process(
         instance=instance,
         partition_key=dg.MultiPartitionKey({"fiscal_year": "2021", "unit": "900001"}),
         resources={"warehouse": WarehouseResource(landing_dir=str(landing), warehouse_dir=str(warehouse))},
     )
     assert result.success
     assert target.exists() and untouched.stat().st_mtime_ns == before
+    for key in ("core", "marts", "parquet", "reports"):  # that partition only, per stage
+        assert instance.get_materialized_partitions(dg.AssetKey(["unit_year", key])) == {"2021|900001"}, key
 
 
-def test_full_load_job_runs_as_the_daemon_runs_it(tmp_path):
-    """No CLI tags, the definitions' own resources and executor: what the schedule and the sensor launch."""
+def test_load_runs_as_the_daemon_runs_it(tmp_path):
+    """No CLI tags, the definitions' own resources and executor: the ingest that the schedule and the
+    sensor launch, then what rebuild_after_ingest requests for it."""
     landing, warehouse = tmp_path / "landing", tmp_path / "wh"
     voucher_file(landing / "a.csv", payment("2021-01-05", "记-1", "10"))
-    job = defs.resolve_job_def("full_load")
-    result = job.execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
-        resources={"warehouse": WarehouseResource(landing_dir=str(landing), warehouse_dir=str(warehouse))},
-    )
+    resources = {"warehouse": WarehouseResource(landing_dir=str(landing), warehouse_dir=str(warehouse))}
+    instance = dg.DagsterInstance.ephemeral()
+    ingest = defs.resolve_job_def("ingest_landing").execute_in_process(instance=instance, resources=resources)
+    assert ingest.success
+    context = dg.build_run_status_sensor_context(
+        sensor_name="rebuild_after_ingest", dagster_instance=instance, dagster_run=ingest.dagster_run,
+        dagster_event=ingest.get_run_success_event(), resources=resources)
+    requests = rebuild_after_ingest(context)
+    assert [r.tags["dagster/asset_partition_range_start"] for r in requests] == ["2021|900001"]
+    assert [r.tags["dagster/asset_partition_range_end"] for r in requests] == ["2021|900001"]
+    result = defs.resolve_job_def("rebuild_unit_years").execute_in_process(
+        instance=instance, resources=resources, tags=requests[0].tags)
     assert result.success
     checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     assert len(checks) > 20
