@@ -32,7 +32,7 @@ from typing import Callable, Iterable, Iterator
 import duckdb
 
 from pipelines.evaluation import charts
-from pipelines.evaluation.figures import Figures, NoSuchUnitYear, read_figures
+from pipelines.evaluation.figures import Figures, NoSuchUnitYear, ScopeRows, UnitYearRows, read_figures
 from pipelines.evaluation.project_table import remove_project_tables, write_project_tables
 from pipelines.evaluation.redaction import mentions, redact, redact_report, secret_tokens
 from pipelines.evaluation.report import build_report
@@ -105,11 +105,12 @@ class UnitYearInputs:
 
 def gather_unit_year(con: duckdb.DuckDBPyConnection, settings, unit_code: str, year: int, rules: Rules,
                      progress: Callable[[str], None] = lambda _: None,
-                     secrets: list[str] | None = None) -> UnitYearInputs:
+                     secrets: list[str] | None = None, source: UnitYearRows | None = None) -> UnitYearInputs:
     """Read what one unit-year's outputs need (raises NoSuchUnitYear when it has no data).
-    `secrets` (from `secret_tokens`, the same for every unit-year) is read when not given."""
-    internal = read_figures(con, unit_code, year, public=False)
-    public = read_figures(con, unit_code, year, public=True)
+    `secrets` (from `secret_tokens`, the same for every unit-year) is read when not given;
+    `source` (a figures.ScopeRows) reads the figures of a whole scope at once."""
+    internal = read_figures(con, unit_code, year, public=False, source=source)
+    public = read_figures(con, unit_code, year, public=True, source=source)
     for warning in dict.fromkeys(internal.warnings + public.warnings):
         progress(f"reports: {unit_code} {year}: totals do not tie out: {warning}")
     texts = read_texts(settings.texts_dir, unit_code)
@@ -246,16 +247,19 @@ def write_reports(con: duckdb.DuckDBPyConnection, settings, scope: Iterable[tupl
     UNIT_YEARS_PER_WORKER unit-years in scope."""
     units = sorted((unit, int(year)) for unit, year in set(scope))
     secrets = secret_tokens(con) if units else []
+    source = ScopeRows(con, units)  # each figures query once for the scope, not once a unit-year
 
     def gathered() -> Iterator[UnitYearInputs]:
         for n, (unit_code, year) in enumerate(units, start=1):
             progress(f"reports: {unit_code} {year} ({n}/{len(units)})")
             try:
-                yield gather_unit_year(con, settings, unit_code, year, rules, progress, secrets)
+                yield gather_unit_year(con, settings, unit_code, year, rules, progress, secrets, source)
             except NoSuchUnitYear:
                 # Its files left the landing folder: its reports go too.
                 removed = remove_unit_year(settings, unit_code, year)
                 progress(f"reports: {unit_code} {year} is no longer in the warehouse; {removed} old file(s) removed")
+            finally:
+                source.forget((unit_code, year))
 
     if workers is None:
         workers = min(worker_count(), len(units) // UNIT_YEARS_PER_WORKER)
