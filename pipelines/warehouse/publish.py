@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,7 +27,7 @@ from pipelines.warehouse.declarations import check_columns
 from pipelines.warehouse.declarations import marts as declared_marts
 from pipelines.warehouse.dictionary import column_descriptions, dictionary
 from pipelines.warehouse.snapshots import Snapshots
-from pipelines.warehouse.transform import MART_MODELS, rebuild_from, table_columns
+from pipelines.warehouse.transform import MART_MODELS, rebuild_from, table_columns, unit_year_table
 
 # Sort order inside each file (the filters BI queries use most) and whether the public copy
 # differs (a model in sql/marts_public/): both declared beside each mart's SQL.
@@ -98,9 +97,7 @@ def publish(
     con.execute(PUBLISHED_DDL)
     result = PublishResult(withheld=sorted(withheld & scope))
     publishable = sorted(scope - set(withheld))
-    con.execute("CREATE OR REPLACE TEMP TABLE _publish(unit_code VARCHAR, fiscal_year INTEGER)")
-    if publishable:
-        con.executemany("INSERT INTO _publish VALUES (?, ?)", publishable)
+    unit_year_table(con, "_publish", publishable)
     snapshots = Snapshots(warehouse_dir)
     live = snapshots.live()
     plans = [
@@ -110,7 +107,12 @@ def publish(
     ]
     if not any(plan.to_write or plan.to_delete for plan in plans):
         return result
-    staging_dir = warehouse_dir / ".work" / f"publish-{uuid.uuid4().hex[:8]}"
+    # The COPY's partition folders (<audience>/<mart>/_year=<YYYY>/_unit=<unit>/) are kept for the
+    # next publish, which writes into them again (OVERWRITE_OR_IGNORE; only the files this publish
+    # wrote are moved out): removing a folder costs ~2 ms on a disk mounted with `discard` (each
+    # rmdir frees a block), 20 s for the county's 8,400, against 0.03 ms to unlink a file. A
+    # single writer holds warehouse.duckdb, so no two publishes share the folder.
+    staging_dir = warehouse_dir / ".work" / "publish"
     snapshot = snapshots.begin()
     now = datetime.now().replace(microsecond=0)
     con.execute("BEGIN")
@@ -123,8 +125,6 @@ def publish(
         con.execute("ROLLBACK")
         snapshots.abandon(snapshot)
         raise
-    finally:
-        shutil.rmtree(staging_dir, ignore_errors=True)
     result.snapshot, result.previous_snapshot = snapshot, live
     return result
 
@@ -177,10 +177,13 @@ def partition_path(mart: str, year: int, unit: str) -> str:
 
 def _write_mart(con, plan: _MartPlan, snapshot: Path, staging_dir: Path, now: datetime,
                 result: PublishResult) -> None:
+    """One COPY writes every changed partition of the mart (PARTITION_BY into a staging
+    folder, then each file renamed into the snapshot) and one statement records them in
+    meta.published: a publish costs what its rows and files cost, not statements per
+    partition (8,400 single-row upserts took 27 ms each, 4 minutes at the county shape)."""
     mart, audience, folder = plan.mart, plan.audience, plan.folder
     if plan.to_write:
-        con.execute("CREATE OR REPLACE TEMP TABLE _write(unit_code VARCHAR, fiscal_year INTEGER)")
-        con.executemany("INSERT INTO _write VALUES (?, ?)", [(u, y) for y, u in plan.to_write])
+        unit_year_table(con, "_write", [(u, y) for y, u in plan.to_write])
         target = staging_dir / audience / mart
         target.mkdir(parents=True, exist_ok=True)
         # fiscal_year stays inside each file (INTEGER) as well as in the folder name, so that
@@ -194,35 +197,45 @@ def _write_mart(con, plan: _MartPlan, snapshot: Path, staging_dir: Path, now: da
             ) TO {sql_string(target.as_posix())} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (_year, _unit),
                 OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'part', KV_METADATA {parquet_kv_metadata(mart, audience)})"""
         )
+        paths = []
+        for year in sorted({year for year, _ in plan.to_write}):
+            (snapshot / folder / mart / f"fiscal_year={year}").mkdir(parents=True, exist_ok=True)
         for year, unit in plan.to_write:
-            written = target / f"_year={year}" / f"_unit={file_stem(unit)}" / "part0.parquet"
-            relative = partition_path(mart, year, unit)
-            final = snapshot / folder / relative
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(written, final)
-            content_hash, rows = plan.current[(year, unit)]
-            con.execute(
-                "INSERT OR REPLACE INTO meta.published VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [mart, audience, year, unit, content_hash, rows, f"{folder}/{relative}", now],
-            )
-            result.written.append(f"{folder}/{relative}")
-            result.changed.add((unit, year))
-            if audience == "public":
-                result.changed_public.add((unit, year))
-    for year, unit in plan.to_delete:
-        relative = partition_path(mart, year, unit)
-        final = snapshot / folder / relative
-        final.unlink(missing_ok=True)
-        if final.parent.exists() and not any(final.parent.iterdir()):
-            final.parent.rmdir()
+            relative = f"{folder}/{partition_path(mart, year, unit)}"
+            os.replace(target / f"_year={year}" / f"_unit={file_stem(unit)}" / "part0.parquet", snapshot / relative)
+            paths.append(relative)
+        # Content hashes travel as text: they are HUGEINTs, beyond what a Python list parameter keeps exact.
         con.execute(
-            "DELETE FROM meta.published WHERE mart = ? AND audience = ? AND fiscal_year = ? AND unit_code = ?",
-            [mart, audience, year, unit],
+            """INSERT OR REPLACE INTO meta.published
+            SELECT ?, ?, fiscal_year, unit_code, content_hash::HUGEINT, row_count, path, ?
+            FROM (SELECT unnest(?::INTEGER[]) AS fiscal_year, unnest(?::VARCHAR[]) AS unit_code,
+                         unnest(?::VARCHAR[]) AS content_hash, unnest(?::BIGINT[]) AS row_count,
+                         unnest(?::VARCHAR[]) AS path)""",
+            [mart, audience, now, [y for y, _ in plan.to_write], [u for _, u in plan.to_write],
+             [str(plan.current[key][0]) for key in plan.to_write], [plan.current[key][1] for key in plan.to_write],
+             paths],
         )
-        result.deleted.append(f"{folder}/{relative}")
-        result.changed.add((unit, year))
+        result.written.extend(paths)
+        result.changed.update((unit, year) for year, unit in plan.to_write)
         if audience == "public":
-            result.changed_public.add((unit, year))
+            result.changed_public.update((unit, year) for year, unit in plan.to_write)
+    if plan.to_delete:
+        for year, unit in plan.to_delete:
+            relative = f"{folder}/{partition_path(mart, year, unit)}"
+            final = snapshot / relative
+            final.unlink(missing_ok=True)
+            if final.parent.exists() and not any(final.parent.iterdir()):
+                final.parent.rmdir()
+            result.deleted.append(relative)
+        unit_year_table(con, "_gone", [(u, y) for y, u in plan.to_delete])
+        con.execute(
+            """DELETE FROM meta.published m USING _gone g WHERE m.mart = ? AND m.audience = ?
+            AND m.fiscal_year = g.fiscal_year AND m.unit_code = g.unit_code""",
+            [mart, audience],
+        )
+        result.changed.update((unit, year) for year, unit in plan.to_delete)
+        if audience == "public":
+            result.changed_public.update((unit, year) for year, unit in plan.to_delete)
 
 
 def parquet_kv_metadata(mart: str, audience: str) -> str:

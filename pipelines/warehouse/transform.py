@@ -25,10 +25,18 @@ Scope = set[tuple[str, int]]
 
 
 def set_scope(con: duckdb.DuckDBPyConnection, scope: Iterable[tuple[str, int]]) -> None:
-    con.execute("CREATE OR REPLACE TEMP TABLE _scope(unit_code VARCHAR, fiscal_year INTEGER)")
-    rows = sorted(set(scope))
-    if rows:
-        con.executemany("INSERT INTO _scope VALUES (?, ?)", rows)
+    unit_year_table(con, "_scope", sorted(set(scope)))
+
+
+def unit_year_table(con: duckdb.DuckDBPyConnection, name: str, unit_years) -> None:
+    """TEMP TABLE `name`(unit_code, fiscal_year) holding `unit_years`, in one statement
+    (executemany is a statement a row)."""
+    pairs = list(unit_years)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {name} AS
+        SELECT unnest(?::VARCHAR[]) AS unit_code, unnest(?::INTEGER[]) AS fiscal_year""",
+        [[u for u, _ in pairs], [y for _, y in pairs]],
+    )
 
 
 def all_unit_years(con: duckdb.DuckDBPyConnection) -> Scope:
