@@ -45,12 +45,12 @@ def run_job(job, instance: dg.DagsterInstance, scheduler_address: str, tags: Map
 
 def run_partitions(job, partition_keys: Sequence[str], instance: dg.DagsterInstance, scheduler_address: str,
                    tags: Mapping[str, str] | None = None, concurrency: int = 4,
-                   run_config: Mapping | None = None) -> dict[str, bool]:
+                   run_config: Mapping | None = None, pool=None) -> dict[str, bool]:
     """A run per partition key ("2021|117001" for fiscal year × unit), `concurrency` at a
-    time; returns partition key -> success."""
+    time (or on `pool`, see run_many); returns partition key -> success."""
     keys = list(partition_keys)
     tag_sets = [{**(tags or {}), **partition_tags(job, key)} for key in keys]
-    return dict(zip(keys, run_many(job, tag_sets, instance, scheduler_address, concurrency, run_config)))
+    return dict(zip(keys, run_many(job, tag_sets, instance, scheduler_address, concurrency, run_config, pool)))
 
 
 def range_tags(start: str, end: str) -> dict[str, str]:
@@ -61,24 +61,46 @@ def range_tags(start: str, end: str) -> dict[str, str]:
 
 
 def run_many(job, tag_sets: Sequence[Mapping[str, str]], instance: dg.DagsterInstance, scheduler_address: str,
-             concurrency: int = 4, run_config: Mapping | None = None) -> list[bool]:
+             concurrency: int = 4, run_config: Mapping | None = None, pool=None) -> list[bool]:
     """A run per tag set, `concurrency` at a time; returns each run's success, in order.
 
-    Each run is orchestrated in one of `concurrency` orchestrator processes, started once
-    and reused: Dagster's run orchestration is not thread-safe (two runs orchestrated by
-    threads of one process deadlocked here on the logging module's lock, held by one
-    thread's event-log write while the other's wrote too). The orchestrators only wait
-    on dask; the steps' work is on the workers."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
+    Each run is orchestrated in one of `concurrency` orchestrator processes (`pool`, from
+    `orchestrators`, else started for this call): Dagster's run orchestration is not
+    thread-safe (two runs orchestrated by threads of one process deadlocked here on the
+    logging module's lock, held by one thread's event-log write while the other's wrote
+    too). The orchestrators only wait on dask; the steps' work is on the workers."""
     if not tag_sets:
         return []
     reference = instance.get_ref()
     arguments = [(job, reference, scheduler_address, dict(tags), run_config) for tags in tag_sets]
-    with ProcessPoolExecutor(max_workers=max(1, min(concurrency, len(arguments))),
-                             mp_context=multiprocessing.get_context("spawn")) as pool:
+    if pool is not None:
         return list(pool.map(_orchestrate, arguments))
+    with orchestrators(min(concurrency, len(arguments))) as own:
+        return list(own.map(_orchestrate, arguments))
+
+
+@contextlib.contextmanager
+def orchestrators(count: int, job=None):
+    """`count` orchestrator processes (a process pool), each of which has imported
+    Dagster, dask's client and `job`'s code location before this returns (about 10 s of
+    a first run otherwise), so that they can start while something else runs."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=max(1, count), mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(_warm_orchestrator, [(count, job)] * count))
+        yield pool
+
+
+def _warm_orchestrator(arguments) -> None:
+    import time
+
+    import dask.distributed  # noqa: F401
+
+    count, job = arguments
+    if job is not None:
+        job.get_definition()
+    time.sleep(min(2.0, 0.2 * count))  # hold this process so that each of the pool's processes takes one
 
 
 def _orchestrate(arguments) -> bool:
@@ -103,6 +125,7 @@ class LocalStack:
     dagster_home: Path
     scheduler_address: str
     workers: int
+    worker_pids: list[int]
 
     def instance(self) -> dg.DagsterInstance:
         return dg.DagsterInstance.from_config(str(self.dagster_home))
@@ -136,7 +159,8 @@ def local_stack(workers: int = 2, landing_dir: Path | None = None, warehouse_dir
     try:
         start_postgres(server.folder, server.port)
         wait_for_workers(cluster, workers)
-        yield LocalStack(folder, server.dsn, dagster_home, cluster.scheduler_address, workers)
+        yield LocalStack(folder, server.dsn, dagster_home, cluster.scheduler_address, workers,
+                         [process.pid for process in cluster.processes[1:]])
     finally:
         stop_cluster(cluster)
         stop_postgres(server)

@@ -1,0 +1,261 @@
+"""Scaling of the per-partition stage through the distributed executor: 1 dask worker vs 2.
+
+    .venv/bin/python bench/bench_distributed.py --scale 30            # a 30-unit county
+    .venv/bin/python bench/bench_distributed.py --scale 30 --reuse --runs 2
+    .venv/bin/python bench/bench_distributed.py --scale 30 --reuse --ranged   # one ranged run
+
+Generates the county shape (bench/county.py: --scale units x 2 years) and loads it once
+with the CLI, in-process, as the default load does. Then, on a private PostgreSQL
+instance and a dask scheduler with 1 and then 2 workers (pipelines.distributed), it runs
+one Dagster run per unit-year of a job shaped like the warehouse's fan-out: the writer
+gathers the unit-year's report inputs from warehouse.duckdb into a file (gather_unit_year),
+any worker renders the 自评表, the project tables, the charts and both reports from that
+file (render_unit_year), the writer records it. The rendering is the per-partition work
+that can fan out; core, marts and publishing write warehouse.duckdb and stay on the one
+writer whatever the number of workers. With --ranged it is one run over all unit-years
+(one Dagster step an asset, as the load's ranged runs are) whose render step fans the
+unit-years out over the workers as dask tasks (pipelines.distributed.fanout).
+
+Printed: the wall seconds of the runs (the stack's start and the orchestrators' imports
+excluded), the ratio 1 worker / 2 workers, the CPU the workers and the orchestrators used,
+and the load average. Workers run each in a session of their own (as on their own
+machines), so Linux's per-session CPU share does not cap them together; the machine is
+shared all the same, so read the ratio with the load average beside it.
+"""
+
+import argparse
+import os
+import pickle
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Workers and orchestrators import this file as bench.bench_distributed: with bench/ itself
+# on sys.path (a script's folder is), `bench` would be bench/bench.py.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import dagster as dg  # noqa: E402
+
+from pipelines.distributed.executor import distributed_executor  # noqa: E402
+from pipelines.distributed.tags import ANY_WORKER_STEP_TAGS, WRITER_STEP_TAGS  # noqa: E402
+
+unit_year = dg.MultiPartitionsDefinition({
+    "fiscal_year": dg.DynamicPartitionsDefinition(name="fiscal_year"),
+    "unit": dg.DynamicPartitionsDefinition(name="unit"),
+})
+
+
+def _unit_year(context) -> tuple[str, int]:
+    keys = context.partition_key.keys_by_dimension
+    return keys["unit"], int(keys["fiscal_year"])
+
+
+def _inputs_file(settings, unit: str, year: int) -> Path:
+    return settings.work_dir / "distributed" / f"{unit}-{year}.pickle"
+
+
+@dg.asset(partitions_def=unit_year, op_tags=WRITER_STEP_TAGS, group_name="fanout")
+def report_inputs(context: dg.AssetExecutionContext) -> None:
+    """Writer: the unit-year's report inputs from warehouse.duckdb, into a file of its own."""
+    _gather_to_file(*_unit_year(context))
+
+
+@dg.asset(partitions_def=unit_year, op_tags=ANY_WORKER_STEP_TAGS, deps=[report_inputs], group_name="fanout")
+def rendered_reports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """Any worker: the unit-year's reports from its inputs file (no DuckDB)."""
+    from pipelines.evaluation.outputs import render_unit_year
+    from pipelines.settings import load_settings
+
+    unit, year = _unit_year(context)
+    inputs = pickle.loads(_inputs_file(load_settings(), unit, year).read_bytes())
+    started = time.process_time()
+    written = render_unit_year(inputs)
+    return dg.MaterializeResult(metadata={"files": len(written), "cpu_seconds": time.process_time() - started,
+                                          "worker": os.environ.get("FISCAL_WORKER_ROLE", "")})
+
+
+@dg.asset(partitions_def=unit_year, op_tags=WRITER_STEP_TAGS, deps=[rendered_reports], group_name="fanout")
+def reports_recorded(context: dg.AssetExecutionContext) -> None:
+    """Writer: the unit-year is done; its inputs file goes."""
+    from pipelines.settings import load_settings
+
+    unit, year = _unit_year(context)
+    _inputs_file(load_settings(), unit, year).unlink(missing_ok=True)
+
+
+# --ranged: one run over every unit-year (BackfillPolicy.single_run), one Dagster step an
+# asset; the render step fans the unit-years out over the workers as dask tasks
+# (pipelines.distributed.fanout), not as Dagster steps.
+
+
+def _unit_years(context) -> list[tuple[str, int]]:
+    return [(k.keys_by_dimension["unit"], int(k.keys_by_dimension["fiscal_year"])) for k in context.partition_keys]
+
+
+@dg.asset(partitions_def=unit_year, op_tags=WRITER_STEP_TAGS, group_name="fanout_ranged",
+          backfill_policy=dg.BackfillPolicy.single_run())
+def report_inputs_ranged(context: dg.AssetExecutionContext) -> None:
+    """Writer: every unit-year's report inputs, one file each."""
+    for unit, year in _unit_years(context):
+        _gather_to_file(unit, year)
+
+
+@dg.asset(partitions_def=unit_year, op_tags=ANY_WORKER_STEP_TAGS, deps=[report_inputs_ranged],
+          group_name="fanout_ranged", backfill_policy=dg.BackfillPolicy.single_run())
+def rendered_reports_ranged(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """Any worker: the unit-years' reports, one dask task each over every worker."""
+    from pipelines.distributed.fanout import map_on_workers
+    from pipelines.settings import load_settings
+
+    files = [str(_inputs_file(load_settings(), unit, year)) for unit, year in _unit_years(context)]
+    results = map_on_workers(_render_file, files)
+    if results is None:
+        results = [_render_file(path) for path in files]
+    return dg.MaterializeResult(metadata={"files": sum(n for n, _ in results),
+                                          "cpu_seconds": sum(cpu for _, cpu in results)})
+
+
+@dg.asset(partitions_def=unit_year, op_tags=WRITER_STEP_TAGS, deps=[rendered_reports_ranged],
+          group_name="fanout_ranged", backfill_policy=dg.BackfillPolicy.single_run())
+def reports_recorded_ranged(context: dg.AssetExecutionContext) -> None:
+    from pipelines.settings import load_settings
+
+    for unit, year in _unit_years(context):
+        _inputs_file(load_settings(), unit, year).unlink(missing_ok=True)
+
+
+def _gather_to_file(unit: str, year: int) -> None:
+    from pipelines.evaluation.outputs import gather_unit_year
+    from pipelines.evaluation.rules import load_rules
+    from pipelines.settings import load_settings
+    from pipelines.warehouse.db import connect
+
+    settings = load_settings()
+    con = connect(settings.db_path, read_only=True)
+    try:
+        inputs = gather_unit_year(con, settings, unit, year, load_rules())
+    finally:
+        con.close()
+    target = _inputs_file(settings, unit, year)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".partial")
+    partial.write_bytes(pickle.dumps(inputs))
+    partial.replace(target)
+
+
+def _render_file(path: str) -> tuple[int, float]:
+    from pipelines.evaluation.outputs import render_unit_year
+
+    inputs = pickle.loads(Path(path).read_bytes())
+    started = time.process_time()
+    written = render_unit_year(inputs)
+    return len(written), time.process_time() - started
+
+
+ranged_job = dg.define_asset_job("report_fanout_ranged", selection=dg.AssetSelection.groups("fanout_ranged"),
+                                 executor_def=distributed_executor)
+fanout_job = dg.define_asset_job("report_fanout", selection=dg.AssetSelection.groups("fanout"),
+                                 executor_def=distributed_executor)
+defs = dg.Definitions(assets=[report_inputs, rendered_reports, reports_recorded, report_inputs_ranged,
+                              rendered_reports_ranged, reports_recorded_ranged], jobs=[fanout_job, ranged_job])
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a live process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def loadavg() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def measure(workers: int, landing: Path, warehouse: Path, keys: list[str], concurrency: int,
+            ranged: bool) -> tuple[float, float]:
+    """Wall seconds of the runs and the workers' CPU seconds, on a fresh stack of `workers` workers."""
+    from pipelines.distributed.runs import (
+        local_stack,
+        orchestrators,
+        range_tags,
+        reconstructable_job,
+        run_many,
+        run_partitions,
+    )
+
+    job = reconstructable_job("report_fanout_ranged" if ranged else "report_fanout", "bench.bench_distributed")
+    with local_stack(workers=workers, landing_dir=landing, warehouse_dir=warehouse,
+                     preload="bench.bench_distributed") as stack, stack.instance() as instance:
+        instance.add_dynamic_partitions("fiscal_year", sorted({k.split("|")[0] for k in keys}))
+        instance.add_dynamic_partitions("unit", sorted({k.split("|")[1] for k in keys}))
+        with orchestrators(concurrency, job) as pool:
+            cpu_before = sum(process_cpu(pid) for pid in stack.worker_pids)
+            started = time.perf_counter()
+            if ranged:  # one run over every key: the range from the first to the last
+                ok = run_many(job, [range_tags(keys[0], keys[-1])], instance, stack.scheduler_address, pool=pool)
+                outcome = {"all": ok[0]}
+            else:
+                outcome = run_partitions(job, keys, instance, stack.scheduler_address, pool=pool)
+            seconds = time.perf_counter() - started
+            cpu = sum(process_cpu(pid) for pid in stack.worker_pids) - cpu_before
+        failed = [key for key, ok in outcome.items() if not ok]
+        if failed:
+            sys.exit(f"{len(failed)} run(s) failed, e.g. {failed[:3]}; logs in {stack.folder}")
+    return seconds, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=30, help="units of the county (2 years each)")
+    parser.add_argument("--runs", type=int, default=1, help="measure 1 and 2 workers this many times each")
+    parser.add_argument("--concurrency", type=int, default=4, help="runs in flight (orchestrator processes)")
+    parser.add_argument("--ranged", action="store_true",
+                        help="one run over all unit-years; the render step fans out as dask tasks (fanout.py)")
+    parser.add_argument("--reuse", action="store_true", help="keep the landing folder and warehouse of an earlier run")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    args = parser.parse_args()
+
+    from bench.county import generate_county
+
+    base = args.out / f"distributed-county-{args.scale}"
+    landing, warehouse = base / "landing", base / "warehouse"
+    if not (args.reuse and (warehouse / "warehouse.duckdb").exists()):
+        print(f"generating a county of {args.scale} units x 2 years, loading it in-process ...", flush=True)
+        generate_county(landing, args.scale)
+        import shutil
+        import subprocess
+
+        shutil.rmtree(warehouse, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "pipelines.cli", "load", "--landing", str(landing), "--warehouse",
+                        str(warehouse), "--quiet"], cwd=ROOT, check=False)
+    from pipelines.warehouse.db import connect
+    from pipelines.warehouse.transform import all_unit_years
+
+    con = connect(warehouse / "warehouse.duckdb", read_only=True)
+    try:
+        pairs = sorted(all_unit_years(con), key=lambda pair: (pair[1], pair[0]))
+    finally:
+        con.close()
+    keys = [f"{year}|{unit}" for unit, year in pairs]
+    print(f"{len(keys)} unit-years; load average {loadavg()}", flush=True)
+    results: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(args.runs):
+        for workers in (1, 2):
+            children = resource.getrusage(resource.RUSAGE_CHILDREN)
+            seconds, cpu = measure(workers, landing, warehouse, keys, 1 if args.ranged else args.concurrency,
+                                   args.ranged)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            orchestration = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+            results[workers].append(seconds)
+            print(f"{workers} worker(s): {seconds:.1f} s for {len(keys)} unit-years ({seconds / len(keys):.2f} s each), "
+                  f"workers' CPU {cpu:.1f} s ({cpu / seconds * 100:.0f} % of a core), orchestrators' and "
+                  f"stack's CPU {orchestration:.1f} s; load average {loadavg()}", flush=True)
+    ratios = [one / two for one, two in zip(results[1], results[2])]
+    print("2 workers vs 1: " + ", ".join(f"{r:.2f}x" for r in ratios))
+
+
+if __name__ == "__main__":
+    main()
