@@ -22,10 +22,11 @@ from collections.abc import Callable
 import dagster as dg
 import duckdb
 
-from pipelines.defs.partitions import unit_year_of, unit_year_partitions, unit_years_of
+from pipelines.defs.partitions import register_partitions, unit_year_of, unit_year_partitions, unit_years_of
 from pipelines.defs.resources import WarehouseResource
 from pipelines.evaluation.rules import load_rules
 from pipelines.landing.headers import KIND_LABELS, KINDS
+from pipelines.quality.run import run_quality
 from pipelines.settings import SQL_DIR
 from pipelines.warehouse import load as stages
 from pipelines.warehouse.dictionary import column_descriptions
@@ -161,8 +162,6 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, prog
         result = stages.stage_ingest(
             con, settings, reporter(context, progress), full_refresh=context.run.tags.get(TAG_FULL_REFRESH) == "true"
         )
-        from pipelines.defs.partitions import register_partitions
-
         register_partitions(context.instance, stages.transform.all_unit_years(con) | stages.dirty_scope(con))
         stages.update_load(
             con, load_id, files_seen=result.files_seen, files_new=len(result.new), files_changed=len(result.changed),
@@ -281,8 +280,7 @@ def core(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progre
                     "the failing checks' ids in metadata.")],
 )
 def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]):
-    from pipelines.defs.checks import CHECK_SOURCES, check_results
-    from pipelines.quality.run import run_quality
+    from pipelines.defs.checks import CHECK_SOURCES, check_results  # lazy: checks imports this module (load_id_of)
 
     con = _connect(context, warehouse)
     try:
@@ -355,30 +353,8 @@ def parquet(context: dg.AssetExecutionContext, warehouse: WarehouseResource, pro
         con.close()
 
 
-@_unit_year_asset(UNIT_YEAR_REPORTS, "部门整体支出绩效自评表 (XLSX) and 自评报告 (DOCX, Markdown) of the unit-year.",
-                  deps=[UNIT_YEAR_PARQUET], kinds=("xlsx", "docx"))
-def reports(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]):
-    """The unit-years are recorded as done (their rebuild marks cleared) once their reports are
-    written: their marts and public marts are published by then, so a load killed or failing
-    before this leaves them marked and the next load rebuilds them whole. A run that did not
-    rebuild core (`fiscal-warehouse report`) clears nothing."""
-    from pipelines.evaluation.outputs import write_reports
-
-    settings = warehouse.settings
-    con = _connect(context, warehouse)
-    try:
-        load_id = load_id_of(context)
-        scope = unit_years_of(context) - _withheld(con, context)
-        written = write_reports(con, settings, scope, load_rules(), reporter(context, progress))
-        mark = stages.run_mark(con, load_id, context.run.run_id)
-        if mark is not None:  # this run rebuilt core: its unit-years are done
-            stages.mark_done(con, scope, mark)
-        stages.add_to_load(con, load_id, reports_written=written)
-        yield dg.MaterializeResult(asset_key=UNIT_YEAR_REPORTS,
-                                   metadata={**_keys_metadata(scope), "files_written": dg.MetadataValue.int(len(written))})
-    finally:
-        con.close()
-
+# The reports stage is three steps (gather, render, record): pipelines.defs.reports.
+from pipelines.defs.reports import reports  # noqa: E402 - it builds on the helpers above
 
 UNIT_YEAR_ASSETS = [core, marts, parquet, reports]
 ALL_ASSETS = [ingest, *TABLE_SPECS, *UNIT_YEAR_ASSETS]

@@ -1,0 +1,181 @@
+"""The reports stage (`unit_year/reports`) in three steps, so that the rendering can run on
+a worker that never opens warehouse.duckdb:
+
+1. `gather_report_inputs` (the writer): each unit-year's report inputs
+   (pipelines.evaluation.outputs.gather_unit_year: plain, picklable data) into a file per
+   partition, `<warehouse>/.work/report_inputs/<unit>/<year>.pickle`, written beside and
+   renamed into place;
+2. `render_reports` (any worker): every output of those unit-years from the files alone
+   (render_all: FISCAL_WORKERS processes), and the list of files written beside each input;
+3. `record_reports` (the writer): the unit-years done (their marks cleared up to the run's
+   own, pipelines.warehouse.dirty) and the files written, into the load's summary.
+
+The op tags (pipelines.distributed.tags) say where each step may run; the default
+in-process executor ignores them and runs the three in order in one process. What the
+steps hand each other goes through the warehouse folder, which every worker shares.
+"""
+
+
+import json
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.defs.assets import (
+    UNIT_YEAR_PARQUET,
+    UNIT_YEAR_REPORTS,
+    ProgressFn,
+    _connect,
+    _withheld,
+    load_id_of,
+    reporter,
+)
+from pipelines.defs.partitions import unit_year_partitions, unit_years_of
+from pipelines.defs.resources import WarehouseResource
+from pipelines.distributed.tags import ANY_WORKER_STEP_TAGS, WRITER_STEP_TAGS
+from pipelines.warehouse import load as stages
+
+INPUTS_FOLDER = Path(".work") / "report_inputs"
+
+
+def inputs_path(warehouse_dir: Path, unit: str, year: int) -> Path:
+    return warehouse_dir / INPUTS_FOLDER / unit / f"{year}.pickle"
+
+
+def written_path(warehouse_dir: Path, unit: str, year: int) -> Path:
+    return warehouse_dir / INPUTS_FOLDER / unit / f"{year}.written.json"
+
+
+def _write_in_place(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def gather_to_files(con, settings, unit_years, rules, progress) -> dict[tuple[str, int], Path | None]:
+    """Each unit-year's report inputs into its file; None for a unit-year no longer in the
+    warehouse (its old reports are removed here, as write_reports does)."""
+    from pipelines.evaluation.figures import NoSuchUnitYear
+    from pipelines.evaluation.outputs import gather_unit_year, remove_unit_year
+    from pipelines.evaluation.redaction import secret_tokens
+
+    units = sorted((u, int(y)) for u, y in unit_years)
+    secrets = secret_tokens(con) if units else []
+    out: dict[tuple[str, int], Path | None] = {}
+    for n, (unit, year) in enumerate(units, start=1):
+        progress(f"reports: {unit} {year} ({n}/{len(units)})")
+        written_path(settings.warehouse_dir, unit, year).unlink(missing_ok=True)
+        try:
+            inputs = gather_unit_year(con, settings, unit, year, rules, progress, secrets)
+        except NoSuchUnitYear:
+            removed = remove_unit_year(settings, unit, year)
+            progress(f"reports: {unit} {year} is no longer in the warehouse; {removed} old file(s) removed")
+            inputs_path(settings.warehouse_dir, unit, year).unlink(missing_ok=True)
+            out[(unit, year)] = None
+            continue
+        path = inputs_path(settings.warehouse_dir, unit, year)
+        _write_in_place(path, pickle.dumps(inputs, protocol=pickle.HIGHEST_PROTOCOL))
+        out[(unit, year)] = path
+    return out
+
+
+def render_from_files(settings, unit_years, workers: int | None = None) -> list[str]:
+    """Render every unit-year whose inputs file is there; never opens the DuckDB file.
+    Returns the files written (relative to the warehouse folder), in unit-year order."""
+    from pipelines.evaluation.outputs import UNIT_YEARS_PER_WORKER, render_all
+    from pipelines.settings import worker_count
+
+    present = [(u, y) for u, y in sorted(unit_years) if inputs_path(settings.warehouse_dir, u, y).exists()]
+
+    def loaded():
+        for unit, year in present:
+            yield pickle.loads(inputs_path(settings.warehouse_dir, unit, year).read_bytes())
+
+    if workers is None:
+        workers = min(worker_count(), len(present) // UNIT_YEARS_PER_WORKER)
+    results = render_all(loaded(), max(1, min(workers, len(present))))
+    relative = []
+    for (unit, year), paths in zip(present, results):
+        files = [p.relative_to(settings.warehouse_dir).as_posix() for p in paths]
+        _write_in_place(written_path(settings.warehouse_dir, unit, year), json.dumps(files).encode())
+        relative += files
+    return relative
+
+
+def collect_written(settings, unit_years) -> tuple[list[str], set[tuple[str, int]]]:
+    """(files written, unit-years whose outputs are all written) from the render step's
+    lists; the hand-over files go. A unit-year no longer in the warehouse is done too."""
+    files, done = [], set()
+    for unit, year in sorted(unit_years):
+        listed = written_path(settings.warehouse_dir, unit, year)
+        gathered = inputs_path(settings.warehouse_dir, unit, year)
+        if listed.exists():
+            files += json.loads(listed.read_text(encoding="utf-8"))
+            done.add((unit, year))
+        elif not gathered.exists():  # gathered as gone: nothing to render
+            done.add((unit, year))
+        listed.unlink(missing_ok=True)
+        gathered.unlink(missing_ok=True)
+    for folder in {inputs_path(settings.warehouse_dir, u, y).parent for u, y in unit_years}:
+        shutil.rmtree(folder, ignore_errors=True) if folder.is_dir() and not any(folder.iterdir()) else None
+    return files, done
+
+
+@dg.op(tags=WRITER_STEP_TAGS, ins={"parquet": dg.In(dg.Nothing)}, out=dg.Out(dg.Nothing),
+       description="Gather each unit-year's report inputs into a file (reads warehouse.duckdb).")
+def gather_report_inputs(context: dg.OpExecutionContext, warehouse: WarehouseResource,
+                         progress: dg.ResourceParam[ProgressFn]) -> None:
+    from pipelines.evaluation.rules import load_rules
+
+    con = _connect(context, warehouse)
+    try:
+        scope = unit_years_of(context) - _withheld(con, context)
+        gather_to_files(con, warehouse.settings, scope, load_rules(), reporter(context, progress))
+    finally:
+        con.close()
+
+
+@dg.op(tags=ANY_WORKER_STEP_TAGS, ins={"gathered": dg.In(dg.Nothing)}, out=dg.Out(dg.Nothing),
+       description="Render the unit-years' XLSX, DOCX, Markdown and charts from the gathered files "
+                   "(never opens warehouse.duckdb).")
+def render_reports(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> None:
+    written = render_from_files(warehouse.settings, unit_years_of(context))
+    context.log.info(f"reports: {len(written)} files written")
+
+
+@dg.op(tags=WRITER_STEP_TAGS, ins={"rendered": dg.In(dg.Nothing)}, out=dg.Out(dg.Nothing),
+       description="Record the unit-years whose reports are written as done (meta.dirty).")
+def record_reports(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> None:
+    con = _connect(context, warehouse)
+    try:
+        load_id = load_id_of(context)
+        scope = unit_years_of(context) - _withheld(con, context)
+        written, done = collect_written(warehouse.settings, scope)
+        mark = stages.run_mark(con, load_id, context.run.run_id)
+        if mark is not None:  # this run rebuilt core: its unit-years are done
+            stages.mark_done(con, done, mark)
+        stages.add_to_load(con, load_id, reports_written=written)
+    finally:
+        con.close()
+    context.add_output_metadata({"unit_years": dg.MetadataValue.int(len(done)),
+                                 "files_written": dg.MetadataValue.int(len(written))})
+
+
+@dg.graph_asset(
+    key=UNIT_YEAR_REPORTS,
+    group_name="unit_year",
+    description="部门整体支出绩效自评表 (XLSX) and 自评报告 (DOCX, Markdown) of the unit-year: gathered by the writer, "
+                "rendered by any worker, recorded as done by the writer. A unit-year is done (its rebuild mark "
+                "cleared) once its reports are written; a run that did not rebuild core (`fiscal-warehouse "
+                "report`) clears nothing.",
+    ins={"parquet": dg.AssetIn(key=UNIT_YEAR_PARQUET, dagster_type=dg.Nothing)},
+    partitions_def=unit_year_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    kinds={"xlsx", "docx"},
+)
+def reports(parquet):
+    return record_reports(render_reports(gather_report_inputs(parquet)))
