@@ -24,6 +24,9 @@ from pipelines.defs.assets import TAG_FULL_REFRESH, TAG_LOAD_ID, TAG_TRIGGER
 from pipelines.defs.partitions import Rectangle, rectangles_on
 from pipelines.defs.resources import WarehouseResource
 from pipelines.landing.discovery import discover
+from pipelines.landing.readers import scan_file
+from pipelines.warehouse import load as stages
+from pipelines.warehouse import transform
 from pipelines.warehouse.db import WarehouseBusy, connect, table_exists
 
 INGEST_JOB = "ingest_landing"
@@ -67,8 +70,6 @@ nightly_load_schedule = dg.ScheduleDefinition(
 def unit_years_to_rebuild(db_path) -> tuple[set[tuple[str, int]], set[tuple[str, int]]]:
     """What the ingest left to rebuild (meta.dirty and the later years), and the unit-years
     holding data; read without waiting for a writer."""
-    from pipelines.warehouse import load as stages
-
     if not db_path.exists():
         return set(), set()
     con = connect(db_path, read_only=True, wait=0)
@@ -142,9 +143,6 @@ def execute_load(definitions: dg.Definitions, instance: dg.DagsterInstance, sett
     """A load in this process: the ingest run, then the partitioned runs over what it left to
     rebuild (`only` narrows that to --unit/--year, and rebuilds those even if unchanged).
     `reports_only`: no ingest, `rebuild_reports` over every unit-year `only` keeps."""
-    from pipelines.warehouse import load as stages
-    from pipelines.warehouse import transform
-
     tags = {TAG_LOAD_ID: load_id, TAG_TRIGGER: TRIGGER_CLI}
     runs = LoadRuns()
     if not reports_only:
@@ -225,8 +223,6 @@ def landing_files_sensor(context: dg.SensorEvaluationContext, warehouse: Warehou
     hashes = previous.get("hashes", {})
     current = landing_fingerprint(files)
     changed = []
-    from pipelines.landing.readers import scan_file
-
     for landing in files:
         if seen.get(landing.source_file) == current[landing.source_file] and landing.source_file in hashes:
             continue
