@@ -83,21 +83,30 @@ def gather_to_files(con, settings, unit_years, rules, progress) -> dict[tuple[st
     return out
 
 
+def render_one_file(path: Path) -> list[Path]:
+    """One unit-year's outputs from its inputs file (a task any worker may run)."""
+    from pipelines.evaluation.outputs import render_unit_year
+
+    return render_unit_year(pickle.loads(Path(path).read_bytes()))
+
+
 def render_from_files(settings, unit_years, workers: int | None = None) -> list[str]:
     """Render every unit-year whose inputs file is there; never opens the DuckDB file.
-    Returns the files written (relative to the warehouse folder), in unit-year order."""
+    On a dask worker (the distributed executor) the unit-years fan out over every worker
+    of the cluster as plain tasks (pipelines.distributed.fanout); else `workers` processes
+    (FISCAL_WORKERS) render them, as write_reports does. Returns the files written
+    (relative to the warehouse folder), in unit-year order."""
+    from pipelines.distributed.fanout import map_on_workers
     from pipelines.evaluation.outputs import UNIT_YEARS_PER_WORKER, render_all
     from pipelines.settings import worker_count
 
     present = [(u, y) for u, y in sorted(unit_years) if inputs_path(settings.warehouse_dir, u, y).exists()]
-
-    def loaded():
-        for unit, year in present:
-            yield pickle.loads(inputs_path(settings.warehouse_dir, unit, year).read_bytes())
-
-    if workers is None:
-        workers = min(worker_count(), len(present) // UNIT_YEARS_PER_WORKER)
-    results = render_all(loaded(), max(1, min(workers, len(present))))
+    files = [inputs_path(settings.warehouse_dir, u, y) for u, y in present]
+    results = map_on_workers(render_one_file, files)
+    if results is None:
+        if workers is None:
+            workers = min(worker_count(), len(present) // UNIT_YEARS_PER_WORKER)
+        results = render_all((pickle.loads(f.read_bytes()) for f in files), max(1, min(workers, len(present))))
     relative = []
     for (unit, year), paths in zip(present, results):
         files = [p.relative_to(settings.warehouse_dir).as_posix() for p in paths]
