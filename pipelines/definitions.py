@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipelines.defs.assets import ALL_ASSETS
+from pipelines.defs.assets import TABLE_SPECS, core, ingest, marts, parquet
 from pipelines.defs.checks import ALL_CHECKS
 from pipelines.defs.jobs import (
     ingest_job,
@@ -12,8 +12,12 @@ from pipelines.defs.jobs import (
     rebuild_reports_job,
     rebuild_unit_years_job,
 )
+from pipelines.defs.reports import reports
 from pipelines.defs.resources import WarehouseResource
 
+# The reports stage is three steps (gather, render, record) in pipelines.defs.reports, which
+# builds on the helpers of pipelines.defs.assets: the list is made here, above both.
+ALL_ASSETS = [ingest, *TABLE_SPECS, core, marts, parquet, reports]
 JOBS = [ingest_job, rebuild_unit_years_job, rebuild_reports_job]
 
 defs = dg.Definitions(

@@ -351,10 +351,3 @@ def parquet(context: dg.AssetExecutionContext, warehouse: WarehouseResource, pro
         })
     finally:
         con.close()
-
-
-# The reports stage is three steps (gather, render, record): pipelines.defs.reports.
-from pipelines.defs.reports import reports  # noqa: E402 - it builds on the helpers above
-
-UNIT_YEAR_ASSETS = [core, marts, parquet, reports]
-ALL_ASSETS = [ingest, *TABLE_SPECS, *UNIT_YEAR_ASSETS]

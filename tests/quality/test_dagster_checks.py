@@ -8,7 +8,7 @@ import re
 
 import dagster as dg
 
-from pipelines.defs.assets import ALL_ASSETS
+from pipelines.definitions import ALL_ASSETS
 from pipelines.defs.checks import ALL_CHECKS, CHECK_SOURCES, CHECK_SPECS
 from pipelines.quality.run import list_suites, load_catalogue
 
