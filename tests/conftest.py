@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
+import shutil
 from pathlib import Path
 
 import duckdb
 import openpyxl
 import pytest
+from filelock import FileLock
 
 from pipelines.cli import main as cli_main
 from pipelines.settings import DEMO_LANDING_DIR, Settings, load_settings
@@ -75,11 +78,48 @@ def query(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
         con.close()
 
 
+def _run_temp_dir(tmp_path_factory) -> Path:
+    """The temporary folder of this test run that every xdist worker sees (a worker's own
+    base folder is a sub-folder of it)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
-def demo_warehouse(tmp_path_factory) -> Settings:
-    """The bundled demo data loaded once for the whole session (read-only for tests)."""
-    warehouse = tmp_path_factory.mktemp("demo_warehouse")
-    assert run_load(DEMO_LANDING_DIR, warehouse) == 0
+def demo_load(tmp_path_factory) -> Path:
+    """The bundled demo data loaded by `fiscal-warehouse load` ONCE per test run, whichever
+    worker asks first (the others wait on the lock and reuse it): a load of the demo costs
+    ~15 s of CPU, and several fixtures need one. Never use this folder itself: take a copy
+    (copy_demo_warehouse), so that no test sees another's changes or locks."""
+    shared = _run_temp_dir(tmp_path_factory)
+    warehouse, done = shared / "demo_load", shared / "demo_load.done"
+    with FileLock(shared / "demo_load.lock"):
+        if not done.exists():
+            shutil.rmtree(warehouse, ignore_errors=True)
+            with pytest.MonkeyPatch.context() as mp:
+                mp.delenv("FISCAL_LANDING_DIR", raising=False)
+                mp.delenv("FISCAL_WAREHOUSE_DIR", raising=False)
+                mp.setenv("DAGSTER_HOME", str(warehouse / ".dagster"))  # the warehouse's own, restored afterwards
+                # No --landing: the bundled demo is the default landing folder.
+                assert cli_main(["load", "--warehouse", str(warehouse), "--quiet"]) == 0
+            done.write_text("")
+    return warehouse
+
+
+def copy_demo_warehouse(demo_load: Path, warehouse: Path) -> Path:
+    """A private copy of the demo load at `warehouse` (links kept: marts/ and
+    .snapshots/current are relative symbolic links). The same files as a load into it,
+    except where a load logs its folder: meta.loads' summary and Dagster's run history
+    name the folder of the one load."""
+    shutil.copytree(demo_load, warehouse, symlinks=True, dirs_exist_ok=True)
+    return warehouse
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory, demo_load) -> Settings:
+    """The bundled demo data loaded (a copy of the run's one demo load, this worker's own);
+    read-only for tests."""
+    warehouse = copy_demo_warehouse(demo_load, tmp_path_factory.mktemp("demo_warehouse"))
     return load_settings(DEMO_LANDING_DIR, warehouse)
 
 

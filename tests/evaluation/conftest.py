@@ -6,23 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.cli import main
 from pipelines.settings import DEMO_LANDING_DIR
+from tests.conftest import copy_demo_warehouse
 
 UNIT, YEAR = "117001", 2021
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory) -> Path:
+def loaded(tmp_path_factory, demo_load) -> Path:
     """`fiscal-warehouse load` of the bundled demo landing folder (the default) into a
-    fresh warehouse folder; returns that folder. The load writes the reports too."""
-    warehouse = tmp_path_factory.mktemp("evaluation_wh")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("FISCAL_LANDING_DIR", raising=False)
-        mp.delenv("FISCAL_WAREHOUSE_DIR", raising=False)
-        mp.setenv("DAGSTER_HOME", str(warehouse / ".dagster"))  # restored afterwards
-        assert main(["load", "--warehouse", str(warehouse), "--quiet"]) == 0
-    return warehouse
+    fresh warehouse folder; returns that folder. The load writes the reports too. (A copy
+    of the test run's one demo load, tests/conftest.py's demo_load: the same files.)"""
+    return copy_demo_warehouse(demo_load, tmp_path_factory.mktemp("evaluation_wh"))
 
 
 @pytest.fixture(scope="module")
