@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.bi.publishing import after_publish
 from pipelines.evaluation import provisional
 from pipelines.evaluation.rules import Rules, register_rules
 from pipelines.landing.headers import KINDS
@@ -102,9 +103,7 @@ def stage_publish(con: duckdb.DuckDBPyConnection, settings: Settings, scope: Sco
                   withheld: Scope = frozenset()) -> publish_module.PublishResult:
     result = publish_module.publish(con, settings.warehouse_dir, scope, set(withheld))
     publish_module.create_views(con, settings.warehouse_dir)
-    from pipelines.bi.publishing import after_publish  # bi.duckdb and the PostgreSQL mirror
-
-    bi = after_publish(con, settings, result)
+    bi = after_publish(con, settings, result)  # bi.duckdb, the XLSX exports, the PostgreSQL mirror
     result.bi_lines, result.bi_failed = bi.lines, bi.failed
     return result
 
