@@ -94,3 +94,41 @@ def test_cli_loads_record_each_unit_year_and_rebuild_only_what_changed(tmp_path,
             new = records[:len(records) - before[stage]]
             assert sorted(r.partition_key for r in new) == ["2020|900001", "2021|900001"], stage
     assert other.stat().st_mtime_ns == other_mtime
+
+
+def test_a_backfill_of_chosen_partitions_rebuilds_those_and_no_others(tmp_path):
+    """The runs a UI backfill of chosen keys makes (BackfillPolicy.single_run: Dagster's ranges
+    of the chosen keys) rebuild exactly those keys; the other unit-years' files stay."""
+    from dagster._core.definitions.partitions.context import partition_loading_context
+
+    from pipelines.definitions import defs
+    from pipelines.defs.partitions import unit_year_partitions
+    from pipelines.defs.resources import WarehouseResource
+
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    for unit, name in (("900001", "甲"), ("900002", "乙")):
+        for year in (2020, 2021):
+            voucher_file(landing / f"{unit}-{year}.csv", payment(f"{year}-01-05", "记-1", "10"), unit=f"{unit} {name}")
+    assert run_load(landing, warehouse) == 0
+    marts = warehouse / "marts" / "spending_by_year"
+    mtimes = {p.relative_to(marts).as_posix(): p.stat().st_mtime_ns for p in marts.rglob("*.parquet")}
+    chosen = {"2021|900001", "2020|900002"}
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("fiscal_year", ["2020", "2021"])
+    instance.add_dynamic_partitions("unit", ["900001", "900002"])
+    with partition_loading_context(dynamic_partitions_store=instance):
+        ranges = unit_year_partitions.subset_with_partition_keys(chosen).get_partition_key_ranges(unit_year_partitions)
+    assert len(ranges) == 2
+    job = defs.resolve_job_def("rebuild_unit_years")
+    resources = {"warehouse": WarehouseResource(landing_dir=str(landing), warehouse_dir=str(warehouse))}
+    for key_range in ranges:
+        tags = {"dagster/asset_partition_range_start": key_range.start,
+                "dagster/asset_partition_range_end": key_range.end}
+        assert job.execute_in_process(instance=instance, resources=resources, tags=tags).success
+    for stage in STAGES:
+        assert _materialized(instance, stage) == chosen, stage
+    rebuilt = {p.relative_to(marts).as_posix() for p in marts.rglob("*.parquet")
+               if p.stat().st_mtime_ns != mtimes.get(p.relative_to(marts).as_posix())}
+    assert rebuilt <= {"fiscal_year=2021/900001.parquet", "fiscal_year=2020/900002.parquet"}
+    assert mtimes["fiscal_year=2020/900001.parquet"] == (marts / "fiscal_year=2020" / "900001.parquet").stat().st_mtime_ns
+    assert mtimes["fiscal_year=2021/900002.parquet"] == (marts / "fiscal_year=2021" / "900002.parquet").stat().st_mtime_ns
