@@ -159,6 +159,11 @@ def test_load_runs_as_the_daemon_runs_it(tmp_path):
         dagster_event=ingest.get_run_success_event(), resources=resources)
     requests = rebuild_after_ingest(context)
     assert [r.tags["dagster/asset_partition_range_start"] for r in requests] == ["2021|900001"]
+    cli_run = ingest.dagster_run.with_tags({**ingest.dagster_run.tags, "fiscal/trigger": "cli"})
+    cli_context = dg.build_run_status_sensor_context(
+        sensor_name="rebuild_after_ingest", dagster_instance=instance, dagster_run=cli_run,
+        dagster_event=ingest.get_run_success_event(), resources=resources)
+    assert isinstance(rebuild_after_ingest(cli_context), dg.SkipReason)  # the CLI rebuilds its own
     assert [r.tags["dagster/asset_partition_range_end"] for r in requests] == ["2021|900001"]
     result = defs.resolve_job_def("rebuild_unit_years").execute_in_process(
         instance=instance, resources=resources, tags=requests[0].tags)
