@@ -345,7 +345,8 @@ def add_to_load(con: duckdb.DuckDBPyConnection, load_id: str, **fields) -> None:
                     by_id[check["id"]] = dict(check)
             merged[name] = list(by_id.values())
         elif isinstance(value, list):
-            merged[name] = [*(old or []), *(x for x in value if x not in (old or []))]
+            seen = {json.dumps(x, default=str) for x in old or []}
+            merged[name] = [*(old or []), *(x for x in value if json.dumps(x, default=str) not in seen)]
         elif isinstance(value, int) and isinstance(old, int):
             merged[name] = old + value
         else:
