@@ -35,7 +35,12 @@ from pipelines.defs.assets import (
 )
 from pipelines.defs.partitions import unit_year_partitions, unit_years_of
 from pipelines.defs.resources import WarehouseResource
+from pipelines.distributed.fanout import map_on_workers
 from pipelines.distributed.tags import ANY_WORKER_STEP_TAGS, WRITER_STEP_TAGS
+from pipelines.evaluation.figures import NoSuchUnitYear
+from pipelines.evaluation.redaction import secret_tokens
+from pipelines.evaluation.rules import load_rules
+from pipelines.settings import worker_count
 from pipelines.warehouse import load as stages
 
 INPUTS_FOLDER = Path(".work") / "report_inputs"
@@ -59,9 +64,7 @@ def _write_in_place(path: Path, data: bytes) -> None:
 def gather_to_files(con, settings, unit_years, rules, progress) -> dict[tuple[str, int], Path | None]:
     """Each unit-year's report inputs into its file; None for a unit-year no longer in the
     warehouse (its old reports are removed here, as write_reports does)."""
-    from pipelines.evaluation.figures import NoSuchUnitYear
-    from pipelines.evaluation.outputs import gather_unit_year, remove_unit_year
-    from pipelines.evaluation.redaction import secret_tokens
+    from pipelines.evaluation.outputs import gather_unit_year, remove_unit_year  # lazy: python-docx, Pillow, lxml (~1.3 s)
 
     units = sorted((u, int(y)) for u, y in unit_years)
     secrets = secret_tokens(con) if units else []
@@ -85,7 +88,7 @@ def gather_to_files(con, settings, unit_years, rules, progress) -> dict[tuple[st
 
 def render_one_file(path: Path) -> list[Path]:
     """One unit-year's outputs from its inputs file (a task any worker may run)."""
-    from pipelines.evaluation.outputs import render_unit_year
+    from pipelines.evaluation.outputs import render_unit_year  # lazy: python-docx, Pillow, lxml (~1.3 s)
 
     return render_unit_year(pickle.loads(Path(path).read_bytes()))
 
@@ -96,9 +99,7 @@ def render_from_files(settings, unit_years, workers: int | None = None) -> list[
     of the cluster as plain tasks (pipelines.distributed.fanout); else `workers` processes
     (FISCAL_WORKERS) render them, as write_reports does. Returns the files written
     (relative to the warehouse folder), in unit-year order."""
-    from pipelines.distributed.fanout import map_on_workers
-    from pipelines.evaluation.outputs import UNIT_YEARS_PER_WORKER, render_all
-    from pipelines.settings import worker_count
+    from pipelines.evaluation.outputs import UNIT_YEARS_PER_WORKER, render_all  # lazy: python-docx, Pillow, lxml (~1.3 s)
 
     present = [(u, y) for u, y in sorted(unit_years) if inputs_path(settings.warehouse_dir, u, y).exists()]
     files = [inputs_path(settings.warehouse_dir, u, y) for u, y in present]
@@ -138,8 +139,6 @@ def collect_written(settings, unit_years) -> tuple[list[str], set[tuple[str, int
        description="Gather each unit-year's report inputs into a file (reads warehouse.duckdb).")
 def gather_report_inputs(context: dg.OpExecutionContext, warehouse: WarehouseResource,
                          progress: dg.ResourceParam[ProgressFn]) -> None:
-    from pipelines.evaluation.rules import load_rules
-
     con = _connect(context, warehouse)
     try:
         scope = unit_years_of(context) - _withheld(con, context)
