@@ -131,8 +131,8 @@ def main() -> None:
                     bound = writer + rendering
                 bounds[workers].append(bound)
                 line.append(f"{workers} worker(s) {wall:6.2f} s wall (CPU: writer {writer:5.2f} s, rendering "
-                            f"{rendering:5.2f} s; {(writer + rendering) / wall:.0%} of a core; idle-machine "
-                            f"bound {bound:5.2f} s)")
+                            f"{rendering:5.2f} s, the writer's serial part {writer / (writer + rendering):.0%} of it; "
+                            f"{(writer + rendering) / wall:.0%} of a core; idle-machine bound {bound:5.2f} s)")
             first = args.workers[0]
             ratios = ", ".join(f"{first}→{w}: {walls[first][-1] / walls[w][-1]:.2f}x" for w in args.workers[1:])
             load = os.getloadavg()[0]
