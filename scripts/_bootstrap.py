@@ -32,12 +32,27 @@ def ensure_venv() -> Path:
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if not STAMP.exists() or STAMP.read_text().strip() != wanted:
         print("installing fiscal-warehouse and its dependencies (first run: a few minutes) ...", flush=True)
-        subprocess.run([str(venv_python()), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-        subprocess.run(
-            [str(venv_python()), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]"], check=True, cwd=ROOT
-        )
+        install_project()
         STAMP.write_text(wanted)
     return venv_python()
+
+
+UV = "uv==0.13.9"
+
+
+def install_project() -> None:
+    """pip install -e .[dev] into the venv, through uv when it can be had: uv downloads and
+    unpacks the ~170 packages in parallel and keeps them in its cache (~/.cache/uv), pip one
+    after the other. pip is the fallback, and installs the same pins."""
+    python = str(venv_python())
+    try:
+        subprocess.run([python, "-m", "pip", "install", "--quiet", UV], check=True)
+        subprocess.run([python, "-m", "uv", "pip", "install", "--quiet", "--python", python, "-e", f"{ROOT}[dev]"],
+                       check=True, cwd=ROOT)
+        return
+    except (subprocess.CalledProcessError, OSError) as error:
+        print(f"uv could not install the project ({error}); pip installs it instead", flush=True)
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[dev]"], check=True, cwd=ROOT)
 
 
 def ensure_postgres() -> None:
