@@ -193,12 +193,14 @@ def _read_file(con, landing: LandingFile, scan: FileScan, workdir: Path, loaded_
     return source_ids
 
 
-# Files read together (one statement for the lot): at most this many, and CSV files of at
-# most this size. Larger CSV files are read alone, streamed and numbered as they come;
-# the window bounds what is held in memory (workbooks' cells) before it is written.
+# Files are recognised a window at a time and the small ones of a window written together
+# (one statement for the lot). The window bounds what is held in memory before it is
+# written (workbooks' cells: about ten times their file's size as Python text), and a
+# file over GROUP_BYTES is a window of its own: read alone, as it always was (a CSV
+# streamed and numbered as it comes).
 WINDOW_FILES = 200
-WINDOW_BYTES = 64 * 1024 * 1024
-GROUP_CSV_BYTES = 1024 * 1024
+WINDOW_BYTES = 16 * 1024 * 1024
+GROUP_BYTES = 1024 * 1024
 _UTF8 = ("utf-8", "utf-8-sig", "ascii")
 
 
@@ -215,11 +217,11 @@ def _group_key(file: RecognisedFile) -> tuple | None:
     if file.landing.path.suffix.lower() in CSV_SUFFIXES:
         (table,) = file.tables
         empty = file.scan.empty_lines
-        if (table.encoding not in _UTF8 or file.landing.size > GROUP_CSV_BYTES or empty is None
+        if (table.encoding not in _UTF8 or file.landing.size > GROUP_BYTES or empty is None
                 or any(line > table.header.row_index + 1 for line in empty)):
             return None
         return "csv", _layout(table), table.delimiter, table.header.row_index
-    if all(table.cells is not None for table in file.tables):
+    if file.landing.size <= GROUP_BYTES and all(table.cells is not None for table in file.tables):
         return ("sheets",) + tuple(_layout(table) for table in file.tables)
     return None
 
@@ -306,15 +308,19 @@ def _file_line(number: int, total: int, landing: LandingFile) -> str:
 
 def _windows(files: list, limit_files: int, limit_bytes: int):
     """The files in consecutive windows of at most `limit_files` files and `limit_bytes`
-    bytes (a window holds one file at least)."""
+    bytes; a file over GROUP_BYTES in a window of its own."""
     window, size = [], 0
     for file in files:
         landing = file[0]
-        if window and (len(window) >= limit_files or size + max(landing.size, 0) > limit_bytes):
+        alone = landing.size > GROUP_BYTES
+        if window and (alone or len(window) >= limit_files or size + max(landing.size, 0) > limit_bytes):
             yield window
             window, size = [], 0
         window.append(file)
         size += max(landing.size, 0)
+        if alone:
+            yield window
+            window, size = [], 0
     if window:
         yield window
 
