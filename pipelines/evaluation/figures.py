@@ -344,6 +344,7 @@ class ScopeRows(UnitYearRows):
         self.years = [int(year) for _, year in scope]
         self.cache: dict[str, dict[tuple[str, int], list[tuple]]] = {}
         self.quarantine: dict[tuple[str, int], object] = {}
+        self.quarantined_units: set[str] | None = None  # units of the scope with any row in quarantine
 
     def rows(self, sql: str, key: tuple[str, int]) -> list[tuple]:
         if sql not in self.cache:
@@ -355,6 +356,12 @@ class ScopeRows(UnitYearRows):
         return self.cache[sql].get((key[0], int(key[1])), [])
 
     def quarantined(self, key: tuple[str, int]):
+        if self.quarantined_units is None:  # a unit without quarantined rows has none in any year
+            self.quarantined_units = {unit for (unit,) in self.con.execute(
+                "SELECT DISTINCT unit_code FROM quarantine WHERE unit_code IN (SELECT unnest(?::VARCHAR[]))",
+                [self.units]).fetchall()}
+        if key[0] not in self.quarantined_units:
+            return None
         if key not in self.quarantine:
             self.quarantine[key] = super().quarantined(key)
         return self.quarantine[key]
