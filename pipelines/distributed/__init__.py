@@ -44,10 +44,24 @@ Running (pipelines.distributed.runs):
     local_stack(workers, landing_dir, warehouse_dir)   # context manager: PostgreSQL,
                                     # DAGSTER_HOME, scheduler and workers on this machine
 
-    A CLI option (`fiscal-warehouse load --executor dask --scheduler ADDRESS`) would run the
-    ingest as today, then the unit-years' runs with run_many/run_partitions on the instance
-    of DAGSTER_HOME (which must be on PostgreSQL: a SQLite instance is not reachable from
-    other machines, and dagster-dask refuses a non-persistent one).
+The load (pipelines.distributed.load, on the jobs of pipelines.distributed.definitions:
+the default code location's assets, checks, resources and jobs, on this executor):
+
+    distributed_load(instance, address, full_refresh=False, concurrency=1)
+                                    # the ingest run, then one ranged rebuild run per
+                                    # rectangle (as defs.jobs.execute_load); what to rebuild
+                                    # is read in a task on the writer
+
+    A CLI option (`fiscal-warehouse load --executor dask --scheduler ADDRESS`) is that call
+    on DagsterInstance.get() (DAGSTER_HOME on PostgreSQL: a SQLite instance is not reachable
+    from other machines, and dagster-dask refuses a non-persistent one), with the workers
+    started with FISCAL_WORKER_PRELOAD=pipelines.distributed.definitions.
+
+Fan-out inside a step (pipelines.distributed.fanout):
+
+    map_on_workers(render_unit_year, inputs)   # per-unit-year dask tasks on every worker
+                                    # from a step of a ranged run; None when not on dask
+                                    # (then the in-process pool, outputs.render_all)
 
 The pieces (each usable alone, e.g. on a machine that is only a worker):
 
