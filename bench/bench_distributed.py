@@ -99,9 +99,25 @@ def _unit_years(context) -> list[tuple[str, int]]:
 @dg.asset(partitions_def=unit_year, op_tags=WRITER_STEP_TAGS, group_name="fanout_ranged",
           backfill_policy=dg.BackfillPolicy.single_run())
 def report_inputs_ranged(context: dg.AssetExecutionContext) -> None:
-    """Writer: every unit-year's report inputs, one file each."""
-    for unit, year in _unit_years(context):
-        _gather_to_file(unit, year)
+    """Writer: every unit-year's report inputs, one file each, gathered as write_reports
+    gathers a scope (one connection, each figures query once for the scope: ScopeRows)."""
+    from pipelines.evaluation.figures import ScopeRows
+    from pipelines.evaluation.outputs import gather_unit_year
+    from pipelines.evaluation.redaction import secret_tokens
+    from pipelines.evaluation.rules import load_rules
+    from pipelines.settings import load_settings
+    from pipelines.warehouse.db import connect
+
+    settings, rules = load_settings(), load_rules()
+    units = sorted(_unit_years(context))
+    con = connect(settings.db_path, read_only=True)
+    try:
+        secrets, source = secret_tokens(con), ScopeRows(con, units)
+        for unit, year in units:
+            _write_inputs(settings, gather_unit_year(con, settings, unit, year, rules, secrets=secrets, source=source))
+            source.forget((unit, year))
+    finally:
+        con.close()
 
 
 @dg.asset(partitions_def=unit_year, op_tags=ANY_WORKER_STEP_TAGS, deps=[report_inputs_ranged],
@@ -140,7 +156,11 @@ def _gather_to_file(unit: str, year: int) -> None:
         inputs = gather_unit_year(con, settings, unit, year, load_rules())
     finally:
         con.close()
-    target = _inputs_file(settings, unit, year)
+    _write_inputs(settings, inputs)
+
+
+def _write_inputs(settings, inputs) -> None:
+    target = _inputs_file(settings, inputs.unit_code, inputs.year)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".partial")
     partial.write_bytes(pickle.dumps(inputs))
@@ -201,6 +221,16 @@ def measure(workers: int, landing: Path, warehouse: Path, keys: list[str], concu
                 outcome = run_partitions(job, keys, instance, stack.scheduler_address, pool=pool)
             seconds = time.perf_counter() - started
             cpu = sum(process_cpu(pid) for pid in stack.worker_pids) - cpu_before
+        steps: dict[str, float] = {}
+        for run in instance.get_runs():
+            started_at: dict[str, float] = {}
+            for record in instance.all_logs(run.run_id):
+                kind = record.dagster_event.event_type_value if record.dagster_event else None
+                if kind == "STEP_START":
+                    started_at[record.step_key] = record.timestamp
+                elif kind == "STEP_SUCCESS" and record.step_key in started_at:
+                    steps[record.step_key] = steps.get(record.step_key, 0.0) + record.timestamp - started_at[record.step_key]
+        print("  steps (wall seconds, summed over runs): " + ", ".join(f"{k} {v:.1f}" for k, v in steps.items()))
         failed = [key for key, ok in outcome.items() if not ok]
         if failed:
             sys.exit(f"{len(failed)} run(s) failed, e.g. {failed[:3]}; logs in {stack.folder}")
