@@ -5,8 +5,9 @@ public; Markdown and DOCX) and their charts (PNG), in
 Two steps, so that the work fans out over processes while DuckDB keeps one writer:
 
 - **gather** (`gather_unit_year`, in the process that holds the connection): a few small
-  queries filtered on the unit-year (figures.py), the scoring and the department's texts,
-  into a `UnitYearInputs` of plain, picklable data. The internal report reads the `build`
+  queries filtered on the unit-year (figures.py; `write_reports` runs each of them once
+  for its whole scope, figures.ScopeRows, since this is the stage's serial part), the
+  scoring and the department's texts, into a `UnitYearInputs` of plain, picklable data. The internal report reads the `build`
   marts; the public one reads `build_public`, where 涉密 projects are one undisclosed line
   and their indicators are absent.
 - **render** (`render_unit_year`, in a worker process, or in-process with one worker):
