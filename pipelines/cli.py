@@ -216,11 +216,49 @@ def cmd_load(args) -> int:
     _use_workers(args)
     from pipelines.warehouse.load import format_summary  # lazy: the ingest behind it brings pyarrow (~1 s)
 
+    if args.scheduler:
+        return _distributed_load(settings, args)
     failed, success, summary, _ = _run(settings, args.quiet, full_refresh=args.full_refresh, only=_only(args))
     if failed is not None:
         return failed
     print(format_summary(summary))
     return _exit_code(success, summary)
+
+
+def _distributed_load(settings, args) -> int:
+    """`load --scheduler ADDRESS`: the same runs on a dask cluster's workers
+    (pipelines.distributed.load), recorded in the instance of DAGSTER_HOME, which must be on
+    PostgreSQL (workers on other machines reach it). The workers read the landing and
+    warehouse folders from their own environment (docs/deploy.md): they must be these."""
+    if args.unit or args.year:
+        return usage_error("--scheduler rebuilds what the ingest marked: --unit/--year are for a local load")
+    if not os.environ.get("DAGSTER_HOME"):
+        return usage_error("--scheduler needs DAGSTER_HOME, with a dagster.yaml on PostgreSQL (docs/deploy.md)")
+    import dagster as dg  # lazy: seconds to import
+
+    instance = dg.DagsterInstance.get()
+    if "postgres" not in type(instance.run_storage).__module__:
+        return usage_error(f"--scheduler: the instance of DAGSTER_HOME={os.environ['DAGSTER_HOME']} is not on "
+                           "PostgreSQL (workers on other machines could not record their steps): docs/deploy.md")
+    from pipelines.distributed.load import distributed_load
+    from pipelines.warehouse.db import connect
+    from pipelines.warehouse.load import format_summary, read_summary
+
+    progress = Progress(quiet=args.quiet)
+    progress(f"starting the distributed load on {args.scheduler}")
+    load = distributed_load(instance, args.scheduler, full_refresh=args.full_refresh)
+    progress.done()
+    con = connect(settings.db_path, read_only=True)
+    try:
+        summary = read_summary(con, load.load_id)
+    except KeyError:
+        print("the ingest failed before it started: see the run in the UI", file=sys.stderr)
+        return EXIT_BLOCKING
+    finally:
+        con.close()
+    summary.seconds = time.perf_counter() - progress.started
+    print(format_summary(summary))
+    return _exit_code(load.success, summary)
 
 
 def cmd_report(args) -> int:
@@ -276,6 +314,9 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--unit", action="append", help="rebuild and publish only this unit (repeatable)")
     load.add_argument("--year", action="append", type=int, help="rebuild and publish only this fiscal year (repeatable)")
     load.add_argument("--full-refresh", action="store_true", help="re-read every landing file and rebuild everything")
+    load.add_argument("--scheduler", metavar="ADDRESS",
+                      help="run the load's steps on this dask scheduler's workers (tcp://host:8786) instead of in "
+                           "this process; needs DAGSTER_HOME on PostgreSQL (docs/deploy.md)")
     load.add_argument("--workers", type=_worker_count, help="processes for the per-unit-year work (sets FISCAL_WORKERS; "
                       "default: $FISCAL_WORKERS, else one per core)")
     load.set_defaults(handler=cmd_load)
