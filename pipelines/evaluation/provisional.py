@@ -110,7 +110,8 @@ def _error_report(con: duckdb.DuckDBPyConnection, unit_code: str, year: int) -> 
     for (summary,) in con.execute(
             "SELECT summary FROM meta.loads WHERE summary IS NOT NULL ORDER BY started_at DESC LIMIT 100").fetchall():
         data = json.loads(summary)
-        if [unit_code, year] in [list(s) for s in data.get("scope") or []] and data.get("quality_report"):
+        rebuilt = data.get("rebuilt") or data.get("scope") or []  # "scope": loads before the unit-year partitions
+        if [unit_code, year] in [list(s) for s in rebuilt] and data.get("quality_report"):
             return str(PurePosixPath("reports", "quality", PurePosixPath(data["quality_report"]).name))
     return None
 
