@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_distributed.py --scale 30            # a 30-unit county
     .venv/bin/python bench/bench_distributed.py --scale 30 --reuse --runs 2
     .venv/bin/python bench/bench_distributed.py --scale 30 --reuse --ranged   # one ranged run
+    .venv/bin/python bench/bench_distributed.py --scale 30 --reuse --load     # the real load, per step
 
 Generates the county shape (bench/county.py: --scale units x 2 years) and loads it once
 with the CLI, in-process, as the default load does. Then, on a private PostgreSQL
@@ -237,6 +238,37 @@ def measure(workers: int, landing: Path, warehouse: Path, keys: list[str], concu
     return seconds, cpu
 
 
+def measure_load(workers: int, landing: Path, warehouse: Path) -> tuple[float, float, dict[str, float]]:
+    """A whole load (ingest, then the partitioned rebuild: core, marts and checks, Parquet,
+    reports' gather, render and record) through distributed_load on a fresh warehouse:
+    wall seconds, the workers' CPU seconds and each step's wall seconds."""
+    import shutil
+
+    from pipelines.distributed.load import distributed_load
+    from pipelines.distributed.runs import local_stack
+
+    shutil.rmtree(warehouse, ignore_errors=True)
+    with local_stack(workers=workers, landing_dir=landing, warehouse_dir=warehouse,
+                     preload="pipelines.distributed.definitions") as stack, stack.instance() as instance:
+        cpu_before = sum(process_cpu(pid) for pid in stack.worker_pids)
+        started = time.perf_counter()
+        load = distributed_load(instance, stack.scheduler_address)
+        seconds = time.perf_counter() - started
+        cpu = sum(process_cpu(pid) for pid in stack.worker_pids) - cpu_before
+        if not load.success:
+            sys.exit(f"the distributed load failed; logs in {stack.folder}")
+        steps: dict[str, float] = {}
+        for run in instance.get_runs():
+            started_at: dict[str, float] = {}
+            for record in instance.all_logs(run.run_id):
+                kind = record.dagster_event.event_type_value if record.dagster_event else None
+                if kind == "STEP_START":
+                    started_at[record.step_key] = record.timestamp
+                elif kind == "STEP_SUCCESS" and record.step_key in started_at:
+                    steps[record.step_key] = steps.get(record.step_key, 0.0) + record.timestamp - started_at[record.step_key]
+    return seconds, cpu, steps
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=30, help="units of the county (2 years each)")
@@ -244,6 +276,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="runs in flight (orchestrator processes)")
     parser.add_argument("--ranged", action="store_true",
                         help="one run over all unit-years; the render step fans out as dask tasks (fanout.py)")
+    parser.add_argument("--load", action="store_true",
+                        help="the whole load (pipelines.distributed.load) on a fresh warehouse, 1 and 2 workers")
     parser.add_argument("--reuse", action="store_true", help="keep the landing folder and warehouse of an earlier run")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     args = parser.parse_args()
@@ -270,6 +304,17 @@ def main() -> None:
     finally:
         con.close()
     keys = [f"{year}|{unit}" for unit, year in pairs]
+    if args.load:
+        times: dict[int, list[float]] = {1: [], 2: []}
+        for _ in range(args.runs):
+            for workers in (1, 2):
+                seconds, cpu, steps = measure_load(workers, landing, base / f"warehouse-{workers}")
+                times[workers].append(seconds)
+                print(f"{workers} worker(s): whole load {seconds:.1f} s, workers' CPU {cpu:.1f} s; load average "
+                      f"{loadavg()}\n  steps (wall seconds): " + ", ".join(f"{k} {v:.1f}" for k, v in steps.items()),
+                      flush=True)
+        print("2 workers vs 1: " + ", ".join(f"{one / two:.2f}x" for one, two in zip(times[1], times[2])))
+        return
     print(f"{len(keys)} unit-years; load average {loadavg()}", flush=True)
     results: dict[int, list[float]] = {1: [], 2: []}
     for _ in range(args.runs):
