@@ -21,7 +21,6 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,21 +110,6 @@ def stop_postgres(server: PostgresServer) -> None:
     """Stop the server (fast shutdown: open connections are ended); the folder stays."""
     if (server.data_dir / "postmaster.pid").exists():
         _run(_as_server_user([pg_tool("pg_ctl"), "-D", str(server.data_dir), "-m", "fast", "-w", "stop"]), "pg_ctl stop")
-
-
-def wait_for_postgres(dsn: str, timeout: float = 30.0) -> None:
-    """Return once `dsn` accepts a connection (psycopg, which dagster-postgres brings)."""
-    import psycopg2
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            psycopg2.connect(dsn).close()
-            return
-        except psycopg2.OperationalError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def _run(command: list[str], what: str, log: Path | None = None) -> None:

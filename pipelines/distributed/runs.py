@@ -93,10 +93,10 @@ def orchestrators(count: int, job=None):
 
 
 def _warm_orchestrator(arguments) -> None:
+    import importlib
     import time
 
-    import dask.distributed  # noqa: F401
-
+    importlib.import_module("dask.distributed")
     count, job = arguments
     if job is not None:
         job.get_definition()

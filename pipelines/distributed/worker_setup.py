@@ -48,8 +48,6 @@ def guard_warehouse_file() -> None:
 def dask_setup(worker) -> None:  # called by dask when the worker starts, before it joins the scheduler
     if os.environ.get(ROLE_ENV) != "writer":
         guard_warehouse_file()
-    import dagster  # noqa: F401
-    import dagster_postgres  # noqa: F401
-
-    for module in filter(None, os.environ.get(PRELOAD_ENV, "pipelines.definitions").split(",")):
-        importlib.import_module(module.strip())
+    modules = ["dagster", "dagster_postgres", *os.environ.get(PRELOAD_ENV, "pipelines.definitions").split(",")]
+    for module in filter(None, (name.strip() for name in modules)):
+        importlib.import_module(module)
