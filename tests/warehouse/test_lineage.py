@@ -31,15 +31,19 @@ def _parents(key: list[str]) -> set[str]:
 
 
 def test_asset_lineage_is_what_the_sql_reads():
-    assert _parents(["core", "fact_staffing"]) == {"staging/staffing"}
-    assert _parents(["core", "dim_project"]) == {"core/fact_budget", "core/fact_spending", "staging/ledger_projects"}
+    # A table's parents: what its SQL reads, and the unit-year stage that writes it.
+    assert _parents(["core", "fact_staffing"]) == {"staging/staffing", "unit_year/core"}
+    assert _parents(["core", "dim_project"]) == {"core/fact_budget", "core/fact_spending", "staging/ledger_projects",
+                                                 "unit_year/core"}
     assert "staging/voucher_lines" not in _parents(["core", "fact_budget"])
-    assert _parents(["marts_public", "performance_indicators"]) == {"marts/performance_indicators", "core/dim_project"}
-    assert _parents(["marts_public", "three_public"]) == {"marts/three_public"}
+    assert _parents(["marts_public", "performance_indicators"]) == {"marts/performance_indicators", "core/dim_project",
+                                                                    "unit_year/marts"}
+    assert _parents(["marts_public", "three_public"]) == {"marts/three_public", "unit_year/marts"}
 
 
 def test_internal_public_and_publishing_are_told_apart_by_group():
     graph = defs.resolve_asset_graph()
     assert graph.get(dg.AssetKey(["marts", "three_public"])).group_name == "marts"
     assert graph.get(dg.AssetKey(["marts_public", "three_public"])).group_name == "marts_public"
-    assert graph.get(dg.AssetKey(["parquet", "marts"])).group_name == "publish"
+    assert graph.get(dg.AssetKey(["unit_year", "parquet"])).group_name == "unit_year"
+    assert graph.get(dg.AssetKey(["unit_year", "parquet"])).partitions_def is not None
