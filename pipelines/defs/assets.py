@@ -23,7 +23,9 @@ import dagster as dg
 import duckdb
 
 from pipelines.defs.partitions import register_partitions, unit_year_of, unit_year_partitions, unit_years_of
+from pipelines.defs.checks import CHECK_SOURCES, check_results
 from pipelines.defs.resources import WarehouseResource
+from pipelines.defs.run_tags import TAG_FULL_REFRESH, load_id_of
 from pipelines.evaluation.rules import load_rules
 from pipelines.landing.headers import KIND_LABELS, KINDS
 from pipelines.quality.run import run_quality
@@ -33,10 +35,6 @@ from pipelines.warehouse.dictionary import column_descriptions
 from pipelines.warehouse.lineage import model_reads
 from pipelines.warehouse.transform import CORE_MODELS, MART_MODELS
 
-# Run tags. The scope of a run is its partition keys, never a tag.
-TAG_FULL_REFRESH = "fiscal/full_refresh"  # the ingest re-reads every landing file
-TAG_LOAD_ID = "fiscal/load_id"  # the runs of one load (the CLI's, or the ingest run's) share its summary
-TAG_TRIGGER = "fiscal/trigger"
 
 ProgressFn = Callable[[str], None]
 
@@ -78,11 +76,6 @@ class reporter:  # noqa: N801 - used as a function: reporter(context, progress)(
             self.flush()
         except Exception:  # the step is over: the run's log is closed  # noqa: BLE001
             pass
-
-
-def load_id_of(context) -> str:
-    """The load's id: the CLI's, else the Dagster run's (asset and asset-check contexts alike)."""
-    return context.run.tags.get(TAG_LOAD_ID) or context.run.run_id
 
 
 def model_description(relative: str) -> str:
@@ -280,8 +273,6 @@ def core(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progre
                     "the failing checks' ids in metadata.")],
 )
 def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]):
-    from pipelines.defs.checks import CHECK_SOURCES, check_results  # lazy: checks imports this module (load_id_of)
-
     con = _connect(context, warehouse)
     try:
         scope = unit_years_of(context)

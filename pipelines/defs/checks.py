@@ -25,8 +25,8 @@ import duckdb
 
 import dagster as dg
 
-from pipelines.defs.assets import load_id_of
 from pipelines.defs.resources import WarehouseResource
+from pipelines.defs.run_tags import load_id_of
 from pipelines.warehouse.db import table_exists
 from pipelines.quality.run import asset_key_of, list_suites, load_catalogue
 

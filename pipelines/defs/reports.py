@@ -30,11 +30,11 @@ from pipelines.defs.assets import (
     ProgressFn,
     _connect,
     _withheld,
-    load_id_of,
     reporter,
 )
 from pipelines.defs.partitions import unit_year_partitions, unit_years_of
 from pipelines.defs.resources import WarehouseResource
+from pipelines.defs.run_tags import load_id_of
 from pipelines.distributed.fanout import map_on_workers
 from pipelines.distributed.tags import ANY_WORKER_STEP_TAGS, WRITER_STEP_TAGS
 from pipelines.evaluation.figures import NoSuchUnitYear

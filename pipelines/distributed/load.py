@@ -55,7 +55,7 @@ def distributed_load(instance: dg.DagsterInstance, scheduler_address: str, *, fu
     order, one run after the other; the runs of one load share its record in meta.loads."""
     from dask.distributed import Client
 
-    from pipelines.defs.assets import TAG_FULL_REFRESH, TAG_LOAD_ID, TAG_TRIGGER
+    from pipelines.defs.run_tags import TAG_FULL_REFRESH, TAG_LOAD_ID, TAG_TRIGGER
     from pipelines.defs.jobs import INGEST_JOB, REBUILD_JOB, TRIGGER_CLI
     from pipelines.defs.partitions import rectangles_on
     from pipelines.warehouse.load import new_load_id
