@@ -57,9 +57,11 @@ def test_steps_run_where_their_tags_say(stack):
 
     rendered = [json.loads(path.read_text()) for path in sorted(warehouse.glob("*.output.json"))]
     assert {r["partition"] for r in rendered} == partitions
-    # Render steps went to the other worker as well (the writer was busy with writer steps).
-    assert "worker" in {r["role"] for r in rendered}
-    assert {r["pid"] for r in rendered if r["role"] == "writer"} <= {steps[0][2]}
+    # Render steps may run on any worker; which one is dask's choice at that moment (on an
+    # idle machine it put all six on the writer once), so only where they ran is checked:
+    # on one of the stack's workers. test_routing_defaults_to_the_writer checks that a render
+    # step asks for no writer resource.
+    assert {r["pid"] for r in rendered} <= set(running.worker_pids)
 
 
 def test_a_worker_other_than_the_writer_cannot_open_the_warehouse(stack):
