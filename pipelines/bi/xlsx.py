@@ -1,6 +1,6 @@
 """The public marts as XLSX for Excel and WPS users, who read neither Parquet nor DuckDB.
 
-Headers in Chinese (the [zh.*] labels of sql/marts/columns.toml), amounts in 元 with two
+Headers in Chinese (the columns' labels in sql/marts/<mart>.toml), amounts in 元 with two
 decimals, rates as percentages. Every text cell is written as a string (an export's text
 that starts with `=` is never a formula). Two ways:
 

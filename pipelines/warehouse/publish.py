@@ -240,7 +240,8 @@ def _write_mart(con, plan: _MartPlan, snapshot: Path, staging_dir: Path, now: da
 
 def parquet_kv_metadata(mart: str, audience: str) -> str:
     """The file's key-value metadata as a DuckDB struct literal: what the file is and what
-    each column means (from sql/marts/columns.toml), for tools that show Parquet metadata."""
+    each column means (from the mart's declaration, sql/marts/<mart>.toml), for tools that
+    show Parquet metadata."""
     entries = {
         "fiscal_warehouse.mart": mart,
         "fiscal_warehouse.audience": audience,
