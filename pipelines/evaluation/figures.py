@@ -320,17 +320,28 @@ def _query(sql: str, keyed: bool) -> tuple[str, int]:
 
 
 class UnitYearRows:
-    """The rows of read_figures' queries for one unit-year, a query at a time."""
+    """The rows of read_figures' queries for one unit-year, a query at a time. What does not
+    depend on the audience (the quarantine, the tie-out failures) is read once a unit-year:
+    read_figures runs for the internal and the public figures with the same source."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
+        self.per_unit_year: dict[tuple[str, tuple[str, int]], object] = {}
 
     def rows(self, sql: str, key: tuple[str, int]) -> list[tuple]:
         text, filters = _query(sql, keyed=False)
         return self.con.execute(text, list(key) * filters).fetchall()
 
+    def _once(self, what: str, key: tuple[str, int], read):
+        if (what, key) not in self.per_unit_year:
+            self.per_unit_year[(what, key)] = read(self.con, *key)
+        return self.per_unit_year[(what, key)]
+
     def quarantined(self, key: tuple[str, int]):
-        return read_quarantined(self.con, *key)
+        return self._once("quarantined", key, read_quarantined)
+
+    def tie_out_failures(self, key: tuple[str, int]) -> list[tuple]:
+        return self._once("tie_out_failures", key, tie_out_failures)
 
 
 class ScopeRows(UnitYearRows):
@@ -343,7 +354,6 @@ class ScopeRows(UnitYearRows):
         self.units = [unit for unit, _ in scope]
         self.years = [int(year) for _, year in scope]
         self.cache: dict[str, dict[tuple[str, int], list[tuple]]] = {}
-        self.quarantine: dict[tuple[str, int], object] = {}
         self.quarantined_units: set[str] | None = None  # units of the scope with any row in quarantine
 
     def rows(self, sql: str, key: tuple[str, int]) -> list[tuple]:
@@ -362,15 +372,14 @@ class ScopeRows(UnitYearRows):
                 [self.units]).fetchall()}
         if key[0] not in self.quarantined_units:
             return None
-        if key not in self.quarantine:
-            self.quarantine[key] = super().quarantined(key)
-        return self.quarantine[key]
+        return super().quarantined(key)
 
     def forget(self, key: tuple[str, int]) -> None:
         """Drop a unit-year's rows once gathered (a county's scope is hundreds)."""
         for by_key in self.cache.values():
             by_key.pop(key, None)
-        self.quarantine.pop(key, None)
+        for what in ("quarantined", "tie_out_failures"):
+            self.per_unit_year.pop((what, key), None)
 
 
 def read_figures(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, public: bool = False,
@@ -503,13 +512,13 @@ def read_figures(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, publ
         if code in listed:
             fig.project_info[code] = ProjectInfo(office, goal, goal_result, tuple(by_fund.get(code, ())))
     fig.quarantined = source.quarantined(key)
-    _tie_out(con, fig)
+    _tie_out(source, key, fig)
     return fig
 
 
-def _tie_out(con: duckdb.DuckDBPyConnection, fig: Figures) -> None:
+def _tie_out(source: UnitYearRows, key: tuple[str, int], fig: Figures) -> None:
     """Totals must agree across marts: a failure of the catalogue's mart tie-out rules (the
     ones a load withholds a unit-year on: internal marts against the facts, public against
     internal) for this unit-year is reported; the report still shows a gap as its own line."""
-    for rule_id, field_name, provided, expected, difference in tie_out_failures(con, fig.unit_code, fig.year):
+    for rule_id, field_name, provided, expected, difference in source.tie_out_failures(key):
         fig.warnings.append(f"{rule_id}: {field_name} {provided} ≠ {expected} (difference {difference})")

@@ -110,6 +110,7 @@ def gather_unit_year(con: duckdb.DuckDBPyConnection, settings, unit_code: str, y
     """Read what one unit-year's outputs need (raises NoSuchUnitYear when it has no data).
     `secrets` (from `secret_tokens`, the same for every unit-year) is read when not given;
     `source` (a figures.ScopeRows) reads the figures of a whole scope at once."""
+    source = source or UnitYearRows(con)  # one for both audiences: the quarantine and tie-outs read once
     internal = read_figures(con, unit_code, year, public=False, source=source)
     public = read_figures(con, unit_code, year, public=True, source=source)
     for warning in dict.fromkeys(internal.warnings + public.warnings):
