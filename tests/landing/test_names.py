@@ -4,11 +4,9 @@ amounts, dates) only; an official name keeps its full-width brackets and spaces.
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 from pipelines.landing.titles import parse_title_rows
-from pipelines.warehouse.db import load_macros
 
 NAME = "常宁市住房和城乡建设局（人防办）"
 
@@ -30,14 +28,6 @@ def test_title_line_unit_code_folded_and_name_as_written(line):
 def test_title_line_name_without_code_as_written():
     title = parse_title_rows([[f"单位名称：{NAME}"], ["金额单位：万元"]])
     assert (title.unit_code, title.unit_name, title.amount_unit_text) == (None, NAME, "万元")
-
-
-@pytest.fixture(scope="module")
-def con():
-    con = duckdb.connect()
-    load_macros(con)
-    yield con
-    con.close()
 
 
 @pytest.mark.parametrize(

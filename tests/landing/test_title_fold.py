@@ -5,22 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
-import duckdb
 import pytest
 
 from pipelines.landing.titles import FULL_WIDTH, parse_title_rows
-from pipelines.warehouse.db import load_macros
 
 CELLS = ["２０２１年３月１日", "＋１２３．４５", "−１２３．４５", "（１，２３４．５６）", "［２１２０１０１］",
          "２０２１／０３／１５", "２０２１－０３－１５", "单位：１１７００１　常宁市", "１２：３０", "a＋b−c"]
-
-
-@pytest.fixture(scope="module")
-def con():
-    connection = duckdb.connect()
-    load_macros(connection)
-    yield connection
-    connection.close()
 
 
 def test_the_python_fold_is_fw_folds(con):

@@ -2,18 +2,7 @@
 
 from decimal import Decimal
 
-import duckdb
 import pytest
-
-from pipelines.warehouse.db import load_macros
-
-
-@pytest.fixture(scope="module")
-def con():
-    connection = duckdb.connect()
-    load_macros(connection)
-    yield connection
-    connection.close()
 
 
 @pytest.mark.parametrize(
