@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from pipelines.settings import SQL_DIR
+from pipelines.sqltext import sql_text
 
 # The fold of digits and punctuation to ASCII is the one of the SQL macro fw_fold
 # (sql/macros/parsing.sql), read from there: staging folds the cells with it, and a
@@ -24,7 +24,7 @@ _FW_FOLD = re.compile(
 
 
 def _sql_fold_table() -> dict[int, int]:
-    found = _FW_FOLD.search((SQL_DIR / "macros" / "parsing.sql").read_text(encoding="utf-8"))
+    found = _FW_FOLD.search(sql_text("macros/parsing.sql"))
     if found is None or len(found.group(1)) != len(found.group(2)):
         raise RuntimeError("sql/macros/parsing.sql: fw_fold's translate() not found as titles.py reads it")
     return str.maketrans(found.group(1), found.group(2))
