@@ -137,12 +137,12 @@ _BODY = ('<w:pPr><w:ind w:firstLine="480"/></w:pPr>', "")  # first line indented
 _IMAGE = '<w:p><w:pPr><w:jc w:val="center"/></w:pPr><w:r/></w:p>'  # the picture is added once in place
 
 
-def _body_xml(report: Report, style_ids: dict[str, str]) -> tuple[str, list[tuple[int, Path]]]:
+def _body_xml(report: Report, style_ids: dict[str, str]) -> tuple[list[str], list[tuple[int, Path]]]:
     """The report's blocks as WordprocessingML (the XML python-docx writes for the same
-    blocks), and the position of each picture's paragraph among them."""
+    blocks), a piece a block, and the index of each picture's piece, an empty paragraph
+    that render_docx puts the picture in."""
     parts: list[str] = []
     pictures: list[tuple[int, Path]] = []
-    count = 0
     for b in report.blocks:
         if isinstance(b, Heading):
             if b.level == 0:
@@ -154,19 +154,15 @@ def _body_xml(report: Report, style_ids: dict[str, str]) -> tuple[str, list[tupl
             else:
                 style = style_ids[f"Heading {b.level}"]
                 parts.append(f'<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr><w:r>{_run_content(b.text)}</w:r></w:p>')
-            count += 1
         elif isinstance(b, Para):
             ppr, rpr = _PARA.get(b.kind, _BODY)
             parts.append(f"<w:p>{ppr}<w:r>{rpr}{_run_content(b.text)}</w:r></w:p>")
-            count += 1
         elif isinstance(b, Table):
             parts.append(_table_xml(b, style_ids["Table Grid"]))
-            count += 2
         elif isinstance(b, Image):
-            pictures.append((count, b.path))
+            pictures.append((len(parts), b.path))
             parts.append(_IMAGE)
-            count += 1
-    return "".join(parts), pictures
+    return parts, pictures
 
 
 # python-docx's default template carries 800 KB of style XML that every report would parse,
@@ -249,13 +245,10 @@ def render_docx(report: Report, path: Path) -> Path:
     cost more than the rest of the report, so its parts are copied as stored."""
     template = _Package.template()
     style_ids = _style_ids()
-    xml, pictures = _body_xml(report, style_ids)
-    pieces = xml.split(_IMAGE)  # only a picture's paragraph is a centred empty run: one between two pieces
-    assert len(pieces) == len(pictures) + 1
+    blocks, pictures = _body_xml(report, style_ids)
     rel_ids = set(re.findall(r'Id="(rId\d+)"', template.rels))
     rels, media, by_digest = [], [], {}  # new relationships, image parts, relationship by image content
-    body = [pieces[0]]
-    for n, ((_, picture), after) in enumerate(zip(pictures, pieces[1:]), start=1):  # in order: ids 1, 2, …
+    for n, (at, picture) in enumerate(pictures, start=1):  # in order: ids 1, 2, …
         png = Path(picture).read_bytes()
         digest = hashlib.sha1(png).hexdigest()  # the same image twice is one part, as python-docx has it
         if digest not in by_digest:
@@ -267,9 +260,9 @@ def render_docx(report: Report, path: Path) -> Path:
             by_digest[digest] = rel_id
         cx, cy = DocxImage.from_blob(png).scaled_dimensions(PICTURE_WIDTH, None)
         drawing = _picture_xml(n, Path(picture).name, by_digest[digest], cx, cy)
-        body += [_IMAGE.replace("<w:r/>", f"<w:r>{drawing}</w:r>"), after]
+        blocks[at] = _IMAGE.replace("<w:r/>", f"<w:r>{drawing}</w:r>")
     body_at = template.document.index("<w:sectPr")
-    document = template.document[:body_at] + "".join(body) + template.document[body_at:]
+    document = template.document[:body_at] + "".join(blocks) + template.document[body_at:]
     title = escape(xml_safe(report.title)[:255])  # the core properties allow 255 characters
     own = {
         DOCUMENT_PART: document,
