@@ -5,8 +5,11 @@
 CREATE OR REPLACE TEMP MACRO fw_reject(code, field, cell, reason) AS
     struct_pack(code := code, field := field, value := CAST(cell AS VARCHAR), reason := reason);
 
--- The first cell holding U+FFFD (a byte the file's encoding could not decode), with its
--- field: {field, value}, both NULL when there is none. `names` and `cells` are parallel lists.
-CREATE OR REPLACE TEMP MACRO fw_undecodable_cell(names, cells) AS
-    struct_pack(field := names[list_position(list_transform(cells, lambda c: coalesce(contains(c, '�'), FALSE)), TRUE)],
-                value := cells[list_position(list_transform(cells, lambda c: coalesce(contains(c, '�'), FALSE)), TRUE)]);
+-- A row with a cell holding U+FFFD (a byte the file's encoding could not decode) is
+-- rejected as unreadable_text, naming the first such cell. `cells` maps each field's
+-- contract name to its cell as read: MAP {'unit_code': unit_code, ...}.
+CREATE OR REPLACE TEMP MACRO fw_first_undecodable(cells) AS
+    list_filter(map_entries(cells), lambda e: contains(e.value, '�'))[1];
+CREATE OR REPLACE TEMP MACRO fw_undecodable_reject(cells) AS
+    fw_reject('unreadable_text', fw_first_undecodable(cells).key, fw_first_undecodable(cells).value,
+              '含无法解码的字符（文件编码有误） / text with undecodable bytes');

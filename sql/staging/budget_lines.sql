@@ -42,11 +42,10 @@ p AS (
         fw_text(procurement_amount) AS procurement_text,
         contains(concat_ws('|', unit_code, fiscal_year, doc_no, budget_kind, func_class, econ_class, project_code,
                            fund_source, amount, procurement_amount), '�') AS bad_text,
-        CASE WHEN bad_text THEN fw_undecodable_cell(
-            ['unit_code', 'fiscal_year', 'doc_no', 'budget_kind', 'func_class', 'econ_class', 'project_code',
-             'fund_source', 'amount', 'procurement_amount'],
-            [unit_code, fiscal_year, doc_no, budget_kind, func_class, econ_class, project_code,
-             fund_source, amount, procurement_amount]) END AS bad_cell,
+        CASE WHEN bad_text THEN fw_undecodable_reject(MAP {
+            'unit_code': unit_code, 'fiscal_year': fiscal_year, 'doc_no': doc_no, 'budget_kind': budget_kind,
+            'func_class': func_class, 'econ_class': econ_class, 'project_code': project_code,
+            'fund_source': fund_source, 'amount': amount, 'procurement_amount': procurement_amount}) END AS bad_text_reject,
         -- the cells as read, for the reject's value
         unit_code AS unit_code_raw, fiscal_year AS fiscal_year_raw, budget_kind AS budget_kind_raw,
         func_class AS func_raw, econ_class AS econ_raw, amount AS amount_raw, procurement_amount AS procurement_raw
@@ -71,8 +70,7 @@ c AS (
 checked AS (
     SELECT c.*,
         CASE
-            WHEN bad_text THEN fw_reject('unreadable_text', bad_cell.field, bad_cell.value,
-                '含无法解码的字符（文件编码有误） / text with undecodable bytes')
+            WHEN bad_text THEN bad_text_reject
             WHEN unit_code IS NULL THEN fw_reject('missing_required', 'unit_code', unit_code_raw,
                 '缺少单位编码 / unit code missing')
             WHEN amount_text IS NULL THEN fw_reject('missing_required', 'amount', amount_raw, '缺少金额 / amount missing')

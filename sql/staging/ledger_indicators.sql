@@ -30,9 +30,9 @@ p AS (
         fw_text(score) AS score_text,
         fw_text(note) AS note,
         contains(concat_ws('|', unit_code, project_code, level1, level2, name, target, actual), '�') AS bad_text,
-        CASE WHEN bad_text THEN fw_undecodable_cell(
-            ['unit_code', 'project_code', 'level1', 'level2', 'name', 'target', 'actual'],
-            [unit_code, project_code, level1, level2, name, target, actual]) END AS bad_cell,
+        CASE WHEN bad_text THEN fw_undecodable_reject(MAP {
+            'unit_code': unit_code, 'project_code': project_code, 'level1': level1, 'level2': level2, 'name': name,
+            'target': target, 'actual': actual}) END AS bad_text_reject,
         -- the cells as read, for the reject's value
         unit_code AS unit_code_raw, name AS name_raw, fiscal_year AS fiscal_year_raw, weight AS weight_raw,
         score AS score_raw
@@ -54,8 +54,7 @@ d AS (
 checked AS (
     SELECT d.*,
         CASE
-            WHEN bad_text THEN fw_reject('unreadable_text', bad_cell.field, bad_cell.value,
-                '含无法解码的字符（文件编码有误） / text with undecodable bytes')
+            WHEN bad_text THEN bad_text_reject
             WHEN unit_code IS NULL THEN fw_reject('missing_required', 'unit_code', unit_code_raw,
                 '缺少单位编码（无单位编码列，标题行也未注明单位） / unit code missing')
             WHEN name IS NULL THEN fw_reject('missing_required', 'name', name_raw, '缺少三级指标名称 / indicator name missing')

@@ -28,9 +28,9 @@ p AS (
         fw_text(goal) AS goal,                 -- 年度总体目标 (optional, free text)
         fw_text(goal_result) AS goal_result,   -- 实际完成情况 (optional, free text)
         contains(concat_ws('|', unit_code, project_code, project_name, category, office, disclosure), '�') AS bad_text,
-        CASE WHEN bad_text THEN fw_undecodable_cell(
-            ['unit_code', 'project_code', 'project_name', 'category', 'office', 'disclosure'],
-            [unit_code, project_code, project_name, category, office, disclosure]) END AS bad_cell,
+        CASE WHEN bad_text THEN fw_undecodable_reject(MAP {
+            'unit_code': unit_code, 'project_code': project_code, 'project_name': project_name, 'category': category,
+            'office': office, 'disclosure': disclosure}) END AS bad_text_reject,
         -- the cells as read, for the reject's value
         unit_code AS unit_code_raw, project_code AS project_code_raw, fiscal_year AS fiscal_year_raw,
         start_date AS start_raw, end_date AS end_raw
@@ -39,8 +39,7 @@ p AS (
 checked AS (
     SELECT p.*,
         CASE
-            WHEN bad_text THEN fw_reject('unreadable_text', bad_cell.field, bad_cell.value,
-                '含无法解码的字符（文件编码有误） / text with undecodable bytes')
+            WHEN bad_text THEN bad_text_reject
             WHEN unit_code IS NULL THEN fw_reject('missing_required', 'unit_code', unit_code_raw,
                 '缺少单位编码（无单位编码列，标题行也未注明单位） / unit code missing')
             WHEN project_code IS NULL THEN fw_reject('missing_required', 'project_code', project_code_raw,

@@ -37,11 +37,11 @@ p AS (
         func_class AS func_raw, econ_class AS econ_raw,
         lossy AND contains(concat_ws('|', unit_code, unit_name, voucher_date, voucher_no, summary, account_code, account_name,
                                      debit, credit, func_class, econ_class, project_code, fund_source), '�') AS bad_text,
-        CASE WHEN bad_text THEN fw_undecodable_cell(
-            ['unit_code', 'unit_name', 'voucher_date', 'voucher_no', 'summary', 'account_code', 'account_name',
-             'debit', 'credit', 'func_class', 'econ_class', 'project_code', 'fund_source'],
-            [unit_code, unit_name, voucher_date, voucher_no, summary, account_code, account_name,
-             debit, credit, func_class, econ_class, project_code, fund_source]) END AS bad_cell
+        CASE WHEN bad_text THEN fw_undecodable_reject(MAP {
+            'unit_code': unit_code, 'unit_name': unit_name, 'voucher_date': voucher_date, 'voucher_no': voucher_no,
+            'summary': summary, 'account_code': account_code, 'account_name': account_name, 'debit': debit,
+            'credit': credit, 'func_class': func_class, 'econ_class': econ_class, 'project_code': project_code,
+            'fund_source': fund_source}) END AS bad_text_reject
     FROM src
 ),
 c AS (
@@ -63,8 +63,7 @@ c AS (
 checked AS (
     SELECT c.*,
         CASE
-            WHEN bad_text THEN fw_reject('unreadable_text', bad_cell.field, bad_cell.value,
-                '含无法解码的字符（文件编码有误） / text with undecodable bytes')
+            WHEN bad_text THEN bad_text_reject
             WHEN unit_code IS NULL THEN fw_reject('missing_required', 'unit_code', unit_code_raw,
                 '缺少单位编码（无单位编码列，标题行也未注明单位） / no unit code')
             WHEN account_code IS NULL AND fw_text(account_code_raw) IS NULL THEN fw_reject('missing_required',
