@@ -37,7 +37,7 @@ from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.run_tags import load_id_of
 from pipelines.distributed.fanout import map_on_workers
 from pipelines.distributed.tags import ANY_WORKER_STEP_TAGS, WRITER_STEP_TAGS
-from pipelines.evaluation.figures import NoSuchUnitYear
+from pipelines.evaluation.figures import NoSuchUnitYear, ScopeRows
 from pipelines.evaluation.redaction import secret_tokens
 from pipelines.evaluation.rules import load_rules
 from pipelines.settings import worker_count
@@ -68,18 +68,21 @@ def gather_to_files(con, settings, unit_years, rules, progress) -> dict[tuple[st
 
     units = sorted((u, int(y)) for u, y in unit_years)
     secrets = secret_tokens(con) if units else []
+    source = ScopeRows(con, units)  # each figures query once for the scope, as write_reports reads
     out: dict[tuple[str, int], Path | None] = {}
     for n, (unit, year) in enumerate(units, start=1):
         progress(f"reports: {unit} {year} ({n}/{len(units)})")
         written_path(settings.warehouse_dir, unit, year).unlink(missing_ok=True)
         try:
-            inputs = gather_unit_year(con, settings, unit, year, rules, progress, secrets)
+            inputs = gather_unit_year(con, settings, unit, year, rules, progress, secrets, source)
         except NoSuchUnitYear:
             removed = remove_unit_year(settings, unit, year)
             progress(f"reports: {unit} {year} is no longer in the warehouse; {removed} old file(s) removed")
             inputs_path(settings.warehouse_dir, unit, year).unlink(missing_ok=True)
             out[(unit, year)] = None
             continue
+        finally:
+            source.forget((unit, year))
         path = inputs_path(settings.warehouse_dir, unit, year)
         _write_in_place(path, pickle.dumps(inputs, protocol=pickle.HIGHEST_PROTOCOL))
         out[(unit, year)] = path
