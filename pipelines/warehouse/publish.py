@@ -21,13 +21,12 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.sqltext import model_sql, sql_string
+from pipelines.sqltext import sql_string
 from pipelines.warehouse.db import table_exists
-from pipelines.warehouse.declarations import check_columns
 from pipelines.warehouse.declarations import marts as declared_marts
 from pipelines.warehouse.dictionary import column_descriptions, dictionary
 from pipelines.warehouse.snapshots import Snapshots
-from pipelines.warehouse.transform import MART_MODELS, rebuild_from, table_columns, unit_year_table
+from pipelines.warehouse.transform import MART_MODELS, build_mart, unit_year_table
 
 # Sort order inside each file (the filters BI queries use most) and whether the public copy
 # differs (a model in sql/marts_public/): both declared beside each mart's SQL.
@@ -69,8 +68,7 @@ def build_public(con: duckdb.DuckDBPyConnection) -> None:
     for name, mart in declared_marts().items():
         target = f"build_public.{name}"
         if mart.redacted:
-            rebuild_from(con, target, model_sql(mart.public_sql_file.as_posix()))
-            check_columns(mart, table_columns(con, target), mart.public_sql_file)
+            build_mart(con, target, mart, mart.public_sql_file)
             continue
         if not table_exists(con, target):
             con.execute(f"CREATE TABLE {target} AS SELECT * FROM build.{name} LIMIT 0")

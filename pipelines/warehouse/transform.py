@@ -5,6 +5,7 @@ one transaction, so a re-run replaces and an incremental run touches only its sc
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import duckdb
 
@@ -71,8 +72,13 @@ def rebuild_from(con: duckdb.DuckDBPyConnection, target: str, sql: str) -> int:
     return con.execute(f"INSERT INTO {target} {sql}").fetchone()[0]
 
 
-def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return [row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()]
+def build_mart(con: duckdb.DuckDBPyConnection, target: str, mart: Mart, sql_file: Path) -> int:
+    """Replace the scope's rows of `target` by what `sql_file` (the mart's SELECT, or its public
+    copy's) selects, failing, naming both files, when its columns are not the declaration's;
+    returns rows inserted."""
+    count = rebuild_from(con, target, model_sql(sql_file.as_posix()))
+    check_columns(mart, [row[0] for row in con.execute(f"DESCRIBE {target}").fetchall()], sql_file)
+    return count
 
 
 def build_core(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -93,7 +99,5 @@ def build_marts(con: duckdb.DuckDBPyConnection, names: Iterable[str] = MART_MODE
     for name in mart_build_order(marts):
         if name not in wanted:
             continue
-        mart = marts[name]
-        counts[name] = rebuild_from(con, f"build.{name}", model_sql(mart.sql_file.as_posix()))
-        check_columns(mart, table_columns(con, f"build.{name}"))
+        counts[name] = build_mart(con, f"build.{name}", marts[name], marts[name].sql_file)
     return {name: counts[name] for name in marts if name in counts}
