@@ -30,8 +30,9 @@ The columns every mart has (fiscal_year, unit_code, unit_name) are declared once
 `sql/marts/_common.toml`. Reading the declarations fails at once, naming the file, when a SQL
 file has no declaration or a declaration no SQL file, a key is missing or unknown, a key or
 sort column is not a declared column, or `public` and `sql/marts_public/` disagree; building
-a mart fails, naming the file and the column, when its SELECT produces a column the
-declaration lacks or lacks one it declares (check_columns, called by transform.build_marts).
+a mart (or its redacted public copy) fails, naming the file and the column, when its SELECT
+produces a column the declaration lacks or lacks one it declares (check_columns, called by
+transform.build_mart).
 """
 
 from __future__ import annotations
