@@ -22,16 +22,16 @@ so the instance must be one every worker can reach: PostgreSQL
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
 from collections.abc import Iterable, Mapping, Sequence
 
 import dagster as dg
+import dask.distributed
 from dagster._core.errors import raise_execution_interrupts
 from dagster._core.execution.api import create_execution_plan, execute_plan
 from dagster._utils import iterate_with_context
-from dagster_dask.executor import DASK_RESOURCE_REQUIREMENTS_KEY, DaskExecutor
+from dagster_dask.executor import DaskExecutor, get_dask_resource_requirements
 
 from pipelines.distributed.tags import RUNS_ON_ANY_WORKER, RUNS_ON_TAG, WRITER_RESOURCE
 
@@ -40,7 +40,7 @@ SCHEDULER_ENV = "FISCAL_DASK_SCHEDULER"
 
 def step_resources(tags: Mapping[str, str]) -> dict[str, float]:
     """The dask resources a step with these op tags needs: the writer unless it may run anywhere."""
-    wanted = dict(json.loads(tags[DASK_RESOURCE_REQUIREMENTS_KEY])) if DASK_RESOURCE_REQUIREMENTS_KEY in tags else {}
+    wanted = dict(get_dask_resource_requirements(tags))
     if tags.get(RUNS_ON_TAG) != RUNS_ON_ANY_WORKER:
         wanted[WRITER_RESOURCE] = 1
     return wanted
@@ -76,8 +76,6 @@ class WriterRoutedDaskExecutor(DaskExecutor):
         self.scheduler_address = scheduler_address
 
     def execute(self, plan_context, execution_plan) -> Iterable[dg.DagsterEvent]:
-        import dask.distributed
-
         if not plan_context.instance.is_persistent:
             raise dg.DagsterInvariantViolationError(
                 "the distributed executor needs a persistent Dagster instance that every worker reaches "
