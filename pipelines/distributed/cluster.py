@@ -24,11 +24,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dask.distributed import Client
+
 from pipelines.distributed.postgres import free_port
 from pipelines.distributed.tags import WRITER_RESOURCE
-from pipelines.settings import LANDING_ENV, PROJECT_DIR, WAREHOUSE_ENV
-
 from pipelines.distributed.worker_setup import PRELOAD_ENV, ROLE_ENV
+from pipelines.settings import LANDING_ENV, PROJECT_DIR, WAREHOUSE_ENV
 
 SETUP_MODULE = "pipelines.distributed.worker_setup"
 
@@ -109,8 +110,6 @@ def start_cluster(folder: Path, workers: int = 2, environment: dict[str, str] | 
 
 def wait_for_workers(cluster: DaskCluster, workers: int, timeout: float = 180.0) -> None:
     """Return once `workers` workers are connected to the scheduler; fail with the logs of a process that died."""
-    from dask.distributed import Client
-
     deadline = time.monotonic() + timeout
     client = None
     try:

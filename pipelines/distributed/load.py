@@ -14,10 +14,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import dagster as dg
+from dask.distributed import Client
 
+from pipelines.defs.jobs import INGEST_JOB, REBUILD_JOB, TRIGGER_CLI
+from pipelines.defs.partitions import rectangles_on
+from pipelines.defs.run_tags import TAG_FULL_REFRESH, TAG_LOAD_ID, TAG_TRIGGER
 from pipelines.distributed.definitions import MODULE
 from pipelines.distributed.runs import reconstructable_job, run_job, run_many
 from pipelines.distributed.tags import WRITER_RESOURCE
+from pipelines.settings import load_settings
+from pipelines.warehouse import load as stages
+from pipelines.warehouse.db import connect
 
 
 @dataclass
@@ -34,10 +41,6 @@ class DistributedLoad:
 
 def rebuild_scope_on_writer(load_id: str) -> tuple[set[tuple[str, int]], set[tuple[str, int]]]:
     """On the writer: start the load's record and return (unit-years to rebuild, unit-years holding data)."""
-    from pipelines.settings import load_settings
-    from pipelines.warehouse import load as stages
-    from pipelines.warehouse.db import connect
-
     settings = load_settings()
     con = connect(settings.db_path)
     try:
@@ -53,14 +56,7 @@ def distributed_load(instance: dg.DagsterInstance, scheduler_address: str, *, fu
 
     `concurrency`: rectangle runs at a time. 1 (the default) keeps the in-process load's
     order, one run after the other; the runs of one load share its record in meta.loads."""
-    from dask.distributed import Client
-
-    from pipelines.defs.run_tags import TAG_FULL_REFRESH, TAG_LOAD_ID, TAG_TRIGGER
-    from pipelines.defs.jobs import INGEST_JOB, REBUILD_JOB, TRIGGER_CLI
-    from pipelines.defs.partitions import rectangles_on
-    from pipelines.warehouse.load import new_load_id
-
-    load = DistributedLoad(load_id or new_load_id())
+    load = DistributedLoad(load_id or stages.new_load_id())
     tags = {TAG_LOAD_ID: load.load_id, TAG_TRIGGER: TRIGGER_CLI}
     ingest_tags = {**tags, **({TAG_FULL_REFRESH: "true"} if full_refresh else {})}
     load.ingest_success = run_job(reconstructable_job(INGEST_JOB, MODULE), instance, scheduler_address,

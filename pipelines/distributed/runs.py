@@ -11,27 +11,35 @@ writer steps of all of them.
 from __future__ import annotations
 
 import contextlib
+import importlib
+import multiprocessing
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.definitions.reconstruct import ReconstructableRepository
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+)
 
+from pipelines.distributed.cluster import start_cluster, stop_cluster, wait_for_workers, worker_environment
 from pipelines.distributed.executor import executor_run_config
-
-PARTITION_TAG = "dagster/partition"
+from pipelines.distributed.instance import write_instance_yaml
+from pipelines.distributed.postgres import PostgresServer, free_port, start_postgres, stop_postgres
+from pipelines.settings import PROJECT_DIR
 
 
 def reconstructable_job(job_name: str, module: str = "pipelines.definitions", attribute: str = "defs"):
     """The job `job_name` of the code location `module.attribute`, as workers rebuild it
     (they import the module themselves: steps carry the pointer, not the code)."""
-    from dagster._core.definitions.reconstruct import ReconstructableRepository
-
-    from pipelines.settings import PROJECT_DIR
-
     repository = ReconstructableRepository.for_module(module, attribute, working_directory=str(PROJECT_DIR))
     return repository.get_reconstructable_job(job_name)
 
@@ -55,8 +63,6 @@ def run_partitions(job, partition_keys: Sequence[str], instance: dg.DagsterInsta
 
 def range_tags(start: str, end: str) -> dict[str, str]:
     """The tags of a run over the partition range start..end (a rectangle of years × units)."""
-    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
-
     return {ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end}
 
 
@@ -84,18 +90,12 @@ def orchestrators(count: int, job=None):
     """`count` orchestrator processes (a process pool), each of which has imported
     Dagster, dask's client and `job`'s code location before this returns (about 10 s of
     a first run otherwise), so that they can start while something else runs."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     with ProcessPoolExecutor(max_workers=max(1, count), mp_context=multiprocessing.get_context("spawn")) as pool:
         list(pool.map(_warm_orchestrator, [(count, job)] * count))
         yield pool
 
 
 def _warm_orchestrator(arguments) -> None:
-    import importlib
-    import time
-
     importlib.import_module("dask.distributed")
     count, job = arguments
     if job is not None:
@@ -113,7 +113,7 @@ def _orchestrate(arguments) -> bool:
 def partition_tags(job, key: str) -> dict[str, str]:
     """The run tags of one partition of the job's partitions (a multi-partition's dimensions too)."""
     partitions_def = job.get_definition().partitions_def
-    return dict(partitions_def.get_tags_for_partition_key(key)) if partitions_def else {PARTITION_TAG: key}
+    return dict(partitions_def.get_tags_for_partition_key(key)) if partitions_def else {PARTITION_NAME_TAG: key}
 
 
 @dataclass
@@ -143,10 +143,6 @@ def local_stack(workers: int = 2, landing_dir: Path | None = None, warehouse_dir
     folder under the system's temporary folder is, pytest's tmp_path is not): by default
     a new one, removed on exit. `preload`: the modules the workers import before they
     join (pipelines.distributed.worker_setup; default the code location)."""
-    from pipelines.distributed.cluster import start_cluster, stop_cluster, wait_for_workers, worker_environment
-    from pipelines.distributed.instance import write_instance_yaml
-    from pipelines.distributed.postgres import PostgresServer, free_port, start_postgres, stop_postgres
-
     own_folder = folder is None
     folder = Path(folder or tempfile.mkdtemp(prefix="fiscal-distributed-"))
     os.chmod(folder, 0o755)
