@@ -35,15 +35,21 @@ def _key(context) -> str:
     return f"{keys['fiscal_year']}-{keys['unit']}"
 
 
-@dg.asset(partitions_def=unit_year, op_tags=WRITER_STEP_TAGS, group_name="tiny")
-def gathered(context: dg.AssetExecutionContext) -> None:
-    key = _key(context)
+def _note_step(key: str, step: str) -> None:
+    """Record in warehouse.duckdb's `steps` table that this process ran `step` of partition `key`."""
+    where = _where()
     con = duckdb.connect(str(_warehouse() / "warehouse.duckdb"))
     try:
         con.execute("CREATE TABLE IF NOT EXISTS steps (partition VARCHAR, step VARCHAR, pid INTEGER, role VARCHAR)")
-        con.execute("INSERT INTO steps VALUES (?, 'gathered', ?, ?)", [key, _where()["pid"], _where()["role"]])
+        con.execute("INSERT INTO steps VALUES (?, ?, ?, ?)", [key, step, where["pid"], where["role"]])
     finally:
         con.close()
+
+
+@dg.asset(partitions_def=unit_year, op_tags=WRITER_STEP_TAGS, group_name="tiny")
+def gathered(context: dg.AssetExecutionContext) -> None:
+    key = _key(context)
+    _note_step(key, "gathered")
     (_warehouse() / f"{key}.input.json").write_text(json.dumps({"partition": key}), encoding="utf-8")
 
 
@@ -60,23 +66,13 @@ def rendered(context: dg.AssetExecutionContext) -> None:
 
 @dg.asset(partitions_def=unit_year, op_tags=WRITER_STEP_TAGS, deps=[rendered], group_name="tiny")
 def recorded(context: dg.AssetExecutionContext) -> None:
-    key = _key(context)
-    con = duckdb.connect(str(_warehouse() / "warehouse.duckdb"))
-    try:
-        con.execute("INSERT INTO steps VALUES (?, 'recorded', ?, ?)", [key, _where()["pid"], _where()["role"]])
-    finally:
-        con.close()
+    _note_step(_key(context), "recorded")
 
 
 @dg.asset(partitions_def=unit_year, deps=[rendered], group_name="tiny")
 def untagged(context: dg.AssetExecutionContext) -> None:
     """Carries no routing tag: it must run on the writer (it opens the warehouse file)."""
-    key = _key(context)
-    con = duckdb.connect(str(_warehouse() / "warehouse.duckdb"))
-    try:
-        con.execute("INSERT INTO steps VALUES (?, 'untagged', ?, ?)", [key, _where()["pid"], _where()["role"]])
-    finally:
-        con.close()
+    _note_step(_key(context), "untagged")
 
 
 def open_database(path: str) -> int:
