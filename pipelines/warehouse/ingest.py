@@ -150,6 +150,9 @@ class RecognisedFile:
     def file_id(self) -> str:
         return file_id_for(self.landing.source_file, self.scan.sha256)
 
+    def source_id(self, table: TableInFile) -> str:
+        return f"{self.file_id}:{table.sheet or ''}"
+
     def meta_row(self) -> tuple:
         """Its row of meta.files less status, reason and load time."""
         notes = None
@@ -170,26 +173,25 @@ def _recognise(landing: LandingFile, scan: FileScan, workbooks: WorkbookReader) 
     return RecognisedFile(landing, scan, tables, skipped)
 
 
-def _read_file(con, landing: LandingFile, scan: FileScan, workdir: Path, loaded_at, workbooks: WorkbookReader | None,
-               progress: Progress, python_csv: bool = False, recognised: RecognisedFile | None = None) -> list[str]:
-    """Read one file into raw and record it in meta; returns its source ids. Runs inside the
-    caller's transaction (RawBatch), which is rolled back when this raises.
+def _read_file(con, file: RecognisedFile, workdir: Path, loaded_at, progress: Progress,
+               python_csv: bool = False) -> list[str]:
+    """Read one recognised file into raw and record it in meta; returns its source ids. Runs
+    inside the caller's transaction (RawBatch), which is rolled back when this raises.
 
-    Raises UnreadableFile when the file holds nothing readable, and
+    Raises UnreadableFile when Python's reader cannot read a CSV (`python_csv`), and
     duckdb.InvalidInputException when DuckDB cannot read a CSV strictly (read it again
     with `python_csv`)."""
-    recognised = recognised or _recognise(landing, scan, workbooks)
-    file_id = recognised.file_id
+    landing, file_id = file.landing, file.file_id
     _delete_file(con, file_id)  # what a load that died half-way through this file left
     source_ids = []
-    for table in recognised.tables:
-        source_id = f"{file_id}:{table.sheet or ''}"
+    for table in file.tables:
+        source_id = file.source_id(table)
         source_key = con.execute("SELECT nextval('meta.source_keys')").fetchall()[0][0]
         write = partial(_write_table, con, table, source_id, source_key, file_id, landing.source_file, loaded_at,
                         progress)
-        with_cells(con, landing.path, table, workdir, write, python_csv=python_csv, empty_lines=scan.empty_lines)
+        with_cells(con, landing.path, table, workdir, write, python_csv=python_csv, empty_lines=file.scan.empty_lines)
         source_ids.append(source_id)
-    record_files(con, [recognised.meta_row()], loaded_at)
+    record_files(con, [file.meta_row()], loaded_at)
     return source_ids
 
 
@@ -266,7 +268,7 @@ def _read_group(con, group: list[RecognisedFile], loaded_at, first_number: int, 
                 insert_raw(con, header, "_sheets_cells")
             finally:
                 con.unregister("_sheets_cells")
-        of_table = [NewSource(f"{file.file_id}:{table.sheet or ''}", key, file.file_id, file.landing.source_file, table)
+        of_table = [NewSource(file.source_id(table), key, file.file_id, file.landing.source_file, table)
                     for file, table, key in zip(group, tables, table_keys)]
         data_rows |= record_sources(con, header.kind, of_table, loaded_at)
         sources += of_table
@@ -286,7 +288,7 @@ def _write_one(con, batch: RawBatch, file: RecognisedFile, workdir: Path, loaded
     """Write one file in the batch (a CSV DuckDB cannot read strictly read again with
     Python); returns its source ids, none when it is unreadable (reported)."""
     landing, scan = file.landing, file.scan
-    read = partial(_read_file, con, landing, scan, workdir, loaded_at, None, progress=progress, recognised=file)
+    read = partial(_read_file, con, file, workdir, loaded_at, progress=progress)
     try:
         try:
             return batch.write((landing, scan), read)
