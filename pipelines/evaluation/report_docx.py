@@ -184,18 +184,6 @@ def _slim(doc) -> None:
             doc.part.drop_rel(rel_id)
 
 
-@lru_cache(maxsize=1)
-def _template() -> bytes:
-    """The empty document with page, styles and footer set up, saved once per process."""
-    doc = Document()
-    _setup(doc)
-    _slim(doc)
-    doc.core_properties.author = "fiscal-warehouse"
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    return buffer.getvalue()
-
-
 DOCUMENT_PART = "word/document.xml"
 RELS_PART = "word/_rels/document.xml.rels"
 TYPES_PART = "[Content_Types].xml"
@@ -208,21 +196,31 @@ _PIC = "http://schemas.openxmlformats.org/drawingml/2006/picture"
 
 @dataclass(frozen=True)
 class _Package:
-    """The template's parts: those every report copies as stored, and the four it writes."""
+    """The template's parts: those every report copies as stored, and the four it writes;
+    and the ids of the styles the body uses."""
 
     parts: list[Part]
     document: str  # up to the body's sectPr, and from it
     rels: str
     types: str
     core: str
+    style_ids: dict[str, str]
 
     @classmethod
     @lru_cache(maxsize=1)
     def template(cls) -> _Package:
-        parts = parts_of(_template())
+        """The empty document with page, styles and footer set up, saved once per process."""
+        doc = Document()
+        _setup(doc)
+        _slim(doc)
+        doc.core_properties.author = "fiscal-warehouse"
+        buffer = io.BytesIO()
+        doc.save(buffer)
+        parts = parts_of(buffer.getvalue())
         text = {p.name: read_part(p).decode("utf-8") for p in parts if p.name in (DOCUMENT_PART, RELS_PART,
                                                                                   TYPES_PART, CORE_PART)}
-        return cls(parts, text[DOCUMENT_PART], text[RELS_PART], text[TYPES_PART], text[CORE_PART])
+        style_ids = {name: doc.styles[name].style_id for name in ("Title", "Heading 1", "Heading 2", "Table Grid")}
+        return cls(parts, text[DOCUMENT_PART], text[RELS_PART], text[TYPES_PART], text[CORE_PART], style_ids)
 
 
 def _picture_xml(n: int, name: str, rel_id: str, cx: int, cy: int) -> str:
@@ -244,8 +242,7 @@ def render_docx(report: Report, path: Path) -> Path:
     of 33 tables); opening and saving the template through python-docx for every report
     cost more than the rest of the report, so its parts are copied as stored."""
     template = _Package.template()
-    style_ids = _style_ids()
-    blocks, pictures = _body_xml(report, style_ids)
+    blocks, pictures = _body_xml(report, template.style_ids)
     rel_ids = set(re.findall(r'Id="(rId\d+)"', template.rels))
     rels, media, by_digest = [], [], {}  # new relationships, image parts, relationship by image content
     for n, (at, picture) in enumerate(pictures, start=1):  # in order: ids 1, 2, …
@@ -275,9 +272,3 @@ def render_docx(report: Report, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(package(parts + media))
     return path
-
-
-@lru_cache(maxsize=1)
-def _style_ids() -> dict[str, str]:
-    doc = Document(io.BytesIO(_template()))
-    return {name: doc.styles[name].style_id for name in ("Title", "Heading 1", "Heading 2", "Table Grid")}
