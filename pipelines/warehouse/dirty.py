@@ -17,6 +17,8 @@ from collections.abc import Iterable
 
 import duckdb
 
+from pipelines.warehouse.db import table_exists
+
 Scope = set[tuple[str, int]]
 
 DIRTY_DDL = (
@@ -45,8 +47,7 @@ def mark(con: duckdb.DuckDBPyConnection, unit_years: Iterable[tuple[str, int]]) 
 def marked(con: duckdb.DuckDBPyConnection) -> tuple[Scope, int]:
     """The marked unit-years and the highest mark number among them (0 when none). Reads only
     (the sensors look with a read-only connection)."""
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'meta' AND table_name = 'dirty'"
-                       ).fetchall()[0][0]:
+    if not table_exists(con, "meta.dirty"):
         return set(), 0
     rows = con.execute("SELECT unit_code, fiscal_year, coalesce(mark, 0) FROM meta.dirty").fetchall()
     return {(u, y) for u, y, _ in rows}, max((m for _, _, m in rows), default=0)
