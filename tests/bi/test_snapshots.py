@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -21,7 +22,8 @@ READER = textwrap.dedent("""
     import pyarrow.parquet as pq
     warehouse, units = sys.argv[1], sys.argv[2].split(",")
     reads = mixed = gone = 0
-    deadline = time.monotonic() + 20
+    print("ready", flush=True)
+    deadline = time.monotonic() + 60
     while not os.path.exists(os.path.join(warehouse, "stop")) and time.monotonic() < deadline:
         root = os.path.realpath(os.path.join(warehouse, "marts"))
         try:
@@ -31,6 +33,8 @@ READER = textwrap.dedent("""
             continue
         reads += 1
         mixed += len(states) != 1
+        if reads == 50:
+            open(os.path.join(warehouse, "read_enough"), "w").close()
     print(reads, mixed, gone)
 """)
 
@@ -51,17 +55,23 @@ def test_a_reader_of_one_snapshot_never_sees_two_publishes(tmp_path):
     _publish(snapshots, 0)
     reader = subprocess.Popen([sys.executable, "-c", READER, str(tmp_path), ",".join(UNITS)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for state in range(1, 200):
+    # Publishing starts once the reader is up and goes on until it has read 50 times, so the
+    # reads overlap the publishes however slowly the reader's process starts.
+    assert reader.stdout.readline() == "ready\n"
+    state = 0
+    deadline = time.monotonic() + 50
+    while state < 199 or (not (tmp_path / "read_enough").exists() and time.monotonic() < deadline):
+        state += 1
         _publish(snapshots, state)
     (tmp_path / "stop").write_text("")
     out, err = reader.communicate(timeout=60)
     assert reader.returncode == 0, err
     reads, mixed, _ = map(int, out.split())
-    assert reads > 0 and mixed == 0
+    assert reads >= 50 and mixed == 0
     # The live snapshot and the one before it are kept, nothing older; the links are relative.
     live = Path(os.path.realpath(tmp_path / "marts")).parent
     assert len([p for p in (tmp_path / ".snapshots").iterdir() if p.name != "current"]) == 2
-    assert pq.read_table(live / "marts" / "m" / "fiscal_year=2021" / "900001.parquet").column("state")[0].as_py() == 199
+    assert pq.read_table(live / "marts" / "m" / "fiscal_year=2021" / "900001.parquet").column("state")[0].as_py() == state
     assert os.readlink(tmp_path / "marts") == ".snapshots/current/marts"
     assert os.readlink(tmp_path / ".snapshots" / "current") == live.name
 
