@@ -201,6 +201,21 @@ def _cell_columns(width: int) -> list[str]:
     return [f"c{i}" for i in range(width)]
 
 
+# Encodings DuckDB reads as they are; a CSV in any other is read through a UTF-8 copy.
+UTF8_ENCODINGS = ("utf-8", "utf-8-sig", "ascii")
+
+
+def read_csv_sql(sources: list[Path], delimiter: str, width: int, first_data_line: int) -> str:
+    """DuckDB's strict read of CSV files of one layout (one file, or a list read one after
+    the other) from their first data line on, every cell as text in c0.."""
+    columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in _cell_columns(width)) + "}"
+    files = (sql_string(sources[0].as_posix()) if len(sources) == 1
+             else "[" + ", ".join(sql_string(p.as_posix()) for p in sources) + "]")
+    return f"""read_csv({files},
+        auto_detect=false, header=false, skip={first_data_line - 1}, delim={sql_string(delimiter)}, quote='"',
+        escape='"', strict_mode=true, null_padding=true, columns={columns})"""
+
+
 def with_cells(con: duckdb.DuckDBPyConnection, path: Path, table: TableInFile, workdir: Path,
                use: Callable[..., None], python_csv: bool = False, empty_lines: tuple[int, ...] | None = None) -> None:
     """Call `use(cells=<relation>)` with a relation `(source_row, c0.., overflow)` holding
@@ -224,7 +239,7 @@ def with_cells(con: duckdb.DuckDBPyConnection, path: Path, table: TableInFile, w
         first_data_line = table.header.row_index + 2
         delimiter = table.delimiter or ","
         source = path
-        if table.encoding not in ("utf-8", "utf-8-sig", "ascii"):
+        if table.encoding not in UTF8_ENCODINGS:
             source = _utf8_copy(path, table.encoding, workdir)
             empty_lines = None  # in the copy, as DuckDB reads it
         try:
@@ -246,12 +261,9 @@ def with_cells(con: duckdb.DuckDBPyConnection, path: Path, table: TableInFile, w
 def _duckdb_csv(con, source: Path, delimiter: str, width: int, first_data_line: int,
                 empty_lines: tuple[int, ...]) -> tuple[str, list[str]]:
     """The rows of a CSV as a subquery over DuckDB's reader, and the temp relations made for it."""
-    columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in _cell_columns(width)) + "}"
     # row_number() OVER () runs as DuckDB's streaming window, in file order (on the one
     # thread RawBatch gives the insert; a test checks 120,000 rows of one file).
-    numbered = f"""SELECT row_number() OVER () - 1 AS k, * FROM read_csv({sql_string(source.as_posix())},
-        auto_detect=false, header=false, skip={first_data_line - 1}, delim={sql_string(delimiter)}, quote='"',
-        escape='"', strict_mode=true, null_padding=true, columns={columns})"""
+    numbered = f"SELECT row_number() OVER () - 1 AS k, * FROM {read_csv_sql([source], delimiter, width, first_data_line)}"
     empties = [n for n in empty_lines if n >= first_data_line]
     cells = ", ".join(_cell_columns(width))
     if not empties:

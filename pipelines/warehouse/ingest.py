@@ -25,6 +25,7 @@ from pipelines.landing.headers import KINDS
 from pipelines.landing.readers import (
     CSV_SUFFIXES,
     EXCEL_SUFFIXES,
+    UTF8_ENCODINGS,
     FileScan,
     SkippedSheet,
     TableInFile,
@@ -203,7 +204,6 @@ def _read_file(con, file: RecognisedFile, workdir: Path, loaded_at, progress: Pr
 WINDOW_FILES = 200
 WINDOW_BYTES = 16 * 1024 * 1024
 GROUP_BYTES = 1024 * 1024
-_UTF8 = ("utf-8", "utf-8-sig", "ascii")
 
 
 def _layout(table: TableInFile) -> tuple:
@@ -219,7 +219,7 @@ def _group_key(file: RecognisedFile) -> tuple | None:
     if file.landing.path.suffix.lower() in CSV_SUFFIXES:
         (table,) = file.tables
         empty = file.scan.empty_lines
-        if (table.encoding not in _UTF8 or file.landing.size > GROUP_BYTES or empty is None
+        if (table.encoding not in UTF8_ENCODINGS or file.landing.size > GROUP_BYTES or empty is None
                 or any(line > table.header.row_index + 1 for line in empty)):
             return None
         return "csv", _layout(table), table.delimiter, table.header.row_index

@@ -22,7 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.landing.headers import ALIASES, HeaderMatch
-from pipelines.landing.readers import TableInFile
+from pipelines.landing.readers import TableInFile, read_csv_sql
 from pipelines.sqltext import sql_string
 
 
@@ -179,12 +179,9 @@ def csv_files_cells(paths: list[Path], source_keys: list[int], table: TableInFil
     width = table.header.width
     first_data_line = table.header.row_index + 2
     names = [f"c{i}" for i in range(width)]
-    columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in names) + "}"
-    files = "[" + ", ".join(sql_string(p.as_posix()) for p in paths) + "]"
     keys = "[" + ", ".join(str(k) for k in source_keys) + "]"
-    numbered = f"""SELECT row_number() OVER () - 1 AS k, file_index, * FROM read_csv({files},
-        auto_detect=false, header=false, skip={first_data_line - 1}, delim={sql_string(table.delimiter or ',')},
-        quote='"', escape='"', strict_mode=true, null_padding=true, columns={columns})"""
+    numbered = (f"SELECT row_number() OVER () - 1 AS k, file_index, * "
+                f"FROM {read_csv_sql(paths, table.delimiter or ',', width, first_data_line)}")
     return f"""(SELECT {keys}[CAST(file_index AS BIGINT) + 1] AS source_key,
         {first_data_line} + k - min(k) OVER (PARTITION BY file_index) AS source_row,
         {', '.join(names)}, NULL::VARCHAR AS overflow FROM ({numbered}))"""
