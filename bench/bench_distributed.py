@@ -68,14 +68,10 @@ def report_inputs(context: dg.AssetExecutionContext) -> None:
 @dg.asset(partitions_def=unit_year, op_tags=ANY_WORKER_STEP_TAGS, deps=[report_inputs], group_name="fanout")
 def rendered_reports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Any worker: the unit-year's reports from its inputs file (no DuckDB)."""
-    from pipelines.evaluation.outputs import render_unit_year
     from pipelines.settings import load_settings
 
-    unit, year = _unit_year(context)
-    inputs = pickle.loads(_inputs_file(load_settings(), unit, year).read_bytes())
-    started = time.process_time()
-    written = render_unit_year(inputs)
-    return dg.MaterializeResult(metadata={"files": len(written), "cpu_seconds": time.process_time() - started,
+    files, cpu_seconds = _render_file(str(_inputs_file(load_settings(), *_unit_year(context))))
+    return dg.MaterializeResult(metadata={"files": files, "cpu_seconds": cpu_seconds,
                                           "worker": os.environ.get("FISCAL_WORKER_ROLE", "")})
 
 
@@ -141,8 +137,9 @@ def rendered_reports_ranged(context: dg.AssetExecutionContext) -> dg.Materialize
 def reports_recorded_ranged(context: dg.AssetExecutionContext) -> None:
     from pipelines.settings import load_settings
 
+    settings = load_settings()
     for unit, year in _unit_years(context):
-        _inputs_file(load_settings(), unit, year).unlink(missing_ok=True)
+        _inputs_file(settings, unit, year).unlink(missing_ok=True)
 
 
 def _gather_to_file(unit: str, year: int) -> None:
@@ -195,6 +192,20 @@ def loadavg() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def step_seconds(instance) -> dict[str, float]:
+    """Each step's wall seconds (STEP_START to STEP_SUCCESS), summed over the instance's runs."""
+    steps: dict[str, float] = {}
+    for run in instance.get_runs():
+        started_at: dict[str, float] = {}
+        for record in instance.all_logs(run.run_id):
+            kind = record.dagster_event.event_type_value if record.dagster_event else None
+            if kind == "STEP_START":
+                started_at[record.step_key] = record.timestamp
+            elif kind == "STEP_SUCCESS" and record.step_key in started_at:
+                steps[record.step_key] = steps.get(record.step_key, 0.0) + record.timestamp - started_at[record.step_key]
+    return steps
+
+
 def measure(workers: int, landing: Path, warehouse: Path, keys: list[str], concurrency: int,
             ranged: bool) -> tuple[float, float]:
     """Wall seconds of the runs and the workers' CPU seconds, on a fresh stack of `workers` workers."""
@@ -222,15 +233,7 @@ def measure(workers: int, landing: Path, warehouse: Path, keys: list[str], concu
                 outcome = run_partitions(job, keys, instance, stack.scheduler_address, pool=pool)
             seconds = time.perf_counter() - started
             cpu = sum(process_cpu(pid) for pid in stack.worker_pids) - cpu_before
-        steps: dict[str, float] = {}
-        for run in instance.get_runs():
-            started_at: dict[str, float] = {}
-            for record in instance.all_logs(run.run_id):
-                kind = record.dagster_event.event_type_value if record.dagster_event else None
-                if kind == "STEP_START":
-                    started_at[record.step_key] = record.timestamp
-                elif kind == "STEP_SUCCESS" and record.step_key in started_at:
-                    steps[record.step_key] = steps.get(record.step_key, 0.0) + record.timestamp - started_at[record.step_key]
+        steps = step_seconds(instance)
         print("  steps (wall seconds, summed over runs): " + ", ".join(f"{k} {v:.1f}" for k, v in steps.items()))
         failed = [key for key, ok in outcome.items() if not ok]
         if failed:
@@ -257,15 +260,7 @@ def measure_load(workers: int, landing: Path, warehouse: Path) -> tuple[float, f
         cpu = sum(process_cpu(pid) for pid in stack.worker_pids) - cpu_before
         if not load.success:
             sys.exit(f"the distributed load failed; logs in {stack.folder}")
-        steps: dict[str, float] = {}
-        for run in instance.get_runs():
-            started_at: dict[str, float] = {}
-            for record in instance.all_logs(run.run_id):
-                kind = record.dagster_event.event_type_value if record.dagster_event else None
-                if kind == "STEP_START":
-                    started_at[record.step_key] = record.timestamp
-                elif kind == "STEP_SUCCESS" and record.step_key in started_at:
-                    steps[record.step_key] = steps.get(record.step_key, 0.0) + record.timestamp - started_at[record.step_key]
+        steps = step_seconds(instance)
     return seconds, cpu, steps
 
 
