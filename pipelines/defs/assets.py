@@ -31,6 +31,7 @@ from pipelines.landing.headers import KIND_LABELS, KINDS
 from pipelines.quality.run import run_quality
 from pipelines.settings import SQL_DIR
 from pipelines.warehouse import load as stages
+from pipelines.warehouse import declarations
 from pipelines.warehouse.dictionary import column_descriptions
 from pipelines.warehouse.lineage import model_reads
 from pipelines.warehouse.transform import CORE_MODELS, MART_MODELS
@@ -118,8 +119,9 @@ def reads_as_assets(relative: str) -> list[list[str]]:
 
 def public_mart_reads(mart: str) -> list[list[str]]:
     """A redacted public mart reads what its sql/marts_public model reads; the others copy marts/<mart>."""
-    if (SQL_DIR / "marts_public" / f"{mart}.sql").exists():
-        return reads_as_assets(f"marts_public/{mart}.sql")
+    public_sql = declarations.marts()[mart].public_sql_file
+    if public_sql is not None:
+        return reads_as_assets(public_sql.relative_to(SQL_DIR).as_posix())
     return [["marts", mart]]
 
 
