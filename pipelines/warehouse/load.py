@@ -78,7 +78,7 @@ def dirty_scope_and_mark(con: duckdb.DuckDBPyConnection) -> tuple[Scope, int]:
 def unit_years_with_data(con: duckdb.DuckDBPyConnection) -> Scope:
     """Unit-years the landing files hold, were built, or are marked: the partition grid's
     other keys are empty (a unit that started reporting in a later year)."""
-    return transform.all_unit_years(con) | transform._built_unit_years(con) | dirty.marked(con)[0]
+    return transform.all_unit_years(con) | transform.built_unit_years(con) | dirty.marked(con)[0]
 
 
 def stage_core(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, int]:

@@ -47,11 +47,12 @@ def all_unit_years(con: duckdb.DuckDBPyConnection) -> Scope:
 
 def with_following_years(con: duckdb.DuckDBPyConnection, scope: Scope) -> Scope:
     """Year-over-year figures of (unit, y+1) depend on (unit, y): rebuild those too."""
-    known = all_unit_years(con) | _built_unit_years(con)
+    known = all_unit_years(con) | built_unit_years(con)
     return scope | {(u, y + 1) for u, y in scope if (u, y + 1) in known}
 
 
-def _built_unit_years(con) -> Scope:
+def built_unit_years(con) -> Scope:
+    """Unit-years the core holds (their landing files may have gone since)."""
     if not table_exists(con, "core.dim_unit_year"):
         return set()
     return {(u, y) for u, y in con.execute("SELECT unit_code, fiscal_year FROM core.dim_unit_year").fetchall()}
