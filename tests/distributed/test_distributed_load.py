@@ -3,7 +3,7 @@
 PostgreSQL, a dask scheduler and two workers run as separate processes
 (pipelines.distributed.runs.local_stack); the load's runs (the ingest, then the
 partitioned rebuild) are the code location's jobs on the distributed executor
-(pipelines.distributed.definitions). A landing folder of three units × two years in the
+(pipelines.distributed.definitions). A landing folder of two units × two years in the
 county's shape (bench/county.py) is loaded both ways; every mart and public mart is
 compared row by row, every unit-year's reports by their text (Markdown, DOCX paragraphs
 and tables, XLSX cells). Which steps ran in the writer is read from the run's events.
@@ -18,7 +18,7 @@ from tests.evaluation.test_report_equivalence import report_folders, unit_year_c
 
 pytestmark = pytest.mark.distributed
 
-UNITS = 3
+UNITS = 2
 YEARS = (2020, 2021)
 
 

@@ -21,7 +21,7 @@ from pipelines.distributed.tags import ANY_WORKER_STEP_TAGS, WRITER_STEP_TAGS
 
 pytestmark = pytest.mark.distributed
 
-UNITS = ["100001", "100002", "100003"]
+UNITS = ["100001", "100002"]
 YEARS = ["2020", "2021"]
 KEYS = [f"{year}|{unit}" for year in YEARS for unit in UNITS]
 
