@@ -214,16 +214,17 @@ def _layout(table: TableInFile) -> tuple:
 
 def _group_key(file: RecognisedFile) -> tuple | None:
     """Files with the same key are written together; None: the file is read alone (a
-    transcoded or large CSV, one with empty lines below its header, which DuckDB skips
-    and the row numbers must account for one file at a time)."""
+    transcoded CSV, one with empty lines below its header, which DuckDB skips and the row
+    numbers must account for one file at a time). A file over GROUP_BYTES is read alone
+    whatever its key: it is a window of its own (_windows)."""
     if file.landing.path.suffix.lower() in CSV_SUFFIXES:
         (table,) = file.tables
         empty = file.scan.empty_lines
-        if (table.encoding not in UTF8_ENCODINGS or file.landing.size > GROUP_BYTES or empty is None
+        if (table.encoding not in UTF8_ENCODINGS or empty is None
                 or any(line > table.header.row_index + 1 for line in empty)):
             return None
         return "csv", _layout(table), table.delimiter, table.header.row_index
-    if file.landing.size <= GROUP_BYTES and all(table.cells is not None for table in file.tables):
+    if all(table.cells is not None for table in file.tables):
         return ("sheets",) + tuple(_layout(table) for table in file.tables)
     return None
 
