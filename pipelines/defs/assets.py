@@ -22,7 +22,7 @@ from collections.abc import Callable
 import dagster as dg
 import duckdb
 
-from pipelines.defs.partitions import register_partitions, unit_year_of, unit_year_partitions, unit_years_of
+from pipelines.defs.partitions import partition_key, register_partitions, unit_year_partitions, unit_years_of
 from pipelines.defs.checks import CHECK_SOURCES, check_results
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.run_tags import TAG_FULL_REFRESH, load_id_of
@@ -205,15 +205,15 @@ written by the unit_year stage they name (not materialized on their own); that s
 reports each table's materialization, whole-table row count and schema, once a run."""
 
 
-def report_tables(context, con: duckdb.DuckDBPyConnection, keys: list[list[str]]) -> None:
-    """One materialization per table for this run (unpartitioned: see the module's docstring)."""
+def report_tables(context, con: duckdb.DuckDBPyConnection, keys: list[list[str]], scope) -> None:
+    """One materialization per table for this run (unpartitioned: see the module's docstring);
+    `scope`: the run's unit-years."""
     schema_of = {"core": "core", "marts": "build", "marts_public": "build_public"}
-    rebuilt = len(context.partition_keys)  # asks the instance for the dynamic partitions each time: once
     for prefix, name in keys:
         context.log_event(dg.AssetMaterialization(
             asset_key=[prefix, name],
             metadata={**table_metadata(con, f"{schema_of[prefix]}.{name}", name if prefix != "core" else None),
-                      "partitions_rebuilt": dg.MetadataValue.int(rebuilt)},
+                      "partitions_rebuilt": dg.MetadataValue.int(len(scope))},
         ))
 
 
@@ -258,7 +258,7 @@ def core(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progre
         stages.note_run_mark(con, load_id_of(context), context.run.run_id)
         stages.stage_core(con, scope)
         stages.add_to_load(con, load_id_of(context), rebuilt=sorted(scope))
-        report_tables(context, con, CORE_TABLE_KEYS)
+        report_tables(context, con, CORE_TABLE_KEYS, scope)
         yield dg.MaterializeResult(asset_key=UNIT_YEAR_CORE, metadata=_keys_metadata(scope))
     finally:
         con.close()
@@ -291,7 +291,7 @@ def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progr
         stages.add_earlier_check_runs(con, load_id, earlier)
         stages.add_to_load(con, load_id, checks_failed=outcome.failed, withheld=sorted(outcome.withheld))
         stages.update_load(con, load_id, quality_report=outcome.report_path)
-        report_tables(context, con, MART_TABLE_KEYS + PUBLIC_MART_TABLE_KEYS)
+        report_tables(context, con, MART_TABLE_KEYS + PUBLIC_MART_TABLE_KEYS, scope)
         # Each suite and rule once a run, on its table; and per unit-year, whether it is withheld.
         for result in check_results(con, load_id, list(CHECK_SOURCES)):
             context.log_event(dg.AssetCheckEvaluation(
@@ -299,11 +299,10 @@ def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progr
                 metadata=result.metadata, severity=result.severity, description=result.description,
             ))
         failing = stages.failing_checks_by_unit_year(con, load_id)
-        for key in context.partition_keys:
-            unit_year = unit_year_of(key)
+        for unit_year in sorted(scope):
             fatal, warnings = failing.get(unit_year, ([], []))
             context.log_event(dg.AssetCheckEvaluation(
-                asset_key=UNIT_YEAR_MARTS, check_name=BLOCKING_CHECK, partition=key,
+                asset_key=UNIT_YEAR_MARTS, check_name=BLOCKING_CHECK, partition=str(partition_key(*unit_year)),
                 passed=unit_year not in outcome.withheld,
                 severity=dg.AssetCheckSeverity.ERROR,
                 metadata={"fatal_checks": dg.MetadataValue.json(fatal), "warning_checks": dg.MetadataValue.json(warnings)},
@@ -317,10 +316,11 @@ def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progr
         con.close()
 
 
-def _withheld(con, context) -> set[tuple[str, int]]:
-    """The unit-years of this run that its marts step withheld (a blocking check failed)."""
+def _withheld(con, context, scope) -> set[tuple[str, int]]:
+    """The unit-years of this run (`scope`, its unit-years) that its marts step withheld (a
+    blocking check failed)."""
     summary = stages.read_summary(con, load_id_of(context))
-    return {tuple(x) for x in summary.withheld} & unit_years_of(context)
+    return {tuple(x) for x in summary.withheld} & scope
 
 
 @_unit_year_asset(UNIT_YEAR_PARQUET, "The unit-year's Parquet files for BI tools (marts/ and marts_public/), the "
@@ -333,7 +333,7 @@ def parquet(context: dg.AssetExecutionContext, warehouse: WarehouseResource, pro
         scope = unit_years_of(context)
         load_id = load_id_of(context)
         reporter(context, progress)(f"publishing marts for {len(scope)} unit-year(s)")
-        result = stages.stage_publish(con, settings, scope, _withheld(con, context))
+        result = stages.stage_publish(con, settings, scope, _withheld(con, context, scope))
         stages.add_to_load(con, load_id, marts_written=len(result.written), marts_deleted=len(result.deleted),
                            marts_unchanged=result.unchanged, bi_lines=result.bi_lines)
         if result.bi_failed:

@@ -144,7 +144,8 @@ def gather_report_inputs(context: dg.OpExecutionContext, warehouse: WarehouseRes
                          progress: dg.ResourceParam[ProgressFn]) -> None:
     con = _connect(context, warehouse)
     try:
-        scope = unit_years_of(context) - _withheld(con, context)
+        scope = unit_years_of(context)
+        scope -= _withheld(con, context, scope)
         gather_to_files(con, warehouse.settings, scope, load_rules(), reporter(context, progress))
     finally:
         con.close()
@@ -164,7 +165,8 @@ def record_reports(context: dg.OpExecutionContext, warehouse: WarehouseResource)
     con = _connect(context, warehouse)
     try:
         load_id = load_id_of(context)
-        scope = unit_years_of(context) - _withheld(con, context)
+        scope = unit_years_of(context)
+        scope -= _withheld(con, context, scope)
         written, done = collect_written(warehouse.settings, scope)
         mark = stages.run_mark(con, load_id, context.run.run_id)
         if mark is not None:  # this run rebuilt core: its unit-years are done
