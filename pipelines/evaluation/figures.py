@@ -326,16 +326,17 @@ class UnitYearRows:
 
     def __init__(self, con: duckdb.DuckDBPyConnection):
         self.con = con
-        self.per_unit_year: dict[tuple[str, tuple[str, int]], object] = {}
+        self.per_unit_year: dict[tuple[str, int], dict[str, object]] = {}  # unit-year -> what -> rows
 
     def rows(self, sql: str, key: tuple[str, int]) -> list[tuple]:
         text, filters = _query(sql, keyed=False)
         return self.con.execute(text, list(key) * filters).fetchall()
 
     def _once(self, what: str, key: tuple[str, int], read):
-        if (what, key) not in self.per_unit_year:
-            self.per_unit_year[(what, key)] = read(self.con, *key)
-        return self.per_unit_year[(what, key)]
+        kept = self.per_unit_year.setdefault(key, {})
+        if what not in kept:
+            kept[what] = read(self.con, *key)
+        return kept[what]
 
     def quarantined(self, key: tuple[str, int]):
         return self._once("quarantined", key, read_quarantined)
@@ -378,8 +379,7 @@ class ScopeRows(UnitYearRows):
         """Drop a unit-year's rows once gathered (a county's scope is hundreds)."""
         for by_key in self.cache.values():
             by_key.pop(key, None)
-        for what in ("quarantined", "tie_out_failures"):
-            self.per_unit_year.pop((what, key), None)
+        self.per_unit_year.pop(key, None)
 
 
 def read_figures(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, public: bool = False,
