@@ -9,7 +9,7 @@ Generates the county shape (bench/county.py: --scale units x 2 years) and loads 
 with the CLI, in-process, as the default load does. Then, on a private PostgreSQL
 instance and a dask scheduler with 1 and then 2 workers (pipelines.distributed), it runs
 one Dagster run per unit-year of a job shaped like the warehouse's fan-out: the writer
-gathers the unit-year's report inputs from warehouse.duckdb into a file (gather_unit_year),
+gathers the unit-year's report inputs from warehouse.duckdb into a file (the load's gather_to_files),
 any worker renders the 自评表, the project tables, the charts and both reports from that
 file (render_unit_year), the writer records it. The rendering is the per-partition work
 that can fan out; core, marts and publishing write warehouse.duckdb and stay on the one
@@ -26,7 +26,6 @@ shared all the same, so read the ratio with the load average beside it.
 
 import argparse
 import os
-import pickle
 import resource
 import sys
 import time
@@ -41,6 +40,7 @@ if str(ROOT) not in sys.path:
 
 import dagster as dg  # noqa: E402
 
+from pipelines.defs.reports import gather_to_files, inputs_path, render_one_file  # noqa: E402
 from pipelines.distributed.executor import distributed_executor  # noqa: E402
 from pipelines.distributed.tags import ANY_WORKER_STEP_TAGS, WRITER_STEP_TAGS  # noqa: E402
 
@@ -55,14 +55,10 @@ def _unit_year(context) -> tuple[str, int]:
     return keys["unit"], int(keys["fiscal_year"])
 
 
-def _inputs_file(settings, unit: str, year: int) -> Path:
-    return settings.work_dir / "distributed" / f"{unit}-{year}.pickle"
-
-
 @dg.asset(partitions_def=unit_year, op_tags=WRITER_STEP_TAGS, group_name="fanout")
 def report_inputs(context: dg.AssetExecutionContext) -> None:
     """Writer: the unit-year's report inputs from warehouse.duckdb, into a file of its own."""
-    _gather_to_file(*_unit_year(context))
+    _gather([_unit_year(context)])
 
 
 @dg.asset(partitions_def=unit_year, op_tags=ANY_WORKER_STEP_TAGS, deps=[report_inputs], group_name="fanout")
@@ -70,7 +66,7 @@ def rendered_reports(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Any worker: the unit-year's reports from its inputs file (no DuckDB)."""
     from pipelines.settings import load_settings
 
-    files, cpu_seconds = _render_file(str(_inputs_file(load_settings(), *_unit_year(context))))
+    files, cpu_seconds = _render_file(inputs_path(load_settings().warehouse_dir, *_unit_year(context)))
     return dg.MaterializeResult(metadata={"files": files, "cpu_seconds": cpu_seconds,
                                           "worker": os.environ.get("FISCAL_WORKER_ROLE", "")})
 
@@ -81,7 +77,7 @@ def reports_recorded(context: dg.AssetExecutionContext) -> None:
     from pipelines.settings import load_settings
 
     unit, year = _unit_year(context)
-    _inputs_file(load_settings(), unit, year).unlink(missing_ok=True)
+    inputs_path(load_settings().warehouse_dir, unit, year).unlink(missing_ok=True)
 
 
 # --ranged: one run over every unit-year (BackfillPolicy.single_run), one Dagster step an
@@ -98,23 +94,7 @@ def _unit_years(context) -> list[tuple[str, int]]:
 def report_inputs_ranged(context: dg.AssetExecutionContext) -> None:
     """Writer: every unit-year's report inputs, one file each, gathered as write_reports
     gathers a scope (one connection, each figures query once for the scope: ScopeRows)."""
-    from pipelines.evaluation.figures import ScopeRows
-    from pipelines.evaluation.outputs import gather_unit_year
-    from pipelines.evaluation.redaction import secret_tokens
-    from pipelines.evaluation.rules import load_rules
-    from pipelines.settings import load_settings
-    from pipelines.warehouse.db import connect
-
-    settings, rules = load_settings(), load_rules()
-    units = sorted(_unit_years(context))
-    con = connect(settings.db_path, read_only=True)
-    try:
-        secrets, source = secret_tokens(con), ScopeRows(con, units)
-        for unit, year in units:
-            _write_inputs(settings, gather_unit_year(con, settings, unit, year, rules, secrets=secrets, source=source))
-            source.forget((unit, year))
-    finally:
-        con.close()
+    _gather(_unit_years(context))
 
 
 @dg.asset(partitions_def=unit_year, op_tags=ANY_WORKER_STEP_TAGS, deps=[report_inputs_ranged],
@@ -124,7 +104,8 @@ def rendered_reports_ranged(context: dg.AssetExecutionContext) -> dg.Materialize
     from pipelines.distributed.fanout import map_on_workers
     from pipelines.settings import load_settings
 
-    files = [str(_inputs_file(load_settings(), unit, year)) for unit, year in _unit_years(context)]
+    warehouse_dir = load_settings().warehouse_dir
+    files = [inputs_path(warehouse_dir, unit, year) for unit, year in _unit_years(context)]
     results = map_on_workers(_render_file, files)
     if results is None:
         results = [_render_file(path) for path in files]
@@ -137,13 +118,14 @@ def rendered_reports_ranged(context: dg.AssetExecutionContext) -> dg.Materialize
 def reports_recorded_ranged(context: dg.AssetExecutionContext) -> None:
     from pipelines.settings import load_settings
 
-    settings = load_settings()
+    warehouse_dir = load_settings().warehouse_dir
     for unit, year in _unit_years(context):
-        _inputs_file(settings, unit, year).unlink(missing_ok=True)
+        inputs_path(warehouse_dir, unit, year).unlink(missing_ok=True)
 
 
-def _gather_to_file(unit: str, year: int) -> None:
-    from pipelines.evaluation.outputs import gather_unit_year
+def _gather(unit_years) -> None:
+    """The writer: the unit-years' report inputs into their files, as the load's gather step
+    writes them (pipelines.defs.reports.gather_to_files)."""
     from pipelines.evaluation.rules import load_rules
     from pipelines.settings import load_settings
     from pipelines.warehouse.db import connect
@@ -151,27 +133,14 @@ def _gather_to_file(unit: str, year: int) -> None:
     settings = load_settings()
     con = connect(settings.db_path, read_only=True)
     try:
-        inputs = gather_unit_year(con, settings, unit, year, load_rules())
+        gather_to_files(con, settings, unit_years, load_rules(), lambda _: None)
     finally:
         con.close()
-    _write_inputs(settings, inputs)
 
 
-def _write_inputs(settings, inputs) -> None:
-    target = _inputs_file(settings, inputs.unit_code, inputs.year)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".partial")
-    partial.write_bytes(pickle.dumps(inputs))
-    partial.replace(target)
-
-
-def _render_file(path: str) -> tuple[int, float]:
-    from pipelines.evaluation.outputs import render_unit_year
-
-    inputs = pickle.loads(Path(path).read_bytes())
+def _render_file(path: Path) -> tuple[int, float]:
     started = time.process_time()
-    written = render_unit_year(inputs)
-    return len(written), time.process_time() - started
+    return len(render_one_file(path)), time.process_time() - started
 
 
 ranged_job = dg.define_asset_job("report_fanout_ranged", selection=dg.AssetSelection.groups("fanout_ranged"),
