@@ -6,7 +6,8 @@
     .venv/bin/python bench/bench_distributed.py --scale 30 --reuse --load     # the real load, per step
 
 Generates the county shape (bench/county.py: --scale units x 2 years) and loads it once
-with the CLI, in-process, as the default load does. Then, on a private PostgreSQL
+with the CLI, in-process, as the default load does (not with --load, which loads it on
+the stacks). Then, on a private PostgreSQL
 instance and a dask scheduler with 1 and then 2 workers (pipelines.distributed), it runs
 one Dagster run per unit-year of a job shaped like the warehouse's fan-out: the writer
 gathers the unit-year's report inputs from warehouse.duckdb into a file (the load's gather_to_files),
@@ -250,9 +251,24 @@ def main() -> None:
 
     base = args.out / f"distributed-county-{args.scale}"
     landing, warehouse = base / "landing", base / "warehouse"
-    if not (args.reuse and (warehouse / "warehouse.duckdb").exists()):
-        print(f"generating a county of {args.scale} units x 2 years, loading it in-process ...", flush=True)
+    # --load loads the landing folder itself, on fresh warehouses: it needs no in-process load.
+    reuse = args.reuse and (landing if args.load else warehouse / "warehouse.duckdb").exists()
+    if not reuse:
+        print(f"generating a county of {args.scale} units x 2 years ...", flush=True)
         generate_county(landing, args.scale)
+    if args.load:
+        times: dict[int, list[float]] = {1: [], 2: []}
+        for _ in range(args.runs):
+            for workers in (1, 2):
+                seconds, cpu, steps = measure_load(workers, landing, base / f"warehouse-{workers}")
+                times[workers].append(seconds)
+                print(f"{workers} worker(s): whole load {seconds:.1f} s, workers' CPU {cpu:.1f} s; load average "
+                      f"{loadavg()}\n  steps (wall seconds): " + ", ".join(f"{k} {v:.1f}" for k, v in steps.items()),
+                      flush=True)
+        print("2 workers vs 1: " + ", ".join(f"{one / two:.2f}x" for one, two in zip(times[1], times[2])))
+        return
+    if not reuse:
+        print("loading it in-process ...", flush=True)
         import shutil
         import subprocess
 
@@ -268,17 +284,6 @@ def main() -> None:
     finally:
         con.close()
     keys = [f"{year}|{unit}" for unit, year in pairs]
-    if args.load:
-        times: dict[int, list[float]] = {1: [], 2: []}
-        for _ in range(args.runs):
-            for workers in (1, 2):
-                seconds, cpu, steps = measure_load(workers, landing, base / f"warehouse-{workers}")
-                times[workers].append(seconds)
-                print(f"{workers} worker(s): whole load {seconds:.1f} s, workers' CPU {cpu:.1f} s; load average "
-                      f"{loadavg()}\n  steps (wall seconds): " + ", ".join(f"{k} {v:.1f}" for k, v in steps.items()),
-                      flush=True)
-        print("2 workers vs 1: " + ", ".join(f"{one / two:.2f}x" for one, two in zip(times[1], times[2])))
-        return
     print(f"{len(keys)} unit-years; load average {loadavg()}", flush=True)
     results: dict[int, list[float]] = {1: [], 2: []}
     for _ in range(args.runs):
