@@ -165,12 +165,12 @@ def execute_load(definitions: dg.Definitions, instance: dg.DagsterInstance, sett
             unit_years = stages.to_rebuild(con)
             if only:  # asked for explicitly: rebuild those even when nothing changed
                 unit_years = only(unit_years | known)
+            if not unit_years:  # no run, so no publishing step
+                catch_up_bi(con, settings, load_id)
     finally:
         con.close()
     runs.unit_years = unit_years
     runs.rectangles = rectangles_on(instance, unit_years, holding_data)
-    if not runs.rectangles and not reports_only:
-        catch_up_bi(settings, load_id)
     job = definitions.resolve_job_def(REPORTS_JOB if reports_only else REBUILD_JOB)
     for rect in runs.rectangles:
         result = job.execute_in_process(instance=instance, tags={**tags, **rect.tags()}, raise_on_error=False,
@@ -181,19 +181,15 @@ def execute_load(definitions: dg.Definitions, instance: dg.DagsterInstance, sett
     return runs
 
 
-def catch_up_bi(settings, load_id: str) -> None:
+def catch_up_bi(con, settings, load_id: str) -> None:
     """A load with nothing to rebuild runs no publishing step, yet BI work may be pending
     (the PostgreSQL mirror was down at the last load, bi.duckdb is missing): do it here,
     with the summary lines and the failure the publishing step would have recorded."""
-    con = connect(settings.db_path)
-    try:
-        if bi_work_pending(con, settings.warehouse_dir):
-            outcome = after_publish(con, settings, PublishResult())
-            stages.add_to_load(con, load_id, bi_lines=outcome.lines)
-            if outcome.failed:
-                stages.update_load(con, load_id, bi_failed=True)
-    finally:
-        con.close()
+    if bi_work_pending(con, settings.warehouse_dir):
+        outcome = after_publish(con, settings, PublishResult())
+        stages.add_to_load(con, load_id, bi_lines=outcome.lines)
+        if outcome.failed:
+            stages.update_load(con, load_id, bi_failed=True)
 
 
 def cursor_from_warehouse(db_path) -> dict:
