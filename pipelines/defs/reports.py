@@ -16,10 +16,10 @@ steps hand each other goes through the warehouse folder, which every worker shar
 """
 
 
+import contextlib
 import json
 import os
 import pickle
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -61,32 +61,28 @@ def _write_in_place(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def gather_to_files(con, settings, unit_years, rules, progress) -> dict[tuple[str, int], Path | None]:
-    """Each unit-year's report inputs into its file; None for a unit-year no longer in the
-    warehouse (its old reports are removed here, as write_reports does)."""
+def gather_to_files(con, settings, unit_years, rules, progress) -> None:
+    """Each unit-year's report inputs into its file; a unit-year no longer in the warehouse
+    gets none (its old reports are removed here, as write_reports does)."""
     from pipelines.evaluation.outputs import gather_unit_year, remove_unit_year  # lazy: python-docx, Pillow, lxml (~1.3 s)
 
     units = sorted((u, int(y)) for u, y in unit_years)
     secrets = secret_tokens(con) if units else []
     source = ScopeRows(con, units)  # each figures query once for the scope, as write_reports reads
-    out: dict[tuple[str, int], Path | None] = {}
     for n, (unit, year) in enumerate(units, start=1):
         progress(f"reports: {unit} {year} ({n}/{len(units)})")
+        path = inputs_path(settings.warehouse_dir, unit, year)
         written_path(settings.warehouse_dir, unit, year).unlink(missing_ok=True)
         try:
             inputs = gather_unit_year(con, settings, unit, year, rules, progress, secrets, source)
         except NoSuchUnitYear:
             removed = remove_unit_year(settings, unit, year)
             progress(f"reports: {unit} {year} is no longer in the warehouse; {removed} old file(s) removed")
-            inputs_path(settings.warehouse_dir, unit, year).unlink(missing_ok=True)
-            out[(unit, year)] = None
+            path.unlink(missing_ok=True)
             continue
         finally:
             source.forget((unit, year))
-        path = inputs_path(settings.warehouse_dir, unit, year)
         _write_in_place(path, pickle.dumps(inputs, protocol=pickle.HIGHEST_PROTOCOL))
-        out[(unit, year)] = path
-    return out
 
 
 def render_one_file(path: Path) -> list[Path]:
@@ -113,9 +109,9 @@ def render_from_files(settings, unit_years, workers: int | None = None) -> list[
         results = render_all((pickle.loads(f.read_bytes()) for f in files), max(1, min(workers, len(present))))
     relative = []
     for (unit, year), paths in zip(present, results):
-        files = [p.relative_to(settings.warehouse_dir).as_posix() for p in paths]
-        _write_in_place(written_path(settings.warehouse_dir, unit, year), json.dumps(files).encode())
-        relative += files
+        written = [p.relative_to(settings.warehouse_dir).as_posix() for p in paths]
+        _write_in_place(written_path(settings.warehouse_dir, unit, year), json.dumps(written).encode())
+        relative += written
     return relative
 
 
@@ -134,7 +130,8 @@ def collect_written(settings, unit_years) -> tuple[list[str], set[tuple[str, int
         listed.unlink(missing_ok=True)
         gathered.unlink(missing_ok=True)
     for folder in {inputs_path(settings.warehouse_dir, u, y).parent for u, y in unit_years}:
-        shutil.rmtree(folder, ignore_errors=True) if folder.is_dir() and not any(folder.iterdir()) else None
+        with contextlib.suppress(OSError):  # gone already, or holding another run's unit-years
+            folder.rmdir()
     return files, done
 
 
