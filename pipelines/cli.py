@@ -241,7 +241,6 @@ def _distributed_load(settings, args) -> int:
         return usage_error(f"--scheduler: the instance of DAGSTER_HOME={os.environ['DAGSTER_HOME']} is not on "
                            "PostgreSQL (workers on other machines could not record their steps): docs/deploy.md")
     from pipelines.distributed.load import distributed_load
-    from pipelines.warehouse.db import connect
     from pipelines.warehouse.load import format_summary, read_summary
 
     progress = Progress(quiet=args.quiet)
