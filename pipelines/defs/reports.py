@@ -40,7 +40,6 @@ from pipelines.distributed.tags import ANY_WORKER_STEP_TAGS, WRITER_STEP_TAGS
 from pipelines.evaluation.figures import NoSuchUnitYear, ScopeRows
 from pipelines.evaluation.redaction import secret_tokens
 from pipelines.evaluation.rules import load_rules
-from pipelines.settings import worker_count
 from pipelines.warehouse import load as stages
 
 INPUTS_FOLDER = Path(".work") / "report_inputs"
@@ -98,15 +97,13 @@ def render_from_files(settings, unit_years, workers: int | None = None) -> list[
     of the cluster as plain tasks (pipelines.distributed.fanout); else `workers` processes
     (FISCAL_WORKERS) render them, as write_reports does. Returns the files written
     (relative to the warehouse folder), in unit-year order."""
-    from pipelines.evaluation.outputs import UNIT_YEARS_PER_WORKER, render_all  # lazy: python-docx, Pillow, lxml (~1.3 s)
+    from pipelines.evaluation.outputs import render_all, render_workers  # lazy: python-docx, Pillow, lxml (~1.3 s)
 
     present = [(u, y) for u, y in sorted(unit_years) if inputs_path(settings.warehouse_dir, u, y).exists()]
     files = [inputs_path(settings.warehouse_dir, u, y) for u, y in present]
     results = map_on_workers(render_one_file, files)
     if results is None:
-        if workers is None:
-            workers = min(worker_count(), len(present) // UNIT_YEARS_PER_WORKER)
-        results = render_all((pickle.loads(f.read_bytes()) for f in files), max(1, min(workers, len(present))))
+        results = render_all((pickle.loads(f.read_bytes()) for f in files), render_workers(len(present), workers))
     relative = []
     for (unit, year), paths in zip(present, results):
         written = [p.relative_to(settings.warehouse_dir).as_posix() for p in paths]

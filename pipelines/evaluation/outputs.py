@@ -221,6 +221,15 @@ def _render_timed(inputs: UnitYearInputs) -> tuple[list[Path], float]:
     return render_unit_year(inputs), time.process_time() - started
 
 
+def render_workers(unit_years: int, workers: int | None = None) -> int:
+    """How many processes render a scope of `unit_years`: `workers`, by default
+    `worker_count()` (FISCAL_WORKERS, else one per core) but no more than one per
+    UNIT_YEARS_PER_WORKER unit-years; at least one, never more than the unit-years."""
+    if workers is None:
+        workers = min(worker_count(), unit_years // UNIT_YEARS_PER_WORKER)
+    return max(1, min(workers, unit_years))
+
+
 def render_all(inputs: Iterable[UnitYearInputs], workers: int, cpu: list[float] | None = None) -> list[list[Path]]:
     """Render every unit-year of `inputs` with `workers` processes (one: in this process);
     returns the paths each wrote, in the order given. `inputs` is consumed as the workers
@@ -244,9 +253,7 @@ def write_reports(con: duckdb.DuckDBPyConnection, settings, scope: Iterable[tupl
     written, relative to the warehouse folder, in unit-year order.
 
     This process gathers each unit-year's inputs and hands them to `workers` processes
-    that render them; with one worker it renders in-process. By default that is
-    `worker_count()` (FISCAL_WORKERS, else one per core), but no more than one per
-    UNIT_YEARS_PER_WORKER unit-years in scope."""
+    that render them (by default `render_workers`); with one worker it renders in-process."""
     units = sorted((unit, int(year)) for unit, year in set(scope))
     secrets = secret_tokens(con) if units else []
     source = ScopeRows(con, units)  # each figures query once for the scope, not once a unit-year
@@ -263,9 +270,7 @@ def write_reports(con: duckdb.DuckDBPyConnection, settings, scope: Iterable[tupl
             finally:
                 source.forget((unit_code, year))
 
-    if workers is None:
-        workers = min(worker_count(), len(units) // UNIT_YEARS_PER_WORKER)
-    results = render_all(gathered(), max(1, min(workers, len(units))))
+    results = render_all(gathered(), render_workers(len(units), workers))
     return [path.relative_to(settings.warehouse_dir).as_posix() for paths in results for path in paths]
 
 
