@@ -197,10 +197,12 @@ def measure(workers: int, landing: Path, warehouse: Path, keys: list[str], concu
             cpu_before = sum(process_cpu(pid) for pid in stack.worker_pids)
             started = time.perf_counter()
             if ranged:  # one run over every key: the range from the first to the last
-                ok = run_many(job, [range_tags(keys[0], keys[-1])], instance, stack.scheduler_address, pool=pool)
+                ok = run_many(job, [range_tags(keys[0], keys[-1])], instance, stack.scheduler_address, concurrency,
+                              pool=pool)
                 outcome = {"all": ok[0]}
             else:
-                outcome = run_partitions(job, keys, instance, stack.scheduler_address, pool=pool)
+                outcome = run_partitions(job, keys, instance, stack.scheduler_address, concurrency=concurrency,
+                                         pool=pool)
             seconds = time.perf_counter() - started
             cpu = sum(process_cpu(pid) for pid in stack.worker_pids) - cpu_before
         steps = step_seconds(instance)

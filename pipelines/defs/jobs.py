@@ -156,17 +156,7 @@ def execute_load(definitions: dg.Definitions, instance: dg.DagsterInstance, sett
             return runs
     con = connect(settings.db_path)
     try:
-        stages.start_load(con, load_id, settings)
-        known = transform.all_unit_years(con)
-        holding_data = stages.unit_years_with_data(con)
-        if reports_only:
-            unit_years = only(known) if only else known
-        else:
-            unit_years = stages.to_rebuild(con)
-            if only:  # asked for explicitly: rebuild those even when nothing changed
-                unit_years = only(unit_years | known)
-            if not unit_years:  # no run, so no publishing step
-                catch_up_bi(con, settings, load_id)
+        unit_years, holding_data = rebuild_scope(con, settings, load_id, only=only, reports_only=reports_only)
     finally:
         con.close()
     runs.unit_years = unit_years
@@ -179,6 +169,25 @@ def execute_load(definitions: dg.Definitions, instance: dg.DagsterInstance, sett
         if not result.success:
             break
     return runs
+
+
+def rebuild_scope(con, settings, load_id: str, *, only: Callable[[set], set] | None = None,
+                  reports_only: bool = False) -> tuple[set[tuple[str, int]], set[tuple[str, int]]]:
+    """After the ingest, on the writer: start the load's record and return (the unit-years
+    to rebuild, the unit-years holding data). `only` narrows the scope to --unit/--year and
+    rebuilds those even if unchanged; `reports_only`: every unit-year `only` keeps. With
+    nothing to rebuild there is no publishing step, so pending BI work is caught up here."""
+    stages.start_load(con, load_id, settings)
+    holding_data = stages.unit_years_with_data(con)
+    if reports_only:
+        known = transform.all_unit_years(con)
+        return (only(known) if only else known), holding_data
+    unit_years = stages.to_rebuild(con)
+    if only:  # asked for explicitly: rebuild those even when nothing changed
+        unit_years = only(unit_years | transform.all_unit_years(con))
+    if not unit_years:
+        catch_up_bi(con, settings, load_id)
+    return unit_years, holding_data
 
 
 def catch_up_bi(con, settings, load_id: str) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 from dask.distributed import Client
 
-from pipelines.defs.jobs import INGEST_JOB, REBUILD_JOB, TRIGGER_CLI
+from pipelines.defs.jobs import INGEST_JOB, REBUILD_JOB, TRIGGER_CLI, rebuild_scope
 from pipelines.defs.partitions import rectangles_on
 from pipelines.defs.run_tags import TAG_FULL_REFRESH, TAG_LOAD_ID, TAG_TRIGGER
 from pipelines.distributed.definitions import MODULE
@@ -40,12 +40,11 @@ class DistributedLoad:
 
 
 def rebuild_scope_on_writer(load_id: str) -> tuple[set[tuple[str, int]], set[tuple[str, int]]]:
-    """On the writer: start the load's record and return (unit-years to rebuild, unit-years holding data)."""
+    """On the writer: pipelines.defs.jobs.rebuild_scope, as the in-process load does it."""
     settings = load_settings()
     con = connect(settings.db_path)
     try:
-        stages.start_load(con, load_id, settings)
-        return stages.to_rebuild(con), stages.unit_years_with_data(con)
+        return rebuild_scope(con, settings, load_id)
     finally:
         con.close()
 
@@ -55,7 +54,9 @@ def distributed_load(instance: dg.DagsterInstance, scheduler_address: str, *, fu
     """Ingest, then rebuild what it marked, every step on the scheduler's workers.
 
     `concurrency`: rectangle runs at a time. 1 (the default) keeps the in-process load's
-    order, one run after the other; the runs of one load share its record in meta.loads."""
+    order, one run after the other; the runs of one load share its record in meta.loads.
+    As in the in-process load, a failed run starts no further one (what it left marked is
+    the next load's to rebuild)."""
     load = DistributedLoad(load_id or stages.new_load_id())
     tags = {TAG_LOAD_ID: load.load_id, TAG_TRIGGER: TRIGGER_CLI}
     ingest_tags = {**tags, **({TAG_FULL_REFRESH: "true"} if full_refresh else {})}
@@ -68,5 +69,6 @@ def distributed_load(instance: dg.DagsterInstance, scheduler_address: str, *, fu
         load.unit_years, holding_data = future.result()
     rectangles = rectangles_on(instance, load.unit_years, holding_data)
     load.rebuild_success = run_many(reconstructable_job(REBUILD_JOB, MODULE), [{**tags, **r.tags()} for r in rectangles],
-                                    instance, scheduler_address, concurrency)
+                                    instance, scheduler_address, concurrency,
+                                    stop_after_failure=True)
     return load

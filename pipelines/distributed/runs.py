@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,8 +67,11 @@ def range_tags(start: str, end: str) -> dict[str, str]:
 
 
 def run_many(job, tag_sets: Sequence[Mapping[str, str]], instance: dg.DagsterInstance, scheduler_address: str,
-             concurrency: int = 4, run_config: Mapping | None = None, pool=None) -> list[bool]:
-    """A run per tag set, `concurrency` at a time; returns each run's success, in order.
+             concurrency: int = 4, run_config: Mapping | None = None, pool=None, *,
+             stop_after_failure: bool = False) -> list[bool]:
+    """A run per tag set, `concurrency` at a time (`pool` has at least that many processes); returns each run's success, in order.
+    `stop_after_failure`: once a run has failed, start no other (the ones already running
+    finish); the list then ends with the runs that ran.
 
     Each run is orchestrated in one of `concurrency` orchestrator processes (`pool`, from
     `orchestrators`, else started for this call): Dagster's run orchestration is not
@@ -80,9 +83,30 @@ def run_many(job, tag_sets: Sequence[Mapping[str, str]], instance: dg.DagsterIns
     reference = instance.get_ref()
     arguments = [(job, reference, scheduler_address, dict(tags), run_config) for tags in tag_sets]
     if pool is not None:
-        return list(pool.map(_orchestrate, arguments))
+        return _run_on(pool, arguments, concurrency, stop_after_failure)
     with orchestrators(min(concurrency, len(arguments))) as own:
-        return list(own.map(_orchestrate, arguments))
+        return _run_on(own, arguments, concurrency, stop_after_failure)
+
+
+def _run_on(pool, arguments: list, concurrency: int, stop_after_failure: bool) -> list[bool]:
+    """At most `concurrency` runs submitted to the pool at a time, so that after a failure
+    the ones not yet submitted can be left unstarted."""
+    outcomes: list[bool | None] = [None] * len(arguments)
+    running: dict = {}
+    waiting = list(enumerate(arguments))
+    failed = False
+    while waiting or running:
+        while waiting and len(running) < max(1, concurrency) and not (failed and stop_after_failure):
+            index, argument = waiting.pop(0)
+            running[pool.submit(_orchestrate, argument)] = index
+        if not running:
+            break
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            outcomes[running.pop(future)] = success = future.result()
+            failed = failed or not success
+    ran = [outcome for outcome in outcomes if outcome is not None]
+    return ran if stop_after_failure else [bool(outcome) for outcome in outcomes]
 
 
 @contextlib.contextmanager

@@ -9,6 +9,7 @@ compared row by row, every unit-year's reports by their text (Markdown, DOCX par
 and tables, XLSX cells). Which steps ran in the writer is read from the run's events.
 """
 
+import duckdb
 import pytest
 
 from pipelines.distributed.load import distributed_load
@@ -55,6 +56,18 @@ def test_a_distributed_load_equals_the_in_process_load(landing, tmp_path_factory
         step_pids = {record.dagster_event.pid for run in instance.get_runs() for record in instance.all_logs(run.run_id)
                      if record.dagster_event is not None and record.dagster_event.event_type_value == "STEP_START"}
         assert step_pids and step_pids <= set(stack.worker_pids), (step_pids, stack.worker_pids)
+
+        # Nothing changed, but bi.duckdb is gone: the load rebuilds nothing and the writer
+        # writes bi.duckdb again, as the in-process load does (jobs.rebuild_scope).
+        (distributed / "bi.duckdb").unlink()
+        again = distributed_load(instance, stack.scheduler_address)
+        assert again.success and again.unit_years == set() and again.rebuild_success == []
+        bi = duckdb.connect(str(distributed / "bi.duckdb"), read_only=True)
+        try:
+            from_bi = sorted(bi.execute("SELECT * FROM marts.spending_by_year").fetchall(), key=repr)
+        finally:
+            bi.close()
+        assert from_bi and from_bi == sorted_rows(distributed, "marts.spending_by_year")
 
     tables = mart_tables(in_process)
     assert tables and mart_tables(distributed) == tables

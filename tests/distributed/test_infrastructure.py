@@ -16,8 +16,9 @@ import pytest
 from pipelines.distributed.executor import step_resources
 from pipelines.distributed.instance import instance_yaml
 from pipelines.distributed.postgres import MissingServer, start_postgres
-from pipelines.distributed.runs import local_stack, reconstructable_job, run_partitions
+from pipelines.distributed.runs import local_stack, partition_tags, reconstructable_job, run_many, run_partitions
 from pipelines.distributed.tags import ANY_WORKER_STEP_TAGS, WRITER_STEP_TAGS
+from tests.distributed.tiny_defs import FAILING_UNIT
 
 pytestmark = pytest.mark.distributed
 
@@ -62,6 +63,23 @@ def test_steps_run_where_their_tags_say(stack):
     # on one of the stack's workers. test_routing_defaults_to_the_writer checks that a render
     # step asks for no writer resource.
     assert {r["pid"] for r in rendered} <= set(running.worker_pids)
+
+
+def test_runs_after_a_failed_one_are_not_started(stack):
+    running, _ = stack
+    with running.instance() as instance:
+        instance.add_dynamic_partitions("fiscal_year", YEARS)
+        instance.add_dynamic_partitions("unit", UNITS + [FAILING_UNIT])
+        job = reconstructable_job("tiny_partitioned", "tests.distributed.tiny_defs")
+        keys = [f"2020|{FAILING_UNIT}", "2021|100001", "2021|100002"]
+        tag_sets = [partition_tags(job, key) for key in keys]
+        earlier = {run.run_id for run in instance.get_runs()}
+        assert run_many(job, tag_sets, instance, running.scheduler_address, concurrency=1,
+                        stop_after_failure=True) == [False]
+        started = [run.tags.get("dagster/partition") for run in instance.get_runs() if run.run_id not in earlier]
+        assert started == [keys[0]]
+        # Without stopping, every run runs and says how it went.
+        assert run_many(job, tag_sets[:2], instance, running.scheduler_address, concurrency=2) == [False, True]
 
 
 def test_a_worker_other_than_the_writer_cannot_open_the_warehouse(stack):

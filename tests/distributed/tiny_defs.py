@@ -46,9 +46,15 @@ def _note_step(key: str, step: str) -> None:
         con.close()
 
 
+FAILING_UNIT = "999999"
+"""A unit whose gathering fails: for the runs' stop after a failure."""
+
+
 @dg.asset(partitions_def=unit_year, op_tags=WRITER_STEP_TAGS, group_name="tiny")
 def gathered(context: dg.AssetExecutionContext) -> None:
     key = _key(context)
+    if key.endswith(FAILING_UNIT):
+        raise RuntimeError(f"partition {key} fails on purpose")
     _note_step(key, "gathered")
     (_warehouse() / f"{key}.input.json").write_text(json.dumps({"partition": key}), encoding="utf-8")
 
