@@ -7,6 +7,16 @@ CREATE OR REPLACE TEMP MACRO fw_three_public_item(econ) AS CASE WHEN econ = '309
 CREATE OR REPLACE TEMP MACRO fw_is_fiscal_appropriation(fund) AS
     coalesce(fund IN ('一般公共预算', '政府性基金预算', '国有资本经营预算'), FALSE);
 
+-- Basic or project spending (or budget): the two types a budget line has; the other
+-- expenditure types (经营支出, 上缴上级支出 …) are never 基本 or 项目 (contract 2.1).
+CREATE OR REPLACE TEMP MACRO fw_is_basic_or_project(spending_type) AS
+    coalesce(spending_type IN ('基本支出', '项目支出'), FALSE);
+
+-- A spending or budget line counted in 三公 (contract 3, domain.md): one of the four items,
+-- paid from fiscal appropriations, basic or project.
+CREATE OR REPLACE TEMP MACRO fw_counts_as_three_public(econ, fund, spending_type) AS
+    fw_is_three_public(econ) AND fw_is_fiscal_appropriation(fund) AND fw_is_basic_or_project(spending_type);
+
 -- 公开属性 (contract 2.3: 公开/涉密) fails closed: only 公开, 是 (in a 是否公开 column) or an
 -- empty cell is public; every other wording is 涉密, so that 不宜公开, 非公开, 内部 or a
 -- typo never publishes a project. Spaces inside the cell do not count (公 开).

@@ -12,8 +12,8 @@ WITH uy AS (
 ),
 spend AS (
     SELECT unit_code, fiscal_year,
-        sum(amount) FILTER (WHERE spending_type IN ('基本支出', '项目支出')) AS spent,
-        sum(amount) FILTER (WHERE fw_is_three_public(econ_code) AND fw_is_fiscal_appropriation(fund_source)) AS three_public_spent
+        sum(amount) FILTER (WHERE fw_is_basic_or_project(spending_type)) AS spent,
+        sum(amount) FILTER (WHERE fw_counts_as_three_public(econ_code, fund_source, spending_type)) AS three_public_spent
     FROM core.fact_spending GROUP BY ALL
 ),
 -- 公用经费: the one definition, spending_by_year.public_funds_yuan (basic spending outside
@@ -36,7 +36,7 @@ budget AS (
         sum(b.amount) FILTER (WHERE b.spending_type = '项目支出' AND p.is_key) AS key_final,
         sum(b.amount) FILTER (WHERE b.spending_type = '基本支出' AND left(b.econ_code, 3) NOT IN ('301', '303'))
             AS public_funds_final,
-        sum(b.amount) FILTER (WHERE fw_is_three_public(b.econ_code) AND fw_is_fiscal_appropriation(b.fund_source))
+        sum(b.amount) FILTER (WHERE fw_counts_as_three_public(b.econ_code, b.fund_source, b.spending_type))
             AS three_public_final,
         sum(b.procurement_amount) AS procurement_budget
     FROM core.fact_budget b
@@ -79,7 +79,7 @@ checkpoints AS (
 ),
 paid AS (
     SELECT c.unit_code, c.fiscal_year, c.day, c.share,
-           coalesce(sum(f.amount) FILTER (WHERE f.spending_type IN ('基本支出', '项目支出')), 0) AS paid
+           coalesce(sum(f.amount) FILTER (WHERE fw_is_basic_or_project(f.spending_type)), 0) AS paid
     FROM checkpoints c
     LEFT JOIN core.fact_spending f
       ON f.unit_code = c.unit_code AND f.fiscal_year = c.fiscal_year AND f.voucher_date <= c.day

@@ -9,11 +9,11 @@ WITH totals AS (
         u.unit_code, u.fiscal_year, u.unit_name,
         coalesce(sum(f.amount) FILTER (WHERE f.spending_type = '基本支出'), 0) AS basic,
         coalesce(sum(f.amount) FILTER (WHERE f.spending_type = '项目支出'), 0) AS project,
-        coalesce(sum(f.amount) FILTER (WHERE f.spending_type NOT IN ('基本支出', '项目支出')), 0) AS other,
+        coalesce(sum(f.amount) FILTER (WHERE NOT fw_is_basic_or_project(f.spending_type)), 0) AS other,
         coalesce(sum(f.amount), 0) AS total,
         coalesce(sum(f.amount) FILTER (WHERE f.spending_type = '基本支出' AND left(f.econ_code, 3) IN ('301', '303')), 0)
             AS personnel,
-        coalesce(sum(f.amount) FILTER (WHERE fw_is_three_public(f.econ_code) AND fw_is_fiscal_appropriation(f.fund_source)), 0)
+        coalesce(sum(f.amount) FILTER (WHERE fw_counts_as_three_public(f.econ_code, f.fund_source, f.spending_type)), 0)
             AS three_public
     FROM core.dim_unit_year u
     LEFT JOIN core.fact_spending f ON f.unit_code = u.unit_code AND f.fiscal_year = u.fiscal_year

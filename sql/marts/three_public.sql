@@ -12,13 +12,13 @@ WITH items AS (
 spent AS (
     SELECT unit_code, fiscal_year, fw_three_public_item(econ_code) AS item_code, sum(amount) AS spent
     FROM core.fact_spending
-    WHERE fw_is_three_public(econ_code) AND fw_is_fiscal_appropriation(fund_source)
+    WHERE fw_counts_as_three_public(econ_code, fund_source, spending_type)
     GROUP BY ALL
 ),
 budget AS (
     SELECT unit_code, fiscal_year, fw_three_public_item(econ_code) AS item_code, sum(amount) AS budget
     FROM core.fact_budget
-    WHERE fw_is_three_public(econ_code) AND fw_is_fiscal_appropriation(fund_source)
+    WHERE fw_counts_as_three_public(econ_code, fund_source, spending_type)
     GROUP BY ALL
 )
 SELECT

@@ -5,13 +5,13 @@
 WITH facts AS (
     SELECT f.unit_code, f.fiscal_year, sum(f.amount) AS spent
     FROM core.fact_spending f JOIN _scope s ON s.unit_code = f.unit_code AND s.fiscal_year = f.fiscal_year
-    WHERE fw_is_three_public(f.econ_code) AND fw_is_fiscal_appropriation(f.fund_source)
+    WHERE fw_counts_as_three_public(f.econ_code, f.fund_source, f.spending_type)
     GROUP BY ALL
 ),
 budget AS (
     SELECT b.unit_code, b.fiscal_year, sum(b.amount) AS budget
     FROM core.fact_budget b JOIN _scope s ON s.unit_code = b.unit_code AND s.fiscal_year = b.fiscal_year
-    WHERE fw_is_three_public(b.econ_code) AND fw_is_fiscal_appropriation(b.fund_source)
+    WHERE fw_counts_as_three_public(b.econ_code, b.fund_source, b.spending_type)
     GROUP BY ALL
 ),
 mart AS (

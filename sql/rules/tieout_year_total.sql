@@ -6,8 +6,8 @@ WITH facts AS (
     SELECT f.unit_code, f.fiscal_year, sum(f.amount) AS total,
            sum(f.amount) FILTER (WHERE f.spending_type = '基本支出') AS basic,
            sum(f.amount) FILTER (WHERE f.spending_type = '项目支出') AS project,
-           sum(f.amount) FILTER (WHERE f.spending_type NOT IN ('基本支出', '项目支出')) AS other,
-           sum(f.amount) FILTER (WHERE fw_is_three_public(f.econ_code) AND fw_is_fiscal_appropriation(f.fund_source))
+           sum(f.amount) FILTER (WHERE NOT fw_is_basic_or_project(f.spending_type)) AS other,
+           sum(f.amount) FILTER (WHERE fw_counts_as_three_public(f.econ_code, f.fund_source, f.spending_type))
                AS three_public
     FROM core.fact_spending f JOIN _scope s ON s.unit_code = f.unit_code AND s.fiscal_year = f.fiscal_year
     GROUP BY ALL

@@ -81,6 +81,8 @@ def typed(tmp_path_factory) -> Path:
         *payment("2021-03-05", "记-0005", "300.00", econ="30201", project="P01", account="7301"),  # 经营支出
         *payment("2021-03-06", "记-0006", "200.00", econ="39999", account="7401"),        # 上缴上级支出
         *payment("2021-03-07", "记-0007", "100.00", econ="31299", account="7501"),        # 对附属单位补助支出
+        *payment("2021-03-08", "记-0008", "50.00", econ="30217"),                          # 基本, 公用经费, 三公
+        *payment("2021-03-09", "记-0009", "150.00", econ="30217", account="7901"),        # 其他支出: not 三公
     ]
     budget_rows = [budget("年初预算", "6000.00"), budget("年初预算", "4000.00", econ="30101"),
                    budget("年初预算", "2500.00", econ="31005", project="P01")]
@@ -94,16 +96,23 @@ def test_spending_types_by_account(typed):
     rows = query(typed, "SELECT spending_type, sum(amount_yuan) FROM build.spending_by_category "
                         "GROUP BY ALL ORDER BY 1")
     assert dict(rows) == {
-        "基本支出": Decimal("5500.00"), "项目支出": Decimal("2000.00"), "经营支出": Decimal("300.00"),
+        "基本支出": Decimal("5550.00"), "项目支出": Decimal("2000.00"), "经营支出": Decimal("300.00"),
         "上缴上级支出": Decimal("200.00"), "对附属单位补助支出": Decimal("100.00"),
+        "其他支出": Decimal("150.00"),
     }
 
 
 def test_year_totals_keep_other_types_apart(typed):
     assert query(typed, "SELECT basic_yuan, project_yuan, other_yuan, total_yuan, personnel_yuan, public_funds_yuan "
                         "FROM build.spending_by_year") == [
-        (Decimal("5500.00"), Decimal("2000.00"), Decimal("600.00"), Decimal("8100.00"), Decimal("4000.00"),
-         Decimal("1500.00"))]
+        (Decimal("5550.00"), Decimal("2000.00"), Decimal("750.00"), Decimal("8300.00"), Decimal("4000.00"),
+         Decimal("1550.00"))]
+
+
+def test_three_public_is_basic_or_project_spending_only(typed):
+    # The 7901 其他支出 line on 30217 公务接待费 is never 基本 or 项目 (contract 2.1), so not 三公 (contract 3).
+    assert query(typed, "SELECT three_public_yuan FROM build.spending_by_year") == [(Decimal("50.00"),)]
+    assert query(typed, "SELECT spent_yuan FROM build.three_public WHERE item_code = '30217'") == [(Decimal("50.00"),)]
 
 
 def test_project_spending_is_only_its_project_lines(typed):
@@ -114,8 +123,8 @@ def test_project_spending_is_only_its_project_lines(typed):
 
 def test_budget_completion_counts_basic_and_project_only(typed):
     value, numerator, denominator, meets, reason = indicators_of(typed)["budget_completion"]
-    assert (numerator, denominator) == (Decimal("7500.00"), Decimal("12500.00"))
-    assert value == pytest.approx(0.6)
+    assert (numerator, denominator) == (Decimal("7550.00"), Decimal("12500.00"))
+    assert value == pytest.approx(0.604)
     assert meets is False
 
 
