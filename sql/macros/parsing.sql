@@ -78,7 +78,10 @@ CREATE OR REPLACE TEMP MACRO fw_date_parts(t) AS
                           CAST(regexp_extract(t, '^\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*(\d{1,2})', 1) AS BIGINT)))
         WHEN regexp_full_match(t, '\d{8}') THEN
             TRY(make_date(CAST(t[1:4] AS BIGINT), CAST(t[5:6] AS BIGINT), CAST(t[7:8] AS BIGINT)))
-        WHEN regexp_full_match(t, '\d{1,5}(\.\d+)?') THEN
+        -- An Excel serial of a real day up to 2958465 = 9999-12-31 (Excel's last); a read day
+        -- outside the load's bounds is out of range, not unreadable (contract 1, clarified
+        -- 2026-11-29: 109574 = 2199-12-31). Eight digits were read above as 20210315.
+        WHEN regexp_full_match(t, '\d{1,7}(\.\d+)?') AND TRY_CAST(t AS DOUBLE) < 2958466 THEN
             TRY(CAST(DATE '1899-12-30' + CAST(floor(CAST(t AS DOUBLE)) AS INTEGER) AS DATE))
         ELSE NULL
     END;

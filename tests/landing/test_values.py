@@ -47,6 +47,8 @@ def test_unreadable_amounts_are_null(con, text):
         ("20210315", "2021-03-15"),
         ("44270", "2021-03-15"),  # Excel serial number (1900 date system)
         ("44270.0", "2021-03-15"),
+        ("109574", "2199-12-31"),  # read, then out of range (contract 1, clarified 2026-11-29)
+        ("2958465", "9999-12-31"),  # Excel's last day
         ("2021-03-15 00:00:00", "2021-03-15"),
         ("２０２１－０３－１５", "2021-03-15"),
         ("\u30002021-03-15 ", "2021-03-15"),
@@ -57,7 +59,8 @@ def test_dates(con, text, expected):
     assert str(con.execute("SELECT fw_date(?)", [text]).fetchone()[0]) == expected
 
 
-@pytest.mark.parametrize("text", ["2021-02-30", "2021-13-01", "abc", "15/03/2021x", "2021年3月"])
+@pytest.mark.parametrize("text", ["2021-02-30", "2021-13-01", "abc", "15/03/2021x", "2021年3月",
+                                  "2958466", "10000000", "-5"])
 def test_unreadable_dates_are_null(con, text):
     assert con.execute("SELECT fw_date(?)", [text]).fetchone()[0] is None
 

@@ -61,6 +61,24 @@ def test_xlsx_with_excel_dates_serials_and_wan_yuan(tmp_path):
     assert query(warehouse, "SELECT sheet, source_row FROM staging.voucher_lines ORDER BY 2 LIMIT 1") == [("Sheet1", 4)]
 
 
+def test_an_excel_serial_of_a_real_day_out_of_bounds_is_out_of_range_not_unreadable(tmp_path):
+    # contract 1, clarified 2026-11-29: 109574 = 2199-12-31 can be read, so it is out of range;
+    # 2958466 is past Excel's last day (9999-12-31), so it is no date at all.
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    header = ["单位编码", "凭证日期", "凭证号", "科目编码", "借方金额", "贷方金额", "经济分类", "功能分类", "资金性质"]
+    rows = [header,
+            ["900002", 44270, "记-1", "7201", 10, None, "30201", "2120101", "一般公共预算"],
+            ["900002", 44270, "记-1", "6001", None, 10, None, None, "一般公共预算"],
+            ["900002", 109574, "记-2", "7201", 20, None, "30201", "2120101", "一般公共预算"],
+            ["900002", 2958465, "记-3", "7201", 30, None, "30201", "2120101", "一般公共预算"],
+            ["900002", 2958466, "记-4", "7201", 40, None, "30201", "2120101", "一般公共预算"]]
+    write_xlsx(landing / "凭证.xlsx", {"Sheet1": rows})
+    assert run_load(landing, warehouse) == 0
+    assert query(warehouse, "SELECT source_row, reason_code FROM quarantine ORDER BY 1") == [
+        (4, "date_out_of_range"), (5, "date_out_of_range"), (6, "unreadable_date")]
+    assert spending(warehouse, "900002") == Decimal("10.00")
+
+
 BAD_ROWS = [
     # (row cells, expected reason) — each bad row in its own voucher with a balancing partner
     (["2021-01-10", "记-0101", 1, "坏金额", "7101", "行政支出", "12x", "", "2120101", "30201", "", "一般公共预算"], "unreadable_amount"),
