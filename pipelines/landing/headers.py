@@ -56,9 +56,12 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "end_date": ("计划完工日期", "完工日期", "结束日期"),
         "status": ("状态", "项目状态"),
         "fiscal_year": ("年度", "预算年度"),
-        # Optional (contract 2.3, added 2026-11-29): the project's 年度总体目标 and its result.
-        "goal": ("年度总体目标", "总体目标", "预期目标", "年度目标"),
-        "goal_result": ("实际完成情况", "年度总体目标完成情况", "总体目标完成情况", "目标完成情况"),
+        # Optional (contract 2.3, added 2026-11-29): the project's 年度总体目标 and its result,
+        # also headed as the contract writes them, both names in one cell.
+        "goal": ("年度总体目标", "总体目标", "预期目标", "年度目标", "年度总体目标（预期目标）",
+                 "预期目标（年度总体目标）"),
+        "goal_result": ("实际完成情况", "年度总体目标完成情况", "总体目标完成情况", "目标完成情况",
+                        "实际完成情况（年度总体目标完成情况）", "年度总体目标完成情况（实际完成情况）"),
     },
     "ledger_indicators": {
         "unit_code": ("单位编码", "单位代码"),
@@ -131,8 +134,12 @@ _SPACES = re.compile(r"[\s\u3000\u00a0\ufeff]+")
 _UNIT_HINT = re.compile(r"[（(]\s*(万元|元)\s*[）)]$")
 
 
+_HALF_WIDTH_PARENTHESES = str.maketrans("()", "（）")
+
+
 def normalise_header(text: object) -> tuple[str, str | None]:
-    """Header cell -> (name to match aliases on, amount unit hint '元'/'万元' or None)."""
+    """Header cell -> (name to match aliases on, amount unit hint '元'/'万元' or None). The
+    name has no spaces and full-width parentheses, as the aliases are written."""
     if text is None:
         return "", None
     name = _SPACES.sub("", str(text)).lstrip("*＊")
@@ -141,7 +148,7 @@ def normalise_header(text: object) -> tuple[str, str | None]:
     if match:
         hint = match.group(1)
         name = name[: match.start()]
-    return name, hint
+    return name.translate(_HALF_WIDTH_PARENTHESES), hint
 
 
 @dataclass(frozen=True)

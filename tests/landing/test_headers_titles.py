@@ -34,6 +34,18 @@ def test_every_alias_maps(kind):
             assert normalise_header(f" {name}\u3000")[0] == name
 
 
+@pytest.mark.parametrize("goal, result", [
+    ("年度总体目标 (预期目标)", "实际完成情况 (年度总体目标完成情况)"),  # as contract 2.3 writes them
+    ("年度总体目标（预期目标）", "实际完成情况（年度总体目标完成情况）"),
+    ("年度总体目标(预期目标)", "实际完成情况(年度总体目标完成情况)"),
+    ("预期目标", "年度总体目标完成情况"),
+])
+def test_goal_columns_headed_with_both_names(goal, result):
+    found = find_header([["项目编码", "项目名称", goal, result]])
+    assert found.kind == "ledger_projects" and found.columns == {0: "project_code", 1: "project_name", 2: "goal",
+                                                                 3: "goal_result"}
+
+
 def test_unit_hint_in_header_scales_that_column():
     found = find_header([["单位编码", "年度", "指标类型", "金额（万元）"]])
     assert found.kind == "budget_lines" and found.scaled_columns == {"amount"}

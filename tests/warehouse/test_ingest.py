@@ -79,6 +79,17 @@ def test_an_excel_serial_of_a_real_day_out_of_bounds_is_out_of_range_not_unreada
     assert spending(warehouse, "900002") == Decimal("10.00")
 
 
+def test_ledger_goal_columns_headed_as_the_contract_writes_them(tmp_path):
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    write_xlsx(landing / "台账.xlsx", {"项目": [
+        ["单位编码", "项目编码", "项目名称", "年度", "年度总体目标 (预期目标)", "实际完成情况（年度总体目标完成情况）"],
+        ["900001", "P01", "道路维修", 2021, "完成道路维修3公里", "完成3.2公里"],
+    ]})
+    assert run_load(landing, warehouse) == 0
+    assert query(warehouse, "SELECT project_code, goal, goal_result FROM staging.ledger_projects") == [
+        ("P01", "完成道路维修3公里", "完成3.2公里")]
+
+
 BAD_ROWS = [
     # (row cells, expected reason) — each bad row in its own voucher with a balancing partner
     (["2021-01-10", "记-0101", 1, "坏金额", "7101", "行政支出", "12x", "", "2120101", "30201", "", "一般公共预算"], "unreadable_amount"),
