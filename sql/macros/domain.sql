@@ -7,6 +7,18 @@ CREATE OR REPLACE TEMP MACRO fw_three_public_item(econ) AS CASE WHEN econ = '309
 CREATE OR REPLACE TEMP MACRO fw_is_fiscal_appropriation(fund) AS
     coalesce(fund IN ('一般公共预算', '政府性基金预算', '国有资本经营预算'), FALSE);
 
+-- A budget line's amount as it counts toward the final budget (contract 2.2): 追减 always
+-- subtracts, whatever sign is written; 调剂 keeps the sign written, or its 调出/调入 wording
+-- gives it; the other kinds as written. Its 政府采购预算, the part of the amount planned for
+-- procurement, is signed the same way.
+CREATE OR REPLACE TEMP MACRO fw_budget_signed(budget_kind, budget_kind_text, written) AS
+    CASE
+        WHEN budget_kind = '追减' THEN -abs(written)
+        WHEN budget_kind = '调剂' AND contains(budget_kind_text, '调出') THEN -abs(written)
+        WHEN budget_kind = '调剂' AND contains(budget_kind_text, '调入') THEN abs(written)
+        ELSE written
+    END;
+
 -- Basic or project spending (or budget): the two types a budget line has; the other
 -- expenditure types (经营支出, 上缴上级支出 …) are never 基本 or 项目 (contract 2.1).
 CREATE OR REPLACE TEMP MACRO fw_is_basic_or_project(spending_type) AS

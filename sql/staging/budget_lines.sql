@@ -1,6 +1,8 @@
 -- staging.budget_lines: budget lines (预算指标) typed and checked. `amount` is signed as it
 -- counts toward the final budget: 追减 always subtracts (whatever sign is written),
--- 调剂 keeps the sign written (调入 +, 调出 -), everything else as written.
+-- 调剂 keeps the sign written (调入 +, 调出 -), everything else as written; procurement_amount
+-- (政府采购预算, the part of the amount for procurement) is signed the same way
+-- (fw_budget_signed).
 WITH src AS (
     SELECT r.*, s.scale, s.scaled_columns, s.title_unit_code, s.title_unit_name, s.title_fiscal_year
     FROM raw.budget_lines__rows r
@@ -53,12 +55,8 @@ p AS (
 ),
 c AS (
     SELECT p.*,
-        CASE
-            WHEN budget_kind = '追减' THEN -abs(amount_written)
-            WHEN budget_kind = '调剂' AND contains(budget_kind_text, '调出') THEN -abs(amount_written)
-            WHEN budget_kind = '调剂' AND contains(budget_kind_text, '调入') THEN abs(amount_written)
-            ELSE amount_written
-        END AS amount,
+        fw_budget_signed(budget_kind, budget_kind_text, amount_written) AS amount,
+        fw_budget_signed(budget_kind, budget_kind_text, procurement_amount) AS procurement_signed,
         econ_code IS NULL OR e.code IS NOT NULL AS econ_known,
         func_code IS NULL OR f.code IS NOT NULL AS func_known
     FROM p
@@ -99,6 +97,6 @@ SELECT
     source_key, source_row,
     unit_code, unit_name, fiscal_year, doc_no, budget_kind, budget_kind_text,
     func_code, func_name_given, econ_code, econ_name_given, project_code, project_name_given, fund_source,
-    amount_written, amount::DECIMAL(18, 2) AS amount, coalesce(procurement_amount, 0)::DECIMAL(18, 2) AS procurement_amount,
+    amount_written, amount::DECIMAL(18, 2) AS amount, coalesce(procurement_signed, 0)::DECIMAL(18, 2) AS procurement_amount,
     reject.code AS reject_code, reject.field AS reject_field, reject.value AS reject_value, reject.reason AS reject_reason
 FROM checked

@@ -212,6 +212,28 @@ def test_budget_rows_missing_unit_year_or_amount(tmp_path):
         (Decimal("1000.00"), Decimal("835.00"), Decimal("-165.00"))]
 
 
+def test_procurement_budget_is_signed_as_its_line_counts(tmp_path):
+    # 政府采购预算 is the part of the amount planned for procurement (contract 2.2): a 追减
+    # takes it away whatever sign is written, a 调出 too, a 调入 adds it.
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    write_csv(landing / "budget.csv", [
+        ["单位编码", "年度", "指标文号", "指标类型", "功能分类", "经济分类", "项目编码", "资金性质", "金额", "政府采购预算"],
+        ["900001", "2021", "文1", "年初预算", "2120101", "30201", "", "一般公共预算", "1,000", "600"],
+        ["900001", "2021", "文2", "追减", "2120101", "30201", "", "一般公共预算", "100", "80"],
+        ["900001", "2021", "文3", "追减", "2120101", "30201", "", "一般公共预算", "-50", "-20"],
+        ["900001", "2021", "文4", "调剂（调出）", "2120101", "30201", "", "一般公共预算", "30", "10"],
+        ["900001", "2021", "文5", "调剂（调入）", "2120101", "30201", "", "一般公共预算", "-40", "-15"],
+        ["900001", "2021", "文6", "追加", "2120101", "30201", "", "一般公共预算", "70", "5"],
+    ], encoding="utf-8-sig")
+    assert run_load(landing, warehouse) == 0
+    assert query(warehouse, "SELECT doc_no, amount, procurement_amount FROM core.fact_budget ORDER BY doc_no") == [
+        ("文1", Decimal("1000.00"), Decimal("600.00")), ("文2", Decimal("-100.00"), Decimal("-80.00")),
+        ("文3", Decimal("-50.00"), Decimal("-20.00")), ("文4", Decimal("-30.00"), Decimal("-10.00")),
+        ("文5", Decimal("40.00"), Decimal("15.00")), ("文6", Decimal("70.00"), Decimal("5.00"))]
+    assert query(warehouse, "SELECT denominator FROM marts.evaluation_indicators "
+                            "WHERE indicator_code = 'procurement_execution'") == [(Decimal("510.00"),)]
+
+
 def _spending_sources(warehouse):
     return query(warehouse, "SELECT so.source_file, sl.status, sl.overlaps_with IS NOT NULL FROM meta.slices sl "
                             "JOIN meta.sources so USING (source_id) ORDER BY 1")
