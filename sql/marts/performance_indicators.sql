@@ -56,6 +56,8 @@ SELECT
              THEN '指标值或完成值不是数值，需人工评分（在台账“绩效指标”表“得分”列填写） / target or actual is not a number: enter a score in the ledger''s 得分 column'
          WHEN w.weight IS NULL AND w.level_weighted > 0
              THEN '台账未给分值而同级其他指标有分值，按0分计 / no weight while others of its level have one: counted as 0'
+         WHEN w.target = 0
+             THEN '年度指标值为0，不计算完成率（得分按指标方向） / target is 0: no completion rate (scored by its direction)'
     END AS reason
 FROM w
 JOIN core.dim_unit_year u ON u.unit_code = w.unit_code AND u.fiscal_year = w.fiscal_year

@@ -14,7 +14,7 @@ import pytest
 
 from pipelines.settings import DEMO_LANDING_DIR
 from pipelines.warehouse.transform import MART_MODELS
-from tests.conftest import payment, query, run_load, voucher_file
+from tests.conftest import payment, query, run_load, voucher_file, write_xlsx
 
 MONEY = {
     "spending_by_category": ["amount_yuan"],
@@ -143,3 +143,20 @@ def test_a_changed_file_rewrites_only_its_partitions(tmp_path):
     assert all(public_after[p] == m for p, m in public_before.items() if "117001" in p.name)
     assert query(warehouse, "SELECT total_yuan FROM marts.spending_by_year WHERE unit_code = '900001'") == [
         (Decimal("15.00"),)]
+
+
+def test_an_indicator_with_target_zero_has_no_completion_rate_and_says_why(tmp_path):
+    # contract 3: a rate whose denominator is zero is NULL, with the reason where the mart has one.
+    landing = tmp_path / "landing"
+    voucher_file(landing / "vouchers.csv", payment("2021-03-01", "记-0001", "100.00"))
+    write_xlsx(landing / "ledger.xlsx", {"绩效指标": [
+        ["单位编码", "项目编码", "一级指标", "二级指标", "三级指标", "计量单位", "指标方向", "年度指标值", "实际完成值", "分值",
+         "年度"],
+        ["900001", "", "效益指标", "社会效益指标", "安全事故", "起", "≤", "0", "0", "20", 2021],
+        ["900001", "", "产出指标", "数量指标", "维修道路", "公里", "≥", "10", "12", "30", 2021],
+    ]})
+    assert run_load(landing, tmp_path / "wh") == 0
+    rows = query(tmp_path / "wh", "SELECT name, completion_rate, score, reason FROM marts.performance_indicators "
+                                  "ORDER BY name")
+    assert [(name, rate, score) for name, rate, score, _ in rows] == [("安全事故", None, 20.0), ("维修道路", 1.2, 30.0)]
+    assert rows[0][3].startswith("年度指标值为0，不计算完成率") and rows[1][3] is None
