@@ -27,10 +27,11 @@ UNDISCLOSED_LABEL = "涉密项目（不予公开）"
 FUND_ORDER = ["一般公共预算", "政府性基金预算", "国有资本经营预算", "财政专户管理资金", "单位资金"]
 NO_FUND = "未注明资金性质"
 
-# The spending types a budget is made for (contract 2.1). The other types (经营支出,
-# 上缴上级支出, 对附属单位补助支出 …) count in total spending but have no budget lines, so
-# they stay out of budget execution, 预算完成率 and the funding block of the tables.
-BUDGETED_TYPES = ("基本支出", "项目支出")
+# The spending types of contract 2.1: 基本 and 项目 (on 7101/7201, the only ones budget lines
+# have), then the other types in the order of their accounts (7301 … 7901). Total spending
+# (支出合计) is all of them; it is what budget execution measures against the final budget.
+BASIC_AND_PROJECT = ("基本支出", "项目支出")
+OTHER_TYPES = ("经营支出", "上缴上级支出", "对附属单位补助支出", "投资支出", "债务还本支出", "其他支出")
 
 # Ranking of indicator levels (matched by substring, as the ledger spells them loosely).
 LEVEL1_ORDER = ["产出", "效益", "满意"]
@@ -240,32 +241,33 @@ class Figures:
     quarantined: object | None = None  # provisional.Quarantined
 
     # --- budget totals (yuan)
-    def budget_sum(self, attr: str, spending_type: str | None = None, fund_source: str | None = None,
-                   budgeted_only: bool = False) -> Decimal:
+    def budget_sum(self, attr: str, spending_type: str | None = None, fund_source: str | None = None) -> Decimal:
         return sum(
             (getattr(b, attr) for b in self.budget
              if (spending_type is None or b.spending_type == spending_type)
-             and (fund_source is None or b.fund_source == fund_source)
-             and (not budgeted_only or b.spending_type in BUDGETED_TYPES)),
+             and (fund_source is None or b.fund_source == fund_source)),
             ZERO,
         )
 
     @property
     def other(self) -> Decimal:
-        """Spending of the types without a budget (经营支出, 上缴上级支出 …): total − basic − project."""
+        """Spending of the other types (经营支出, 上缴上级支出 …): total − basic − project."""
         return self.total - self.basic - self.project
 
     @property
     def other_by_type(self) -> dict[str, Decimal]:
+        """Spending of each other type (contract 2.1) that has budget_execution rows, in the
+        order of their accounts (a type the list does not know last, by name)."""
         out: dict[str, Decimal] = {}
         for b in self.budget:
-            if b.spending_type not in BUDGETED_TYPES:
+            if b.spending_type not in BASIC_AND_PROJECT:
                 out[b.spending_type] = out.get(b.spending_type, ZERO) + b.spent
-        return out
+        rank = {t: i for i, t in enumerate(OTHER_TYPES)}
+        return dict(sorted(out.items(), key=lambda item: (rank.get(item[0], len(rank)), item[0])))
 
     @property
     def fund_sources(self) -> list[str]:
-        present = {b.fund_source for b in self.budget if b.spending_type in BUDGETED_TYPES}
+        present = {b.fund_source for b in self.budget}
         known = [f for f in FUND_ORDER if f in present]
         return known + sorted(present - set(FUND_ORDER) - {NO_FUND}) + ([NO_FUND] if NO_FUND in present else [])
 

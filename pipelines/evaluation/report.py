@@ -25,7 +25,7 @@ from pipelines.evaluation.figures import (
 )
 from pipelines.evaluation.numbers import ZERO, fmt_number, fmt_pct, fmt_wan, ratio, round2
 from pipelines.evaluation.provisional import PUBLIC_NOTE as PROVISIONAL_PUBLIC_NOTE
-from pipelines.evaluation.scoring import SelfEvaluation
+from pipelines.evaluation.scoring import SPENDING_GROUP, SelfEvaluation
 from pipelines.evaluation.texts import Texts, paragraphs
 
 TITLE = "部门整体支出绩效自评报告"
@@ -202,14 +202,15 @@ def build_report(fig: Figures, ev: SelfEvaluation, texts: Texts, charts: dict[st
     _narrative(r, texts, "年度总体目标完成情况", fig)
 
     # 二、部门整体支出管理和使用基本情况
+    # The 自评表's rows: 全年支出 and 预算执行率 are 年度资金总额's (total spending), the parts
+    # its 按支出性质分 rows (基本, 项目, and each other type with spending).
     total = ev.total_row
+    parts = "，".join(f"{row.label}{fmt_wan(row.spent)}万元" for row in ev.rows if row.group == SPENDING_GROUP)
     r.add(Heading("二、部门整体支出管理和使用基本情况", 1))
     r.add(Para(
         f"{fig.year}年度全年预算数{fmt_wan(total.final)}万元（年初预算数{fmt_wan(total.initial)}万元，"
-        f"预算调整数{fmt_wan(total.final - total.initial)}万元），全年支出{fmt_wan(fig.total)}万元，"
-        f"预算执行率{fmt_pct(total.rate)}。其中基本支出{fmt_wan(fig.basic)}万元，项目支出{fmt_wan(fig.project)}万元"
-        + "".join(f"，{t}{fmt_wan(a)}万元" for t, a in fig.other_by_type.items() if a != 0)
-        + ("（不在预算执行之内）" if fig.other != 0 else "") + "。"))
+        f"预算调整数{fmt_wan(total.final - total.initial)}万元），全年支出{fmt_wan(total.spent)}万元，"
+        f"预算执行率{fmt_pct(total.rate)}。其中{parts}。"))
     if "class" in charts:
         r.add(Image(charts["class"], "支出按经济分类"))
 

@@ -13,14 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pipelines.evaluation.figures import BUDGETED_TYPES, Figures, Indicator
+from pipelines.evaluation.figures import Figures, Indicator
 from pipelines.evaluation.numbers import ZERO, ratio
 from pipelines.evaluation.rules import Rules
 
 
 @dataclass(frozen=True)
 class BudgetRow:
-    group: str  # 年度资金总额 | 按资金来源分 (the rules file's funding rows) | 按支出性质分
+    group: str  # 年度资金总额 | 按资金来源分 (the rules file's funding rows) | 按支出性质分 (SPENDING_GROUP)
     label: str
     initial: Decimal
     final: Decimal
@@ -88,18 +88,29 @@ def grade_of(score: Decimal, rules: Rules) -> str:
 
 
 FUNDING_GROUP = "按资金来源分"
+SPENDING_GROUP = "按支出性质分"
 NO_INDICATORS_GRADE = "未评级（项目台账未填报绩效指标）"
 UNASSIGNED = "未归入资金来源行的资金"
 
 
 def funding_rows(fig: Figures, rules: Rules) -> list[BudgetRow]:
-    """The department's funding rows, for 基本 + 项目 spending (allocate_funding)."""
-    lines = [(b.fund_source, b.budget_kind, b.amount) for b in fig.budget_by_kind if b.spending_type in BUDGETED_TYPES]
+    """The department's funding rows (allocate_funding) of every budget line and of total
+    spending by fund source: the other types' spending has a fund source too, so the rows
+    add up to 年度资金总额."""
+    lines = [(b.fund_source, b.budget_kind, b.amount) for b in fig.budget_by_kind]
     spent: dict[str, Decimal] = {}
     for b in fig.budget:
-        if b.spending_type in BUDGETED_TYPES:
-            spent[b.fund_source] = spent.get(b.fund_source, ZERO) + b.spent
+        spent[b.fund_source] = spent.get(b.fund_source, ZERO) + b.spent
     return allocate_funding(rules, lines, spent)
+
+
+def spending_rows(fig: Figures) -> list[BudgetRow]:
+    """按支出性质分: 基本支出 and 项目支出, then each other type (经营支出, 上缴上级支出 …) that
+    has spending, with no budget (budget lines are 基本 or 项目), so that the rows add up to
+    年度资金总额 (basic + project + the other types = total, contract 2.1)."""
+    kinds = ["基本支出", "项目支出", *(t for t, spent in fig.other_by_type.items() if spent != 0)]
+    return [BudgetRow(SPENDING_GROUP, kind, fig.budget_sum("initial", kind), fig.budget_sum("final", kind),
+                      fig.budget_sum("spent", kind)) for kind in kinds]
 
 
 def allocate_funding(rules: Rules, lines: Iterable[tuple[str, str, Decimal]],
@@ -175,16 +186,10 @@ def evaluate_projects(fig: Figures, rules: Rules) -> list[ProjectEvaluation]:
 
 
 def evaluate(fig: Figures, rules: Rules) -> SelfEvaluation:
-    # Budget execution counts 基本 + 项目 spending only (BUDGETED_TYPES): the other types
-    # have no budget and are not in the 预算完成率 numerator (contract 2.1).
-    def amounts(**where) -> tuple[Decimal, Decimal, Decimal]:
-        return tuple(fig.budget_sum(a, budgeted_only=True, **where) for a in ("initial", "final", "spent"))
-
-    total = BudgetRow("年度资金总额", "年度资金总额", *amounts())
-    rows = [total, *funding_rows(fig, rules)]
-    for kind in ("基本支出", "项目支出"):
-        rows.append(BudgetRow("按支出性质分", kind, fig.budget_sum("initial", kind), fig.budget_sum("final", kind),
-                              fig.budget_sum("spent", kind)))
+    # 年度资金总额's 全年执行数 is total spending (支出合计, every 7xxx line, contract 3), the
+    # other types' included, so 执行率 and the budget-execution score are 预算完成率's.
+    total = BudgetRow("年度资金总额", "年度资金总额", *(fig.budget_sum(a) for a in ("initial", "final", "spent")))
+    rows = [total, *funding_rows(fig, rules), *spending_rows(fig)]
 
     points = Decimal(str(rules.points["预算执行"]))
     b_score = budget_score(total.rate, points)

@@ -1,7 +1,8 @@
 """部门整体支出绩效自评表 as XLSX, laid out as the provinces publish it.
 
-Block 1 (年度预算执行情况, 万元): 年度资金总额, 按资金来源分 (the funding rows of the rules file),
-按支出性质分 (基本支出, 项目支出) × 年初预算数, 全年预算数, 全年执行数, 分值, 执行率, 得分.
+Block 1 (年度预算执行情况, 万元): 年度资金总额 (total spending against the final budget),
+按资金来源分 (the funding rows of the rules file), 按支出性质分 (基本支出, 项目支出, and each
+other type with spending, without budget) × 年初预算数, 全年预算数, 全年执行数, 分值, 执行率, 得分.
 Block 2 (年度绩效指标, department level): 一级, 二级, 三级, 年度指标值, 实际完成值, 分值,
 得分, 偏差原因. Then 总分 and 评价等级. Every figure is a number cell (万元 and scores
 rounded to two decimals, rates to four), so the file reads back with openpyxl.
@@ -20,7 +21,7 @@ import xlsxwriter
 from pipelines.evaluation.figures import Figures
 from pipelines.evaluation.numbers import round2, to_wan
 from pipelines.evaluation.report import tokens_of
-from pipelines.evaluation.scoring import SelfEvaluation
+from pipelines.evaluation.scoring import FUNDING_GROUP, SPENDING_GROUP, SelfEvaluation
 from pipelines.evaluation.texts import Texts, paragraphs
 from pipelines.textsafe import merge_text, write_text
 
@@ -154,7 +155,7 @@ def write_table(path: Path, fig: Figures, ev: SelfEvaluation, rules_grades: list
     number(r, 6, _rate(total.rate), f["pct_bold"])
     number(r, 7, round2(ev.budget_score), f["score_bold"])
     r += 1
-    for group in ("按资金来源分", "按支出性质分"):
+    for group in (FUNDING_GROUP, SPENDING_GROUP):
         rows = [row for row in ev.rows if row.group == group]
         if not rows:
             continue

@@ -4,15 +4,16 @@
 -- reason, when a denominator is zero or a prior year is missing; standards come from the
 -- rules file (`_standards`: an operator and threshold, or `between` low and high, both
 -- included), and meets_standard is NULL for indicators only reported. "Budget" is the
--- final budget (全年预算数) unless said otherwise. Spending measured against a budget is
--- 基本 + 项目 spending only: 经营支出, 上缴上级支出 and the other types of contract 2.1 have
--- no budget (changed 2026-11-29).
+-- final budget (全年预算数) unless said otherwise. Spending measured against it is total
+-- spending (支出合计): every 7xxx line, 基本 + 项目 + the other types of contract 2.1 (经营支出,
+-- 上缴上级支出 …), as contract 3 defines spending (Σ(debit − credit) on 7xxx lines) and
+-- domain.md 预算完成率, 支付进度率 and 结转结余 use it.
 WITH uy AS (
     SELECT u.* FROM core.dim_unit_year u JOIN _scope s ON s.unit_code = u.unit_code AND s.fiscal_year = u.fiscal_year
 ),
 spend AS (
     SELECT unit_code, fiscal_year,
-        sum(amount) FILTER (WHERE fw_is_basic_or_project(spending_type)) AS spent,
+        sum(amount) AS spent,
         sum(amount) FILTER (WHERE fw_counts_as_three_public(econ_code, fund_source, spending_type)) AS three_public_spent
     FROM core.fact_spending GROUP BY ALL
 ),
@@ -79,7 +80,7 @@ checkpoints AS (
 ),
 paid AS (
     SELECT c.unit_code, c.fiscal_year, c.day, c.share,
-           coalesce(sum(f.amount) FILTER (WHERE fw_is_basic_or_project(f.spending_type)), 0) AS paid
+           coalesce(sum(f.amount), 0) AS paid
     FROM checkpoints c
     LEFT JOIN core.fact_spending f
       ON f.unit_code = c.unit_code AND f.fiscal_year = c.fiscal_year AND f.voucher_date <= c.day
@@ -159,7 +160,7 @@ rows AS (
     UNION ALL
     -- 53号: 预算完成率 = 预算完成数 / 预算数
     SELECT unit_code, fiscal_year, unit_name, 4, 'budget_completion', '预算完成率', spent, final,
-        '预算完成率 = 预算完成数（基本支出 + 项目支出）/ 预算数（全年预算数）',
+        '预算完成率 = 预算完成数（全年支出合计，全部7xxx支出科目）/ 预算数（全年预算数）',
         CASE WHEN final = 0 THEN '全年预算数为0 / final budget is zero' END
     FROM base
     UNION ALL

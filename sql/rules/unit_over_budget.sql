@@ -1,9 +1,9 @@
 -- unit_over_budget: a unit's spending in a year above its final budget (Σ all budget
 -- kinds). From the marts as built (schema build): spending_by_year and budget_execution.
--- Only 基本 + 项目 spending is measured against the budget: 经营支出, 上缴上级支出 and the
--- other types have no budget lines (contract 2.1, changed 2026-11-29).
+-- Spending is total spending (支出合计, total_yuan: every 7xxx line, the other types of
+-- contract 2.1 included), the spending that 预算完成率 measures against the same budget.
 WITH spent AS (
-    SELECT y.unit_code, y.fiscal_year, y.basic_yuan + y.project_yuan AS spent
+    SELECT y.unit_code, y.fiscal_year, y.total_yuan AS spent
     FROM build.spending_by_year y JOIN _scope s ON s.unit_code = y.unit_code AND s.fiscal_year = y.fiscal_year
 ),
 budget AS (

@@ -71,14 +71,17 @@ def indicators_of(wh: Path) -> dict[str, tuple]:
 @pytest.fixture(scope="module")
 def typed(tmp_path_factory) -> Path:
     """One voucher on each kind of expenditure account. 7101/7201 split by project code;
-    7301 (even with a project code), 7401 and 7501 are types of their own."""
+    7301 (even with a project code, paid from 单位资金), 7401, 7501 and 7901 are types of
+    their own. Spending: basic 5,550, project 2,000, other types 750, total 8,300; budget
+    basic 10,000 and P01 2,500, all 一般公共预算 年初预算: final 12,500."""
     root = tmp_path_factory.mktemp("typed_landing")
     vouchers = [
         *payment("2021-03-01", "记-0001", "1000.00", econ="30201"),                        # 基本, 公用经费
         *payment("2021-03-02", "记-0002", "4000.00", econ="30101"),                        # 基本, personnel
         *payment("2021-03-03", "记-0003", "2000.00", econ="31005", project="P01"),         # 项目
         *payment("2021-03-04", "记-0004", "500.00", econ="30201", account="7201"),        # 基本 (事业支出)
-        *payment("2021-03-05", "记-0005", "300.00", econ="30201", project="P01", account="7301"),  # 经营支出
+        *payment("2021-03-05", "记-0005", "300.00", econ="30201", project="P01", account="7301",
+                 fund="单位资金"),                                                            # 经营支出
         *payment("2021-03-06", "记-0006", "200.00", econ="39999", account="7401"),        # 上缴上级支出
         *payment("2021-03-07", "记-0007", "100.00", econ="31299", account="7501"),        # 对附属单位补助支出
         *payment("2021-03-08", "记-0008", "50.00", econ="30217"),                          # 基本, 公用经费, 三公
@@ -121,11 +124,80 @@ def test_project_spending_is_only_its_project_lines(typed):
         ("P01", Decimal("2000.00"))]
 
 
-def test_budget_completion_counts_basic_and_project_only(typed):
-    value, numerator, denominator, meets, reason = indicators_of(typed)["budget_completion"]
-    assert (numerator, denominator) == (Decimal("7550.00"), Decimal("12500.00"))
-    assert value == pytest.approx(0.604)
-    assert meets is False
+def test_spending_against_the_budget_is_total_spending(typed):
+    # Contract 3: spending = Σ(debit − credit) on 7xxx lines, every type (2.1: basic + project
+    # + the other types = total): 5,550 + 2,000 + 750 = 8,300 against the final budget 12,500.
+    indicators = indicators_of(typed)
+    value, numerator, denominator, meets, reason = indicators["budget_completion"]
+    assert (numerator, denominator) == (Decimal("8300.00"), Decimal("12500.00"))
+    assert value == pytest.approx(0.664)
+    assert meets is False and reason is None
+    # A closed year: 支付进度率 = 8,300 / (12,500 × 12 / 12); 结转结余 = 12,500 − 8,300.
+    assert indicators["payment_progress"][:3] == (pytest.approx(0.664), Decimal("8300.00"), Decimal("12500.00"))
+    assert indicators["carryover_rate"][:3] == (pytest.approx(0.336), Decimal("4200.00"), Decimal("12500.00"))
+
+
+def test_unit_over_budget_compares_total_spending(typed, tmp_path):
+    # typed: 8,300 ≤ 12,500, nothing to say. Below: basic 900 ≤ 1,000 alone, but with 200 of
+    # 经营支出 the unit spent 1,100.
+    assert query(typed, "SELECT count(*) FROM quality.results WHERE check_id = 'unit_over_budget'") == [(0,)]
+    root = landing(tmp_path / "landing", [
+        *payment("2021-05-01", "记-0001", "900.00", econ="30201"),
+        *payment("2021-05-02", "记-0002", "200.00", econ="30201", account="7301", fund="单位资金"),
+    ], [budget("年初预算", "1000.00")])
+    assert run_load(root, tmp_path / "wh") == 0  # a warning, not a blocking failure
+    assert query(tmp_path / "wh", "SELECT unit_code, fiscal_year, field, value_provided, value_expected, difference "
+                                  "FROM quality.results WHERE check_id = 'unit_over_budget'") == [
+        (UNIT, YEAR, "全年执行数", "1100.00", "≤ 全年预算数 1000.00", Decimal("100.00"))]
+
+
+def test_self_evaluation_table_rows_add_up_with_other_types(typed):
+    # 年度资金总额's 全年执行数 is total spending (8,300 yuan = 0.83 万元; 执行率 0.664, score
+    # 6.64); 按支出性质分 lists each other type with spending after 基本 and 项目, without budget
+    # or 执行率; the fund-source rows take the other types' spending too (经营支出 from 单位资金:
+    # 其他资金), so both blocks add up to the total, in yuan (万元 cells may differ by 尾差).
+    import duckdb
+    import openpyxl
+
+    from pipelines.evaluation.figures import read_figures
+    from pipelines.evaluation.rules import load_rules
+    from pipelines.evaluation.scoring import evaluate
+
+    out = typed / "reports" / UNIT / str(YEAR)
+    rows = list(openpyxl.load_workbook(out / "部门整体支出绩效自评表.xlsx").active.iter_rows(values_only=True))
+    start = rows.index(next(r for r in rows if r[0] == "年度资金总额"))
+    assert rows[start:start + 10] == [
+        ("年度资金总额", None, 1.25, 1.25, 0.83, 10, 0.664, 6.64),
+        ("按资金来源分", "本年财政拨款", 1.25, 1.25, 0.8, None, 0.64, None),
+        (None, "上年结转资金", 0, 0, 0, None, None, None),
+        (None, "其他资金", 0, 0, 0.03, None, None, None),
+        ("按支出性质分", "基本支出", 1, 1, 0.56, None, 0.555, None),
+        (None, "项目支出", 0.25, 0.25, 0.2, None, 0.8, None),
+        (None, "经营支出", 0, 0, 0.03, None, None, None),
+        (None, "上缴上级支出", 0, 0, 0.02, None, None, None),
+        (None, "对附属单位补助支出", 0, 0, 0.01, None, None, None),
+        (None, "其他支出", 0, 0, 0.02, None, None, None),
+    ]
+    assert rows[start + 10][0] == "年度总体目标"  # nothing else in the block
+
+    con = duckdb.connect(str(typed / "warehouse.duckdb"), read_only=True)
+    try:
+        ev = evaluate(read_figures(con, UNIT, YEAR), load_rules())
+    finally:
+        con.close()
+    for group in ("按资金来源分", "按支出性质分"):
+        assert sum(r.spent for r in ev.rows if r.group == group) == ev.total_row.spent == Decimal("8300.00")
+
+    # The report, Markdown and DOCX, states the table's figures.
+    import docx
+
+    sentence = ("全年支出0.83万元，预算执行率66.40%。其中基本支出0.56万元，项目支出0.20万元，经营支出0.03万元，"
+                "上缴上级支出0.02万元，对附属单位补助支出0.01万元，其他支出0.02万元。")
+    markdown = (out / "部门整体支出绩效自评报告.md").read_text(encoding="utf-8")
+    document = "\n".join(p.text for p in docx.Document(str(out / "部门整体支出绩效自评报告.docx")).paragraphs)
+    for report in (markdown, document):
+        assert sentence in report
+        assert "预算执行率66.40%，预算执行得分6.64分" in report
 
 
 def test_no_fatal_or_tieout_failure_with_other_types(typed):
