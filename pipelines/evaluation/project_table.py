@@ -145,7 +145,7 @@ def _write_sheet(wb, ws, pe: ProjectEvaluation, fig: Figures, f: dict, grades: l
                  "说明：金额单位为万元；执行率 = 全年执行数 / 全年预算数；预算执行得分 = min(执行率, 1) × 分值；"
                  "资金来源各行按规则文件（rules.toml [[funding_rows]]）归集，上年结转资金优先使用。",
                  f"绩效指标得分按部门整体支出绩效自评表同一口径计算，超额完成不超过该指标分值；评价等级：{grade_text}，"
-                 "以下为差；分值合计不是100分时按折算百分制得分（总分 / 分值合计 × 100）评定。"
+                 "以下为差，按总分评定（与部门整体支出绩效自评表相同；分值合计不是100分时不折算）。"
                  "数据来源：财务核算、预算指标与项目台账（fiscal-warehouse 生成）。"]:
         text(r, 0, r, LAST, note, f["warning"] if note.startswith("数据说明") else f["note"])
         ws.set_row(r, 11.5 * _lines(note, sum(w for w, _ in COLUMNS) * 1.2) + 2)

@@ -172,9 +172,9 @@ def evaluate_projects(fig: Figures, rules: Rules) -> list[ProjectEvaluation]:
         ind_score = sum((i.score for i in inds if i.score is not None), ZERO)
         score = (b_score or ZERO) + ind_score
         if inds:
-            # The ledger may set points for part of the 90 only (one 产出 indicator of 20):
-            # the grade is then read on the score converted to 100 (score / points × 100).
-            grade = grade_of(score / (points + ind_points) * 100 if points + ind_points else score, rules)
+            # Graded on the total shown, as the department is (domain.md: ≥ 90 优 … on the
+            # total), also when the ledger sets points for part of the 90 only.
+            grade = grade_of(score, rules)
         else:  # nothing to score the project's performance on: its points stay in the total, and no grade
             ind_points = sum((Decimal(str(rules.points[k])) for k in ("产出指标", "效益指标", "满意度指标")), ZERO)
             grade = NO_INDICATORS_GRADE

@@ -90,9 +90,11 @@ def test_project_table_figures(tables):
     # Indicators: 100 of 120 km -> 50 × 100/120; the qualitative one takes the ledger's 得分 9.
     assert row_of(rows, "维修道路", 2)[3:7] == ("≥120公里", "100公里", 50, 41.67)
     assert row_of(rows, "群众满意", 2)[5:7] == (10, 9)
-    # 总分 7.5 + 41.6667 + 9 = 58.17 of 70 points; 58.17 / 70 × 100 = 83.1 -> 良.
+    # 总分 7.5 + 41.6667 + 9 = 58.17 of 70 points, graded on the total shown -> 差 (not on
+    # 58.17 / 70 × 100 = 83.1, which gave 良).
     assert row_of(rows, "总分", 0)[5:7] == (70, 58.17)
-    assert row_of(rows, "评价等级", 0)[5] == "良"
+    assert row_of(rows, "评价等级", 0)[5] == "差"
+    assert any("按总分评定" in str(r[0]) for r in rows) and not any("折算百分制" in str(r[0]) for r in rows)
 
 
 def test_a_target_written_with_its_sign_and_unit_shows_them_once(tables):

@@ -117,6 +117,32 @@ def test_grades_follow_the_rules_file(tmp_path):
 POINTS = '[points]\n"产出指标" = 50\n"效益指标" = 30\n"满意度指标" = 10\n"预算执行" = 10\n'
 
 
+@pytest.mark.parametrize("indicators,total,grade", [
+    # budget 10 + one 产出 indicator of 50, met: 60.00 shown -> 中 (read as 60 / 60 × 100 it was 优)
+    ([("维修道路", "50", "50")], Decimal("60"), "中"),
+    # 10 + 75 of 80: 85.00 -> 良 (85 / 90 × 100 = 94.4 was 优)
+    ([("维修道路", "80", "75")], Decimal("85"), "良"),
+    # a full set of 90 points: as before
+    ([("维修道路", "50", "50"), ("道路通行", "30", "30"), ("群众满意", "10", "9")], Decimal("99"), "优"),
+    # no indicators: not graded
+    ([], Decimal("10"), "未评级（项目台账未填报绩效指标）"),
+])
+def test_a_project_is_graded_on_the_total_shown(indicators, total, grade):
+    # domain.md: "Grade: ≥ 90 优, ≥ 80 良, ≥ 60 中, else 差" on the total, as the department's
+    # table grades its total (the project spent its whole budget: 预算执行 10 of 10).
+    from pipelines.evaluation.figures import Figures, Indicator, Project
+    from pipelines.evaluation.numbers import ZERO
+    from pipelines.evaluation.scoring import evaluate_projects
+
+    spent = Decimal("1000.00")
+    fig = Figures("900001", "测试单位", 2021, False, [], [], [], ZERO, spent, spent, ZERO, [],
+                  [Indicator("P01", "道路维修", "产出指标", "数量指标", name, None, "≥", "1", "1", Decimal(weight),
+                             Decimal(score), None, None) for name, weight, score in indicators], [], None)
+    fig.all_projects = [Project("P01", "道路维修", None, None, "公开", spent, spent, spent)]
+    (project,) = evaluate_projects(fig, load_rules())
+    assert (project.total_score, project.grade) == (total, grade)
+
+
 def test_a_standard_may_be_a_range(tmp_path):
     rules_file = tmp_path / "rules.toml"
     rules_file.write_text(POINTS + '[standards]\nprocurement_execution = "between 0.9 1"\n', encoding="utf-8")
