@@ -158,10 +158,13 @@ class Indicator:
     @property
     def target_display(self) -> str:
         """指标方向, target and 计量单位 as one text (`≥95%`). A ledger often writes the target
-        as it reads (`≥95%`, `95%以上`): its direction and unit are not added again."""
+        as it reads (`≥95%`, `95%以上`): its direction and unit are not added again, and a
+        target without a number (`按期完成`) has none."""
         if self.target_text is None:
             return ""
-        direction = "" if _STATES_DIRECTION.search(self.target_text) else (self.direction or "")
+        # A qualitative target (按期完成) reads without a sign: its direction is only a default.
+        stated = _STATES_DIRECTION.search(self.target_text) or not any(c.isdigit() for c in self.target_text)
+        direction = "" if stated else (self.direction or "")
         return f"{direction}{_with_unit(self.target_text, self.measure_unit)}"
 
     @property

@@ -22,7 +22,8 @@ import duckdb
 from pipelines.evaluation.numbers import ZERO, fmt_wan
 
 # The quarantined rows of one unit-year (?1 unit, ?2 year): by its own year, or, when the
-# row's year is unknown or out of range, by the years its file covers.
+# row's year is unknown or out of range, by the years its file covers (and only those: a
+# date of next January in a file for this year is this year's row, not next year's).
 _ROWS = """
     WITH covered AS (
         SELECT DISTINCT so.source_file FROM meta.sources so JOIN meta.slices sl USING (source_id)
@@ -31,9 +32,9 @@ _ROWS = """
     SELECT q.kind, q.source_file, q.sheet, q.source_row, q.reason_code
     FROM quarantine q
     WHERE q.unit_code = $unit
-      AND (q.fiscal_year = $year
-           OR (q.fiscal_year IS NULL OR q.reason_code = 'date_out_of_range')
-              AND q.source_file IN (SELECT source_file FROM covered))
+      AND CASE WHEN q.fiscal_year IS NULL OR q.reason_code = 'date_out_of_range'
+               THEN q.source_file IN (SELECT source_file FROM covered)
+               ELSE q.fiscal_year = $year END
 """
 
 # Amounts that could be read on those rows: spending (7xxx voucher lines, debit − credit)

@@ -72,3 +72,23 @@ def test_the_summary_names_the_unit_year(provisional):
     _, printed = provisional
     assert f"PROVISIONAL (quarantined rows left out of the figures): {UNIT}/{YEAR} (6 rows)" in printed
 
+
+
+def test_a_row_dated_outside_its_file_period_belongs_to_the_years_the_file_covers(tmp_path):
+    # A 2021 export (January to September) holding a voucher dated 5 January 2022: its four
+    # lines are out of range, and provisional for 2021 only; 2022 (another file) is final.
+    from tests.conftest import voucher_file
+
+    root = tmp_path / "landing"
+    landing(root, payment("2021-03-01", "记-0001", "5000.00"), [budget("年初预算", "10000.00"),
+                                                               budget("年初预算", "10000.00", year=2022)])
+    voucher_file(root / "vouchers.csv", [*payment("2021-03-01", "记-0001", "5000.00"),
+                                         *payment("2022-01-05", "记-0002", "100.00")],
+                 period="2021年1月1日至2021年9月30日")
+    voucher_file(root / "vouchers_2022.csv", payment("2022-02-01", "记-0001", "300.00"))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert run_load(root, tmp_path / "wh") == 0
+    assert f"{UNIT}/2021 (4 rows)" in out.getvalue() and f"{UNIT}/2022 (" not in out.getvalue()
+    report_2022 = (tmp_path / "wh" / "reports" / UNIT / "2022" / "部门整体支出绩效自评报告.md").read_text(encoding="utf-8")
+    assert "数据质量说明" not in report_2022

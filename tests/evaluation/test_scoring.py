@@ -213,3 +213,16 @@ def test_percent_format(rate, text):
 def test_round2_is_half_up():
     assert round2(Decimal("4.885")) == Decimal("4.89")
     assert round2(Decimal("5.6832")) == Decimal("5.68")
+
+
+@pytest.mark.parametrize(("direction", "target", "unit", "shown"), [
+    ("≥", "95", "%", "≥95%"),
+    ("≤", "≤3", "天", "≤3天"),  # the ledger wrote the sign: not added again
+    ("≥", "按期完成", None, "按期完成"),  # qualitative: its direction is only the default, no sign
+])
+def test_a_target_reads_as_the_ledger_wrote_it(direction, target, unit, shown):
+    from pipelines.evaluation.figures import Indicator
+
+    indicator = Indicator(None, None, "产出指标", "时效指标", "完成时间", unit, direction, target, None, None, None,
+                          None, None)
+    assert indicator.target_display == shown
