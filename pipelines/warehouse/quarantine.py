@@ -2,8 +2,11 @@
 
 Built from the staging tables' rejected rows (raw cells looked up in the raw layer, keyed
 by the headers as the file wrote them) plus one row per file or sheet that could not be
-read at all. Rows of a file that a newer file replaces entirely are not shown: the
-corrected export is what counts. Each row names the field the problem is in (`field`, the
+read at all. Rows that a newer file replaces are not shown, the corrected export is what
+counts: a rejected row of a unit-year a newer file replaces, and every rejected row of a
+file a newer one replaces entirely (also those of no unit-year: an unreadable date). The
+load's row accounting counts those rows as superseded (load.row_accounting): rows read =
+loaded + quarantined + superseded, row for row. Each row names the field the problem is in (`field`, the
 column's contract name, e.g. `econ_class`) and the cell as the file wrote it (`value`), as
 the staging model that rejected it wrote them (reject_field, reject_value); a file or sheet
 that could not be read has neither.
@@ -63,7 +66,10 @@ def rebuild_quarantine(con: duckdb.DuckDBPyConnection) -> int:
             JOIN raw.{kind}__rows r ON r.source_key = s.source_key AND r.source_row = s.source_row
             JOIN meta.sources so ON so.source_key = s.source_key
             JOIN meta.files f ON f.file_id = so.file_id
-            WHERE s.reject_code IS NOT NULL AND s.source_key IN (SELECT unnest(?::INTEGER[]))""",
+            LEFT JOIN meta.slices sl
+              ON sl.source_id = so.source_id AND sl.unit_code = s.unit_code AND sl.fiscal_year = s.fiscal_year
+            WHERE s.reject_code IS NOT NULL AND s.source_key IN (SELECT unnest(?::INTEGER[]))
+              AND coalesce(sl.status, 'active') = 'active'""",
             [source_keys],
         )
     con.execute("INSERT INTO quarantine SELECT * FROM _quarantined ORDER BY source_file, sheet NULLS LAST, source_row")

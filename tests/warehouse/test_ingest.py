@@ -257,6 +257,39 @@ def test_year_to_date_export_replaces_quarterly_one(tmp_path):
     assert _spending_sources(warehouse) == [("a_q1.csv", "replaced", False), ("b_ytd.csv", "active", False)]
 
 
+def test_rows_of_no_unit_year_go_with_their_file_when_it_is_replaced(tmp_path):
+    # An unreadable date belongs to no unit-year: quarantined while its file counts, superseded
+    # with it once a year-to-date export replaces it; the accounting says what the quarantine shows.
+    import duckdb
+
+    from pipelines.warehouse.load import row_accounting
+
+    def accounting():
+        con = duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True)
+        try:
+            counts = row_accounting(con)["voucher_lines"]
+            shown = con.execute("SELECT count(*) FROM quarantine WHERE kind = 'voucher_lines'").fetchone()[0]
+        finally:
+            con.close()
+        assert counts["read"] == counts["loaded"] + counts["quarantined"] + counts["superseded"]
+        return counts["loaded"], counts["quarantined"], counts["superseded"], shown
+
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    bad_date = payment("2021-02-05", "记-2", "30")[:2]
+    for line in bad_date:
+        line[0] = "2021-13-45"
+    q1 = voucher_file(landing / "a_q1.csv", payment("2021-01-05", "记-1", "100") + bad_date,
+                      period="2021年1月1日至2021年3月31日")
+    _touch(q1, 1_700_000_000)
+    assert run_load(landing, warehouse) == 0
+    assert accounting() == (4, 2, 0, 2)
+    ytd = voucher_file(landing / "b_ytd.csv", payment("2021-01-05", "记-1", "100") + payment("2021-05-05", "记-1", "50"),
+                       period="2021年1月1日至2021年6月30日")
+    _touch(ytd, 1_700_000_100)
+    assert run_load(landing, warehouse) == 0
+    assert accounting() == (8, 0, 6, 0)
+
+
 def test_corrected_file_with_same_identity_replaces_and_disjoint_periods_add_up(tmp_path):
     landing, warehouse = tmp_path / "landing", tmp_path / "wh"
     _touch(voucher_file(landing / "jan.csv", payment("2021-01-05", "记-1", "100")), 1_700_000_000)
