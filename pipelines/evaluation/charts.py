@@ -295,8 +295,10 @@ def render_png(chart: Chart) -> bytes:
                 if x1 <= x0:
                     continue
                 y0 = centre - slot * (bar.offset + bar.thickness / 2)
-                rectangles.append(((round(left + x0 * scale), round(y0), round(left + x1 * scale) - 1,
-                                    round(y0 + slot * bar.thickness) - 1), bar.colour))
+                box = (round(left + x0 * scale), round(y0), round(left + x1 * scale) - 1,
+                       round(y0 + slot * bar.thickness) - 1)
+                if box[2] >= box[0] and box[3] >= box[1]:  # a bar narrower than a pixel draws nothing
+                    rectangles.append((box, bar.colour))
             lines.append((round(left - _px(3.5)), round(centre), round(left), round(centre)))
             _lines(ink, (left - _px(5), centre), row.label, label_font, "rm", INK)
             note_font.draw(ink, (left + max(row.note_x * scale, _px(3)), centre), row.note, "lm", INK)

@@ -287,14 +287,15 @@ def _python_csv(con, source: Path, delimiter: str, width: int, first_data_line: 
     csv.field_size_limit(max_cell)  # a 10 MB cell is a broken export, not a cell to hold in memory
     with open(source, encoding="utf-8-sig", errors="replace", newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
-        line = 1
+        # Rows are counted as a spreadsheet shows them (contract: source_row), one per record:
+        # a quoted cell with a line break in it is one row, not two (as the header's index is).
+        row = 0
         try:
             for record in reader:
-                start = line
-                line = reader.line_num + 1
-                if start < first_data_line or not record:
+                row += 1
+                if row < first_data_line or not record:
                     continue
-                rows.append(start)
+                rows.append(row)
                 for i in range(width):
                     value = record[i] if i < len(record) else ""
                     columns[i].append(value if value != "" else None)

@@ -34,6 +34,8 @@ CHARTS = {
                                                    row("302 商品和服务支出", 0.0, 0.0, note="0.00"),
                                                    row("301 工资福利支出", -5.0, note="-5.00")),
                                -23.0, "万元", (("基本支出", BLUE), ("项目支出", ORANGE))),
+    # a bar far narrower than a pixel beside a long one (found by the fuzz test: it raised)
+    "sliver": Chart("图2  项目", 1.6, (row("道路维修工程", 1_000_000.0), row("零星", 0.0001, 0.0001)), 1_100_000.0, "万元"),
     "long label": Chart("图3  名称很长", 1.9, (row("很长的项目名称" * 20, 100.0), row("短", 50.0)), 130.0, "万元"),
     "many rows": Chart("图4  自评得分", 1.0 + 0.32 * 40,
                        tuple(row(f"指标{k}\n第二行", k / 4, note=f"{k / 4:.2f} / 10.00") for k in range(40)), 13.0, "分",
