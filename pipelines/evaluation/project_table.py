@@ -1,7 +1,8 @@
 """项目支出绩效自评表: one per project of a unit-year (财预〔2020〕10号 附件), as XLSX.
 
-`reports/<unit>/<year>/项目支出绩效自评表/<project_code>.xlsx`, one A4 page each, in the
-look of the 部门整体 table (table_xlsx.py): 项目名称, 主管部门, 实施单位; the funding block
+`reports/<unit>/<year>/项目支出绩效自评表/<project_code>.xlsx` (a code no file system can
+hold as a name has those characters as `_`, and `~2` when two would meet), one A4 page
+each, in the look of the 部门整体 table (table_xlsx.py): 项目名称, 主管部门, 实施单位; the funding block
 (年度资金总额 and the rules file's funding rows × 年初预算数, 全年预算数, 全年执行数, 分值,
 执行率, 得分); 年度总体目标 (预期目标 | 实际完成情况, from the ledger's 项目 sheet); the
 project's indicators with 分值, 得分, 偏差原因; 总分 and 等级. All of them are also the
@@ -173,6 +174,23 @@ def _file_name(code: str) -> str:
     return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", code).strip(". ") or "_"
 
 
+def _file_names(codes: list[str]) -> dict[str, str]:
+    """Project code -> the stem of its table's file: the code, or, where a file system cannot
+    hold it (`/`, `:` …), the code with those characters as `_`; made unique with `~2`, `~3`,
+    so that two projects (`A/B`, `A_B`) never write one file. A code that is a file name as
+    it is keeps it."""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for code in sorted(codes, key=lambda c: _file_name(c) != c):  # stable: otherwise in the tables' order
+        base = name = _file_name(code)
+        n = 2
+        while name in used:
+            name, n = f"{base}~{n}", n + 1
+        used.add(name)
+        names[code] = name
+    return names
+
+
 def _properties(fig: Figures) -> dict:
     return {"title": f"{fig.unit_name}{fig.year}年度{TITLE}", "author": "fiscal-warehouse"}
 
@@ -236,8 +254,9 @@ def write_project_tables(out: Path, internal: Figures, public: Figures, projects
         files: list[Path] = []
         if shown:
             single = Skeleton.write(["自评表"], _properties(fig))
+            stems = _file_names([pe.code for pe, _ in shown])
             for pe, pick in shown:
-                files.append(_write_file(folder / f"{_file_name(pe.code)}.xlsx", assemble(single, source, [pick])))
+                files.append(_write_file(folder / f"{stems[pe.code]}.xlsx", assemble(single, source, [pick])))
         keep = {p.name for p in files}
         for stale in folder.glob("*.xlsx"):
             if stale.name not in keep:

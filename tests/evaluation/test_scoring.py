@@ -226,3 +226,10 @@ def test_a_target_reads_as_the_ledger_wrote_it(direction, target, unit, shown):
     indicator = Indicator(None, None, "产出指标", "时效指标", "完成时间", unit, direction, target, None, None, None,
                           None, None)
     assert indicator.target_display == shown
+
+
+def test_two_projects_never_share_a_table_file():
+    from pipelines.evaluation.project_table import _file_names
+
+    # `A/B` cannot be a file name: it becomes A_B, which the project A_B holds as it is.
+    assert _file_names(["A/B", "A_B", "P01", "C:1"]) == {"A_B": "A_B", "P01": "P01", "A/B": "A_B~2", "C:1": "C_1"}
