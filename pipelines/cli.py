@@ -218,10 +218,14 @@ def cmd_load(args) -> int:
 
     if args.scheduler:
         return _distributed_load(settings, args)
-    failed, success, summary, _ = _run(settings, args.quiet, full_refresh=args.full_refresh, only=_only(args))
+    failed, success, summary, unit_years = _run(settings, args.quiet, full_refresh=args.full_refresh, only=_only(args))
     if failed is not None:
         return failed
     print(format_summary(summary))
+    # --unit/--year that match nothing, even after the ingest read the landing folder: a
+    # typo must not pass for a load that rebuilt the unit (what changed stays marked).
+    if (args.unit or args.year) and not unit_years and (problem := unmatched_scope(settings, args.unit, args.year)):
+        return usage_error(problem)
     return _exit_code(success, summary)
 
 

@@ -59,3 +59,13 @@ def test_report_for_a_unit_or_year_not_held_is_answered_at_once(loaded, capsys):
     assert "matches --unit 900001 --year 1999; it holds units 900001, years 2021" in capsys.readouterr().err
     assert query(warehouse, "SELECT count(*) FROM meta.loads") == loads  # no run was started
     assert (datetime.now() - started).total_seconds() < 10
+
+
+def test_load_for_a_unit_that_matches_nothing_says_so(loaded, capsys):
+    # The load reads the landing folder first (the unit may be new there); a unit that is in
+    # neither is a usage error, not a load that passes for having rebuilt it.
+    landing, warehouse = loaded
+    capsys.readouterr()
+    assert main(["load", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet", "--unit", "999999"]) == 2
+    assert "no unit-year in the warehouse matches --unit 999999; it holds units 900001" in capsys.readouterr().err
+    assert main(["load", "--landing", str(landing), "--warehouse", str(warehouse), "--quiet", "--unit", "900001"]) == 0
