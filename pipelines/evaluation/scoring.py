@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from pipelines.evaluation.figures import Figures, Indicator
-from pipelines.evaluation.numbers import ZERO, ratio
+from pipelines.evaluation.numbers import ZERO, ratio, round2
 from pipelines.evaluation.rules import Rules
 
 
@@ -84,7 +84,8 @@ def budget_score(rate: Decimal | None, points: Decimal) -> Decimal | None:
 
 
 def grade_of(score: Decimal, rules: Rules) -> str:
-    return rules.grade(float(score))
+    """The grade of a total as the tables show it (two decimals): 89.998 shows as 90.00 and is 优."""
+    return rules.grade(float(round2(score)))
 
 
 FUNDING_GROUP = "按资金来源分"

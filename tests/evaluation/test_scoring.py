@@ -100,6 +100,8 @@ def test_budget_execution_score(rate, expected):
 
 @pytest.mark.parametrize("score,grade", [
     ("100", "优"), ("90", "优"), ("89.99", "良"), ("80", "良"), ("79.99", "中"), ("60", "中"), ("59.99", "差"), ("0", "差"),
+    ("89.998", "优"),  # shown as 90.00: graded as shown
+    ("89.994", "良"),
 ])
 def test_grade_boundaries(score, grade):
     assert grade_of(Decimal(score), load_rules()) == grade
