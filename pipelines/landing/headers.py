@@ -111,6 +111,18 @@ SIGNATURES: dict[str, tuple[frozenset[str], ...]] = {
     "procurement": (frozenset({"contract_no", "contract_amount"}),),
 }
 
+# What a data row of the kind always carries and a footer row (合计, 本年累计 …) never does:
+# a row with a footer word in it is a footer only when it has none of these (or only the
+# footer word there). 累计折旧计提 or 合计支付办公费 is a voucher line's 摘要, not a total.
+ROW_IDENTITY: dict[str, tuple[str, ...]] = {
+    "voucher_lines": ("account_code", "voucher_no"),
+    "budget_lines": ("budget_kind", "doc_no"),
+    "ledger_projects": ("project_code",),
+    "ledger_indicators": ("name",),
+    "staffing": ("unit_code",),
+    "procurement": ("contract_no",),
+}
+
 # Money columns, scaled by a file's 万元 unit line.
 AMOUNT_COLUMNS: dict[str, tuple[str, ...]] = {
     "voucher_lines": ("debit", "credit"),

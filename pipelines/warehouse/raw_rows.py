@@ -21,13 +21,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipelines.landing.headers import ALIASES, HeaderMatch
+from pipelines.landing.headers import ALIASES, ROW_IDENTITY, HeaderMatch
 from pipelines.landing.readers import TableInFile, read_csv_sql
 from pipelines.sqltext import sql_string
 
 
 def row_kind_sql(header: HeaderMatch) -> str:
-    """blank / footer / header (a repeated header row) / data.
+    """blank / footer / header (a repeated header row) / data. A footer has a footer word
+    (合计, 小计, 本年累计 …) and none of the kind's identity cells (headers.ROW_IDENTITY).
 
     Nearly every row is data, and a row with visible text in its first mapped column,
     no 计 in any cell (every footer word has one) and not that column's header text is
@@ -51,6 +52,10 @@ def row_kind_sql(header: HeaderMatch) -> str:
     first_cell = f"list_filter(list_transform({cells}, lambda x: fw_text(x)), lambda x: x IS NOT NULL)[1]"
     footer = (f"fw_is_footer_text({first_cell}) OR "
               f"list_bool_or(list_transform({cells}, lambda x: fw_is_footer_word(x)))")
+    identity = [i for i, column in header.columns.items() if column in ROW_IDENTITY[header.kind]]
+    if identity:  # a data row whose text happens to start with 累计 or 合计 keeps its identity cells
+        footer = (f"({footer}) AND NOT list_bool_or(list_transform([{', '.join(f'c{i}' for i in identity)}], "
+                  "lambda x: fw_text(x) IS NOT NULL AND NOT fw_is_footer_word(x)))")
     mapped = sorted(header.columns)
     # fw_text(c) = header for every mapped column; a NULL cell fails it, as in an AND of them
     repeated = (f"list_transform([{', '.join(f'c{i}' for i in mapped)}], lambda x: fw_text(x)) = "

@@ -90,6 +90,24 @@ def test_ledger_goal_columns_headed_as_the_contract_writes_them(tmp_path):
         ("P01", "完成道路维修3公里", "完成3.2公里")]
 
 
+def test_a_voucher_line_whose_summary_starts_with_a_footer_word_is_data(tmp_path):
+    # 累计折旧计提 and 合计支付办公费 are 摘要 of real lines; a 摘要 of just 小计 on a line with its
+    # account code too. Only a row without account code and voucher number is a footer.
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    lines = payment("2021-03-31", "记-1", "300")
+    for line in lines:
+        line[3] = "累计折旧计提"
+    office = payment("2021-04-01", "记-2", "50")
+    office[0][3], office[1][3] = "合计支付办公费", "小计"
+    lines += office + [["", "", "", "本月合计", "", "", "350.00", "350.00"], ["合计", "", "", "", "", "", "700", "700"]]
+    voucher_file(landing / "v.csv", lines)
+    assert run_load(landing, warehouse) == 0
+    assert query(warehouse, "SELECT count(*) FROM staging.voucher_lines") == [(8,)]
+    assert query(warehouse, "SELECT rows_footer FROM meta.sources") == [(2,)]
+    assert query(warehouse, "SELECT count(*) FROM quarantine") == [(0,)]
+    assert spending(warehouse) == Decimal("350.00")
+
+
 BAD_ROWS = [
     # (row cells, expected reason) — each bad row in its own voucher with a balancing partner
     (["2021-01-10", "记-0101", 1, "坏金额", "7101", "行政支出", "12x", "", "2120101", "30201", "", "一般公共预算"], "unreadable_amount"),
