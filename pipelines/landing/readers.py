@@ -38,6 +38,10 @@ from pipelines.sqltext import sql_string
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 HEAD_BYTES = 256 * 1024
+# UTF-8 with undecodable bytes, under Python's other spelling of the codec: not one of
+# UTF8_ENCODINGS, so it is transcoded with replacement like a legacy encoding and staging's
+# unreadable-text check (encoding not utf-8) runs on its rows.
+UTF8_WITH_BAD_BYTES = "utf_8"
 HEAD_ROWS = 60
 TRANSCODE_CHUNK = 16 * 1024 * 1024
 
@@ -75,6 +79,13 @@ def detect_encoding(head: bytes) -> str:
             return encoding
         except UnicodeDecodeError:
             continue
+    # A few bad bytes in an otherwise good export (a damaged cell) are the rows' problem, not
+    # the file's: the encoding that leaves the fewest undecodable, whose rows with them
+    # staging quarantines as unreadable text, while the rest load.
+    damaged = {encoding: trimmed.decode(encoding, errors="replace").count("\ufffd") for encoding in ("utf-8", "gb18030")}
+    fewest = min(damaged, key=damaged.get)
+    if damaged[fewest] <= max(4, len(trimmed) // 1000):
+        return UTF8_WITH_BAD_BYTES if fewest == "utf-8" else fewest
     guess = from_bytes(trimmed).best()
     if guess is None:
         raise UnreadableFile("无法识别文件编码 / cannot detect the text encoding")

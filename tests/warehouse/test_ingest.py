@@ -108,6 +108,24 @@ def test_a_voucher_line_whose_summary_starts_with_a_footer_word_is_data(tmp_path
     assert spending(warehouse) == Decimal("350.00")
 
 
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-8"])
+def test_a_few_bad_bytes_lose_their_rows_not_the_file(tmp_path, encoding):
+    # One damaged cell (bytes no encoding reads) in an otherwise good export: that line is
+    # quarantined as unreadable text (its voucher's other line then unbalanced), the rest loads.
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    path = voucher_file(landing / "v.csv", payment("2021-01-05", "记-1", "100") + payment("2021-01-06", "记-2", "7"),
+                        encoding=encoding)
+    data = path.read_bytes()
+    marker = "支付".encode(encoding)
+    at = data.index(marker, data.index("记-2".encode(encoding)))
+    path.write_bytes(data[:at] + b"\xff\xfe" + data[at + len(marker):])
+    assert run_load(landing, warehouse) == 0
+    assert query(warehouse, "SELECT reason_code, field FROM quarantine WHERE reason_code = 'unreadable_text'") == [
+        ("unreadable_text", "summary")]
+    assert spending(warehouse) == Decimal("100.00")
+    assert query(warehouse, "SELECT count(*) FROM meta.files WHERE status = 'unreadable'") == [(0,)]
+
+
 BAD_ROWS = [
     # (row cells, expected reason) — each bad row in its own voucher with a balancing partner
     (["2021-01-10", "记-0101", 1, "坏金额", "7101", "行政支出", "12x", "", "2120101", "30201", "", "一般公共预算"], "unreadable_amount"),
