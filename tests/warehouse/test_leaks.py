@@ -41,6 +41,7 @@ PROJECTS = [
     ("4330-05", "特别保障项目", "待定", "20,000.00", "4330-05", "12,000.00"),  # wording not known
 ]
 SECRET = [p for p in PROJECTS if p[0].startswith("4330")]
+SECRET_INDICATOR = "线缆敷设长度"  # an indicator of a 涉密 project only: no public output names it
 BASIC = "200,000.00"
 
 
@@ -75,13 +76,15 @@ def write_landing(landing: Path) -> None:
                  [UNIT, "P-2021-02", "产出指标", "数量指标", "人防指挥所改造配套完成率", "%", "≥", "100%", "90%", 50,
                   2021, "４３３０－０２配套工程延期"],
                  [UNIT, "4330-01", "产出指标", "数量指标", "涉密工程甲完成率", "%", "≥", "100%", "100%", 50, 2021,
-                  None]],
+                  None],
+                 [UNIT, "4330-03", "产出指标", "数量指标", SECRET_INDICATOR, "公里", "≥", "40", "40", 50, 2021, None]],
     })
     texts = landing / "_texts" / f"{UNIT}.md"
     texts.parent.mkdir(parents=True, exist_ok=True)
     texts.write_text(
         "## 职能职责\n负责测试。\n\n## 机构设置\n内设建设股。\n\n"
-        "## 项目支出说明\n本年完成道路维修工程，另有涉密工程甲（4330-01）及机要通信线路（４３３０－０３）按计划实施。\n\n"
+        "## 项目支出说明\n本年完成道路维修工程，另有涉密工程甲（4330-01）及机要通信线路（４３３０－０３）按计划实施，"
+        f"{SECRET_INDICATOR}40公里。\n\n"
         "## 绩效评价工作情况\n按要求开展自评。\n\n## 存在的问题和建议\n档案库房建设进度偏慢。\n", encoding="utf-8")
 
 
@@ -113,7 +116,7 @@ def marts_query(warehouse: Path, sql: str, params: list | None = None) -> list[t
 
 
 def needles() -> set[str]:
-    out = set()
+    out = {SECRET_INDICATOR}
     for code, name, *_ in SECRET:
         out |= {code, code.translate(FULL_WIDTH), name}
     return out
@@ -234,6 +237,7 @@ def test_public_reports_and_charts_hold_no_secret(loaded):
     # the public report still tells the story: the public project, the undisclosed line, the masked narrative
     md = texts["部门整体支出绩效自评报告（公开版）.md"]
     assert "道路维修工程" in md and "涉密项目（不予公开）" in md and "（涉密内容，不予公开）" in md
+    assert "（（涉密内容" not in md  # a name with its code in brackets reads as one mask
     assert "人防指挥所改造配套完成率" not in md and "道路维修完成率" in md
     # the internal report keeps everything
     internal = (warehouse / "reports" / UNIT / "2021" / "部门整体支出绩效自评报告.md").read_text(encoding="utf-8")
@@ -258,7 +262,7 @@ def test_indicators_naming_a_secret_are_not_published(loaded):
     public = {r[0] for r in marts_query(warehouse, "SELECT name FROM marts_public.performance_indicators")}
     internal = {r[0] for r in marts_query(warehouse, "SELECT name FROM marts.performance_indicators")}
     assert public == {"道路维修完成率", "群众满意度", "维修道路长度"}
-    assert internal == public | {"涉密工程甲验收合格率", "人防指挥所改造配套完成率", "涉密工程甲完成率"}
+    assert internal == public | {"涉密工程甲验收合格率", "人防指挥所改造配套完成率", "涉密工程甲完成率", SECRET_INDICATOR}
 
 
 def test_totals_still_add_up(loaded):
