@@ -1,5 +1,7 @@
 -- staging.procurement: government procurement contracts (政府采购台账) typed and checked.
--- The fiscal year is the 年度 column, else the year the contract was signed.
+-- The fiscal year is the 年度 column, else the year the contract was signed. An empty
+-- 合同金额 is 0.00, as `-` is (contract 2: "`-` or empty for zero"; missing_required names
+-- the budget line's amount only).
 WITH src AS (
     SELECT r.*, s.scale, s.scaled_columns, s.title_unit_code, s.title_unit_name, s.title_fiscal_year
     FROM raw.procurement__rows r
@@ -35,8 +37,6 @@ checked AS (
         CASE
             WHEN unit_code IS NULL THEN fw_reject('missing_required', 'unit_code', unit_code_raw,
                 '缺少单位编码 / unit code missing')
-            WHEN amount_text IS NULL THEN fw_reject('missing_required', 'contract_amount', amount_raw,
-                '缺少合同金额 / contract amount missing')
             WHEN year_read IS NULL AND fiscal_year_text IS NULL AND date_text IS NULL THEN fw_reject('missing_required',
                 'fiscal_year', fiscal_year_raw, '缺少年度和签订日期 / fiscal year and date missing')
             WHEN date_text IS NOT NULL AND signed_on IS NULL THEN fw_reject('unreadable_date', 'date', date_raw,

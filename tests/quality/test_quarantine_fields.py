@@ -5,6 +5,8 @@ broken row per reject, each case checked on its own."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from tests.conftest import VOUCHER_HEADER, query, run_load, voucher_file, write_csv, write_xlsx
@@ -111,7 +113,6 @@ def _contract(year="2021", amount="50,000.00", date="2021/5/10", no="HT-01") -> 
 
 
 PROCUREMENT_CASES = [
-    (_contract(amount=""), ("missing_required", "contract_amount", None)),
     (_contract(year="", date=""), ("missing_required", "fiscal_year", None)),
     (_contract(date="2021/2/30"), ("unreadable_date", "date", "2021/2/30")),
     (_contract(year="今年"), ("unreadable_year", "fiscal_year", "今年")),
@@ -158,7 +159,8 @@ def warehouse(tmp_path_factory):
         "绩效指标": [INDICATOR_HEADER] + [row for row, _ in INDICATOR_CASES] + [_indicator()],
     })
     write_csv(landing / STAFFING, [STAFFING_HEADER] + [row for row, _ in STAFFING_CASES] + [[UNIT, 2021, 20, 18, 3]])
-    write_csv(landing / PROCUREMENT, [PROCUREMENT_HEADER] + [row for row, _ in PROCUREMENT_CASES] + [_contract()])
+    write_csv(landing / PROCUREMENT, [PROCUREMENT_HEADER] + [row for row, _ in PROCUREMENT_CASES] + [_contract()]
+              + [_contract(amount="", no="HT-EMPTY")])
     warehouse = tmp_path_factory.mktemp("rejects_warehouse")
     assert run_load(landing, warehouse) == 0
     return warehouse
@@ -184,3 +186,9 @@ def test_the_published_quarantine_carries_field_and_value(warehouse, quarantined
     published = query(warehouse, "SELECT source_file, sheet, source_row, reason_code, field, value "
                                  f"FROM read_parquet('{warehouse / 'quarantine' / 'quarantine.parquet'}')")
     assert {(f, s, r): (code, field, value) for f, s, r, code, field, value in published} == quarantined
+
+
+def test_an_empty_contract_amount_is_zero(warehouse):
+    # contract 2: "`-` or empty for zero"; missing_required names the budget line's amount only.
+    assert query(warehouse, "SELECT contract_amount, reject_code FROM staging.procurement WHERE contract_no = 'HT-EMPTY'"
+                 ) == [(Decimal("0.00"), None)]
