@@ -23,21 +23,21 @@ import io
 import math
 import textwrap
 from dataclasses import dataclass
-from functools import lru_cache
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 from PIL.PngImagePlugin import PngInfo
 
-from pipelines.evaluation.figures import Figures, Project
+from pipelines.evaluation.figures import BASIC_AND_PROJECT, Figures, Project
 from pipelines.evaluation.numbers import ZERO, fmt_wan, round2, to_wan
 from pipelines.evaluation.scoring import SelfEvaluation
 
 DPI = 150
 WIDTH_INCHES = 8
 BLUE, ORANGE, GREY = "#2f6ea5", "#e08a2c", "#c8ced6"
-OTHER_TYPES = "其他类型支出"  # 经营支出, 上缴上级支出 … (contract 2.1): one colour in 图1
+OTHER_TYPES_LABEL = "其他类型支出"  # 经营支出, 上缴上级支出 … (figures.OTHER_TYPES): one colour in 图1
 SECRET_LABEL = "不予公开"
 
 # Palette: the bar colours first; indices from INK up are grey levels (INK = near black),
@@ -110,7 +110,8 @@ def _empty(title: str, message: str) -> Chart:
 
 def spending_by_class(fig_data: Figures) -> Chart:
     """Spending by economic 类, stacked basic / project / the other types (经营支出 …: a third
-    colour, in the legend only when the year has them), in 万元: each bar as long as the total printed beside it."""
+    colour, in the legend only when the year has them), in 万元: each bar as long as the
+    total printed beside it."""
     title = f"图1  {fig_data.year}年支出按经济分类（类）（万元）"
     codes: dict[str, str] = {}
     for c in fig_data.classes_by_type:
@@ -122,11 +123,11 @@ def spending_by_class(fig_data: Figures) -> Chart:
     order = list(reversed(sorted(codes, key=lambda k: totals[k])))  # largest at the top
     by_kind: dict[tuple[str, str], Decimal] = {}
     for (code, spending_type), amount in amounts.items():
-        kind = spending_type if spending_type in ("基本支出", "项目支出") else OTHER_TYPES
+        kind = spending_type if spending_type in BASIC_AND_PROJECT else OTHER_TYPES_LABEL
         by_kind[code, kind] = by_kind.get((code, kind), ZERO) + amount
-    kinds = (("基本支出", BLUE), ("项目支出", ORANGE))
-    if any(amount for (_, kind), amount in by_kind.items() if kind == OTHER_TYPES):
-        kinds += ((OTHER_TYPES, GREY),)
+    kinds = tuple(zip(BASIC_AND_PROJECT, (BLUE, ORANGE)))
+    if any(amount for (_, kind), amount in by_kind.items() if kind == OTHER_TYPES_LABEL):
+        kinds += ((OTHER_TYPES_LABEL, GREY),)
     rows, ends = [], []
     for k in order:
         left, bars = 0.0, []

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from pipelines.evaluation.figures import Figures, Indicator
+from pipelines.evaluation.figures import BASIC_AND_PROJECT, Figures, Indicator
 from pipelines.evaluation.numbers import ZERO, ratio, round2
 from pipelines.evaluation.rules import Rules
 
@@ -109,7 +109,7 @@ def spending_rows(fig: Figures) -> list[BudgetRow]:
     """按支出性质分: 基本支出 and 项目支出, then each other type (经营支出, 上缴上级支出 …) that
     has spending, with no budget (budget lines are 基本 or 项目), so that the rows add up to
     年度资金总额 (basic + project + the other types = total, contract 2.1)."""
-    kinds = ["基本支出", "项目支出", *(t for t, spent in fig.other_by_type.items() if spent != 0)]
+    kinds = [*BASIC_AND_PROJECT, *(t for t, spent in fig.other_by_type.items() if spent != 0)]
     return [BudgetRow(SPENDING_GROUP, kind, fig.budget_sum("initial", kind), fig.budget_sum("final", kind),
                       fig.budget_sum("spent", kind)) for kind in kinds]
 

@@ -74,7 +74,7 @@ def test_equal_charts_render_the_same_bytes():
 def test_spending_by_class_stacks_the_other_types_so_each_bar_is_its_total():
     from decimal import Decimal
 
-    from pipelines.evaluation.charts import OTHER_TYPES, spending_by_class
+    from pipelines.evaluation.charts import OTHER_TYPES_LABEL, spending_by_class
     from pipelines.evaluation.figures import ClassByType, Figures
     from pipelines.evaluation.numbers import ZERO
 
@@ -86,6 +86,6 @@ def test_spending_by_class_stacks_the_other_types_so_each_bar_is_its_total():
     chart = spending_by_class(fig)
     assert [(row.label, [bar.length for bar in row.bars], row.note) for row in chart.rows] == [
         ("302 商品和服务支出", [60.0, 7.5, 5.0], "72.50"), ("399 其他支出", [0.0, 0.0, 1.0], "1.00")]
-    assert [label for label, _ in chart.legend] == ["基本支出", "项目支出", OTHER_TYPES]
+    assert [label for label, _ in chart.legend] == ["基本支出", "项目支出", OTHER_TYPES_LABEL]
     basic_only = Figures("900001", "测试单位", 2021, False, [], [], classes[:2], ZERO, ZERO, ZERO, ZERO, [], [], [], None)
     assert [label for label, _ in spending_by_class(basic_only).legend] == ["基本支出", "项目支出"]
