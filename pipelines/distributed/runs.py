@@ -69,9 +69,9 @@ def range_tags(start: str, end: str) -> dict[str, str]:
 def run_many(job, tag_sets: Sequence[Mapping[str, str]], instance: dg.DagsterInstance, scheduler_address: str,
              concurrency: int = 4, run_config: Mapping | None = None, pool=None, *,
              stop_after_failure: bool = False) -> list[bool]:
-    """A run per tag set, `concurrency` at a time (`pool` has at least that many processes); returns each run's success, in order.
-    `stop_after_failure`: once a run has failed, start no other (the ones already running
-    finish); the list then ends with the runs that ran.
+    """A run per tag set, `concurrency` at a time (`pool` has at least that many processes);
+    returns each run's success, in order. `stop_after_failure`: once a run has failed, start
+    no other (the ones already running finish); the list then ends with the runs that ran.
 
     Each run is orchestrated in one of `concurrency` orchestrator processes (`pool`, from
     `orchestrators`, else started for this call): Dagster's run orchestration is not
@@ -105,8 +105,7 @@ def _run_on(pool, arguments: list, concurrency: int, stop_after_failure: bool) -
         for future in done:
             outcomes[running.pop(future)] = success = future.result()
             failed = failed or not success
-    ran = [outcome for outcome in outcomes if outcome is not None]
-    return ran if stop_after_failure else [bool(outcome) for outcome in outcomes]
+    return [outcome for outcome in outcomes if outcome is not None]  # the runs not started are a suffix
 
 
 @contextlib.contextmanager

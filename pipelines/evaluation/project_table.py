@@ -2,12 +2,12 @@
 
 `reports/<unit>/<year>/项目支出绩效自评表/<project_code>.xlsx` (a code no file system can
 hold as a name has those characters as `_`, and `~2` when two would meet), one A4 page
-each, in the look of the 部门整体 table (table_xlsx.py): 项目名称, 主管部门, 实施单位; the funding block
-(年度资金总额 and the rules file's funding rows × 年初预算数, 全年预算数, 全年执行数, 分值,
-执行率, 得分); 年度总体目标 (预期目标 | 实际完成情况, from the ledger's 项目 sheet); the
-project's indicators with 分值, 得分, 偏差原因; 总分 and 等级. All of them are also the
-sheets of `项目支出绩效自评表.xlsx`. The public set (`…（公开版）`) has no table for a 涉密
-project, and its texts are masked as the public report's are.
+each, in the look of the 部门整体 table (table_xlsx.py): 项目名称, 主管部门, 实施单位;
+the funding block (年度资金总额 and the rules file's funding rows × 年初预算数, 全年预算数,
+全年执行数, 分值, 执行率, 得分); 年度总体目标 (预期目标 | 实际完成情况, from the ledger's
+项目 sheet); the project's indicators with 分值, 得分, 偏差原因; 总分 and 等级. All of
+them are also the sheets of `项目支出绩效自评表.xlsx`. The public set (`…（公开版）`) has no
+table for a 涉密 project, and its texts are masked as the public report's are.
 
 Rendered in a worker process from plain data (scoring.ProjectEvaluation); text cells are
 written with write_string, so a ledger's text is never taken for a formula.

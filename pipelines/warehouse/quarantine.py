@@ -6,10 +6,10 @@ read at all. Rows that a newer file replaces are not shown, the corrected export
 counts: a rejected row of a unit-year a newer file replaces, and every rejected row of a
 file a newer one replaces entirely (also those of no unit-year: an unreadable date). The
 load's row accounting counts those rows as superseded (load.row_accounting): rows read =
-loaded + quarantined + superseded, row for row. Each row names the field the problem is in (`field`, the
-column's contract name, e.g. `econ_class`) and the cell as the file wrote it (`value`), as
-the staging model that rejected it wrote them (reject_field, reject_value); a file or sheet
-that could not be read has neither.
+loaded + quarantined + superseded, row for row. Each row names the field the problem is in
+(`field`, the column's contract name, e.g. `econ_class`) and the cell as the file wrote it
+(`value`), as the staging model that rejected it wrote them (reject_field, reject_value);
+a file or sheet that could not be read has neither.
 """
 
 from __future__ import annotations
