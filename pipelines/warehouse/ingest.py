@@ -11,7 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from datetime import datetime
@@ -39,7 +43,7 @@ from pipelines.reference import load_reference
 from pipelines.settings import read_limits
 from pipelines.sqltext import model_sql, sql_text
 from pipelines.warehouse import dirty, slices
-from pipelines.warehouse.db import run_sql_file, table_exists
+from pipelines.warehouse.db import load_macros, run_sql_file, table_exists
 from pipelines.warehouse.raw_rows import (
     NewSource,
     csv_files_cells,
@@ -175,9 +179,11 @@ def _recognise(landing: LandingFile, scan: FileScan, workbooks: WorkbookReader) 
 
 
 def _read_file(con, file: RecognisedFile, workdir: Path, loaded_at, progress: Progress,
-               python_csv: bool = False) -> list[str]:
+               python_csv: bool = False, source_keys: list[int] | None = None) -> list[str]:
     """Read one recognised file into raw and record it in meta; returns its source ids. Runs
     inside the caller's transaction (RawBatch), which is rolled back when this raises.
+    `source_keys`: one per table, taken beforehand (_CsvReaders: in file order whichever
+    thread reads the file); else taken here.
 
     Raises UnreadableFile when Python's reader cannot read a CSV (`python_csv`), and
     duckdb.InvalidInputException when DuckDB cannot read a CSV strictly (read it again
@@ -185,9 +191,10 @@ def _read_file(con, file: RecognisedFile, workdir: Path, loaded_at, progress: Pr
     landing, file_id = file.landing, file.file_id
     _delete_file(con, file_id)  # what a load that died half-way through this file left
     source_ids = []
+    keys = iter(source_keys or [])
     for table in file.tables:
         source_id = file.source_id(table)
-        source_key = con.execute("SELECT nextval('meta.source_keys')").fetchall()[0][0]
+        source_key = next(keys, None) or con.execute("SELECT nextval('meta.source_keys')").fetchall()[0][0]
         write = partial(_write_table, con, table, source_id, source_key, file_id, landing.source_file, loaded_at,
                         progress)
         with_cells(con, landing.path, table, workdir, write, python_csv=python_csv, empty_lines=file.scan.empty_lines)
@@ -285,11 +292,11 @@ def _read_group(con, group: list[RecognisedFile], loaded_at, first_number: int, 
 
 
 def _write_one(con, batch: RawBatch, file: RecognisedFile, workdir: Path, loaded_at, progress: Progress,
-               unreadable: Callable[[tuple, Exception], None]) -> list[str]:
+               unreadable: Callable[[tuple, Exception], None], source_keys: list[int] | None = None) -> list[str]:
     """Write one file in the batch (a CSV DuckDB cannot read strictly read again with
     Python); returns its source ids, none when it is unreadable (reported)."""
     landing, scan = file.landing, file.scan
-    read = partial(_read_file, con, file, workdir, loaded_at, progress=progress)
+    read = partial(_read_file, con, file, workdir, loaded_at, progress=progress, source_keys=source_keys)
     try:
         try:
             return batch.write((landing, scan), read)
@@ -355,16 +362,12 @@ class RawBatch:
     error aborts DuckDB's whole transaction, so when a file fails, the files written
     before it are written again in a transaction of their own, and the error is raised
     for the caller to deal with that one file. A file that fails when written again (it
-    changed or vanished meanwhile) is handed to `on_lost`, and the others are kept.
-
-    The batch runs DuckDB on one thread: numbering the rows (row_number() OVER () in
-    _cells) makes the read sequential anyway, and a second thread only adds coordination
-    (bench/bench.py: 0.89 s against 1.10 s a million lines)."""
+    changed or vanished meanwhile) is handed to `on_lost`, and the others are kept."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, on_lost: Callable[[Any, Exception], None]):
         self.con = con
         self.on_lost = on_lost
-        self.threads: int | None = None  # DuckDB's own setting while the batch is open
+        self.open = False
         self.done: list[tuple[Any, Callable[..., list[str]]]] = []
 
     def write(self, key: Any, read: Callable[..., list[str]]) -> list[str]:
@@ -382,7 +385,7 @@ class RawBatch:
         return source_ids
 
     def commit(self) -> None:
-        if self.threads is not None:
+        if self.open:
             self.con.execute("COMMIT")
             self._end()
         self.done = []
@@ -405,15 +408,101 @@ class RawBatch:
                 pending = []
 
     def _begin(self) -> None:
-        if self.threads is None:
-            self.threads = int(self.con.execute("SELECT current_setting('threads')").fetchall()[0][0])
-            self.con.execute("SET threads = 1")
+        if not self.open:
             self.con.execute("BEGIN")
+            self.open = True
 
     def _end(self) -> None:
-        if self.threads is not None:
-            self.con.execute(f"SET threads = {self.threads}")
-            self.threads = None
+        self.open = False
+
+
+MAX_READ_THREADS = 8
+
+
+class _CsvReaders:
+    """CSV files read alone (over GROUP_BYTES, or not groupable), read on `threads` threads.
+
+    Each thread writes through its own cursor in its own RawBatch, and every query runs on
+    the thread that asked for it (DuckDB's `threads` is 1 while the files are read:
+    numbering a file's rows, row_number() OVER () in its cells, is sequential anyway, and
+    a second DuckDB thread per query only adds coordination; bench/bench.py: 0.89 s against
+    1.10 s a million lines). Two files read at once take both cores: 1.9x on the big shape's
+    12 MB exports, the insert being what a big file costs. Appends to the same tables from
+    two transactions do not conflict in DuckDB.
+
+    What depends on the order of the files does not depend on the threads: source keys are
+    taken here in file order, each file's lines reach `progress` in file order (from the
+    caller's thread), and a file that turns out unreadable is reported by the caller once
+    every thread is done (`finish`)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, threads: int, workdir: Path, loaded_at, lost):
+        self.con, self.workdir, self.loaded_at, self.lost = con, workdir, loaded_at, lost
+        # at most MAX_READ_THREADS transactions hold their files' rows at once
+        self.pool = ThreadPoolExecutor(max_workers=min(threads, MAX_READ_THREADS), thread_name_prefix="csv-reader")
+        self.local = threading.local()
+        self.batches: list[RawBatch] = []
+        self.queued: deque = deque()  # (future, lines) in file order
+        self.failed: list[tuple[Any, Exception]] = []  # (file or batch key, error), reported at the end
+        self.guard = threading.Lock()
+
+    @staticmethod
+    def takes(file: RecognisedFile) -> bool:
+        return file.landing.path.suffix.lower() in CSV_SUFFIXES
+
+    def submit(self, file_line: str, file: RecognisedFile) -> None:
+        (key,) = self.con.execute("SELECT nextval('meta.source_keys')").fetchall()[0]
+        lines = [file_line]
+        self.queued.append((self.pool.submit(self._read, file, [key], lines), lines))
+
+    def emit(self, progress: Progress, loaded_sources: list[str], wait: bool = False) -> None:
+        """The lines and sources of the files read so far, in file order; with `wait`, of all."""
+        while self.queued and (wait or self.queued[0][0].done()):
+            future, lines = self.queued.popleft()
+            source_ids = future.result()
+            for line in lines:
+                progress(line)
+            loaded_sources += source_ids
+
+    def finish(self, progress: Progress, loaded_sources: list[str]) -> list[tuple[Any, Exception]]:
+        """Wait for every file, commit each thread's batch; returns what `lost` must hear of."""
+        self.emit(progress, loaded_sources, wait=True)
+        self.pool.shutdown(wait=True)
+        for batch in self.batches:
+            batch.commit()
+        return self.failed
+
+    def close(self) -> None:
+        """After a failure elsewhere: let the threads finish, keep nothing of theirs."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        for batch in self.batches:
+            _rollback_quietly(batch.con)
+
+    def _read(self, file: RecognisedFile, source_keys: list[int], lines: list[str]) -> list[str]:
+        batch = getattr(self.local, "batch", None)
+        if batch is None:
+            cursor = self.con.cursor()
+            load_macros(cursor)
+            cursor.execute("SET enable_progress_bar = false")
+            batch = self.local.batch = RawBatch(cursor, on_lost=self._failed)
+            with self.guard:
+                self.batches.append(batch)
+        return _write_one(batch.con, batch, file, self.workdir, self.loaded_at, lines.append,
+                          self._failed, source_keys=source_keys)
+
+    def _failed(self, key, error: Exception) -> None:
+        with self.guard:
+            self.failed.append((key, error))
+
+
+@contextmanager
+def _one_thread_a_query(con: duckdb.DuckDBPyConnection):
+    """DuckDB's `threads` is 1 while files are read (see _CsvReaders); yields the setting it had."""
+    threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    con.execute("SET threads = 1")
+    try:
+        yield threads
+    finally:
+        con.execute(f"SET threads = {threads}")
 
 
 def _rollback_quietly(con) -> None:
@@ -540,7 +629,8 @@ def ingest(
     to_read.sort(key=lambda file: file[1] is not None)
     batch = RawBatch(con, on_lost=lost)
     number, total = 0, len(to_read)
-    with WorkbookReader(read_limits()) as workbooks:
+    with (_one_thread_a_query(con) as threads, WorkbookReader(read_limits()) as workbooks,
+          closing(_CsvReaders(con, threads, workdir, loaded_at, lost)) as csv_readers):
         workbooks.prefetch(l.path for l, scan in to_read if scan and l.path.suffix.lower() in EXCEL_SUFFIXES)
         for window in _windows(to_read, WINDOW_FILES, WINDOW_BYTES):
             recognised, failed = [], []
@@ -570,9 +660,15 @@ def ingest(
                         continue
                 for file in group:
                     number += 1
+                    if csv_readers.takes(file):
+                        csv_readers.submit(_file_line(number, total, file.landing), file)
+                        continue
                     progress(_file_line(number, total, file.landing))
                     result.loaded_sources += _write_one(con, batch, file, workdir, loaded_at, progress, unreadable)
+                csv_readers.emit(progress, result.loaded_sources)
         batch.commit()
+        for key, error in csv_readers.finish(progress, result.loaded_sources):
+            lost(key, error)
 
     pending, touched = stage_pending(con)
     result.touched_scope |= touched
