@@ -29,6 +29,7 @@ from pipelines.defs.run_tags import TAG_FULL_REFRESH, load_id_of
 from pipelines.evaluation.rules import load_rules
 from pipelines.landing.headers import KIND_LABELS, KINDS
 from pipelines.quality.run import run_quality
+from pipelines.quality.runner import import_gx_meanwhile
 from pipelines.settings import SQL_DIR
 from pipelines.warehouse import load as stages
 from pipelines.warehouse import declarations
@@ -154,6 +155,7 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, prog
     try:
         load_id = load_id_of(context)
         stages.start_load(con, load_id, settings)
+        import_gx_meanwhile()
         result = stages.stage_ingest(
             con, settings, reporter(context, progress), full_refresh=context.run.tags.get(TAG_FULL_REFRESH) == "true"
         )
