@@ -97,13 +97,14 @@ def render_from_files(settings, unit_years, workers: int | None = None) -> list[
     of the cluster as plain tasks (pipelines.distributed.fanout); else `workers` processes
     (FISCAL_WORKERS) render them, as write_reports does. Returns the files written
     (relative to the warehouse folder), in unit-year order."""
-    from pipelines.evaluation.outputs import render_all, render_workers  # lazy: python-docx, Pillow, lxml (~1.3 s)
+    from pipelines.evaluation.outputs import render_all  # lazy: python-docx, Pillow, lxml (~1.3 s)
+    from pipelines.workers import workers_for
 
     present = [(u, y) for u, y in sorted(unit_years) if inputs_path(settings.warehouse_dir, u, y).exists()]
     files = [inputs_path(settings.warehouse_dir, u, y) for u, y in present]
     results = map_on_workers(render_one_file, files)
     if results is None:
-        results = render_all((pickle.loads(f.read_bytes()) for f in files), render_workers(len(present), workers))
+        results = render_all((pickle.loads(f.read_bytes()) for f in files), workers_for(len(present), workers))
     relative = []
     for (unit, year), paths in zip(present, results):
         written = [p.relative_to(settings.warehouse_dir).as_posix() for p in paths]

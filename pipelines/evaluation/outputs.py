@@ -24,9 +24,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -43,7 +41,7 @@ from pipelines.evaluation.rules import Rules
 from pipelines.evaluation.scoring import SelfEvaluation, evaluate
 from pipelines.evaluation.table_xlsx import write_table
 from pipelines.evaluation.texts import Texts, read_texts
-from pipelines.settings import worker_count
+from pipelines.workers import process_pool, workers_for
 
 TABLE_FILE = "部门整体支出绩效自评表.xlsx"
 REPORT_STEM = "部门整体支出绩效自评报告"
@@ -200,34 +198,9 @@ def write_unit_year(con: duckdb.DuckDBPyConnection, settings, unit_code: str, ye
 # ---------------------------------------------------------------- a scope: gather here, render on every core
 
 
-# Workers are forked from a fork server that imported the renderers once (a fresh Python
-# with python-docx, lxml, Pillow and xlsxwriter costs about half a second of CPU, what three
-# unit-years cost to render), not forked from the writer itself: the writer has DuckDB's and
-# Dagster's threads running, and a child forked from it could inherit a lock one of them
-# holds. The server lives as long as the writer process, so later pools start at once.
-# By default a scope gets one worker per UNIT_YEARS_PER_WORKER unit-years, so that the
-# demo's two render in-process and a county's hundreds on every core.
-UNIT_YEARS_PER_WORKER = 4
-
-
-def _render_pool(workers: int) -> ProcessPoolExecutor:
-    context = get_context("forkserver")
-    context.set_forkserver_preload([__name__])  # not __main__: the writer's script is not the workers' business
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
-
-
 def _render_timed(inputs: UnitYearInputs) -> tuple[list[Path], float]:
     started = time.process_time()
     return render_unit_year(inputs), time.process_time() - started
-
-
-def render_workers(unit_years: int, workers: int | None = None) -> int:
-    """How many processes render a scope of `unit_years`: `workers`, by default
-    `worker_count()` (FISCAL_WORKERS, else one per core) but no more than one per
-    UNIT_YEARS_PER_WORKER unit-years; at least one, never more than the unit-years."""
-    if workers is None:
-        workers = min(worker_count(), unit_years // UNIT_YEARS_PER_WORKER)
-    return max(1, min(workers, unit_years))
 
 
 def render_all(inputs: Iterable[UnitYearInputs], workers: int, cpu: list[float] | None = None) -> list[list[Path]]:
@@ -239,7 +212,7 @@ def render_all(inputs: Iterable[UnitYearInputs], workers: int, cpu: list[float] 
     if workers <= 1:
         results = [_render_timed(one) for one in inputs]
     else:
-        with _render_pool(workers) as pool:
+        with process_pool(workers) as pool:
             futures = [pool.submit(_render_timed, one) for one in inputs]
             results = [future.result() for future in futures]
     if cpu is not None:
@@ -253,7 +226,7 @@ def write_reports(con: duckdb.DuckDBPyConnection, settings, scope: Iterable[tupl
     written, relative to the warehouse folder, in unit-year order.
 
     This process gathers each unit-year's inputs and hands them to `workers` processes
-    that render them (by default `render_workers`); with one worker it renders in-process."""
+    that render them (by default `pipelines.workers.workers_for`); with one worker it renders in-process."""
     units = sorted((unit, int(year)) for unit, year in set(scope))
     secrets = secret_tokens(con) if units else []
     source = ScopeRows(con, units)  # each figures query once for the scope, not once a unit-year
@@ -270,7 +243,7 @@ def write_reports(con: duckdb.DuckDBPyConnection, settings, scope: Iterable[tupl
             finally:
                 source.forget((unit_code, year))
 
-    results = render_all(gathered(), render_workers(len(units), workers))
+    results = render_all(gathered(), workers_for(len(units), workers))
     return [path.relative_to(settings.warehouse_dir).as_posix() for paths in results for path in paths]
 
 

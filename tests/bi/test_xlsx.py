@@ -8,7 +8,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from pipelines.bi.xlsx import unit_year_export_path, write_workbook
+from pipelines.bi.xlsx import unit_year_export_path, write_unit_year_exports, write_workbook
 from pipelines.cli import main as cli_main
 from pipelines.warehouse.dictionary import chinese_title, column_descriptions, column_labels
 from pipelines.warehouse.transform import MART_MODELS
@@ -38,6 +38,27 @@ def test_each_unit_year_has_a_workbook_of_its_public_marts(demo_warehouse):
     projects = list(workbook[chinese_title("spending_by_project")].iter_rows(values_only=True))
     codes = [row[projects[0].index("项目编码")] for row in projects[1:]]
     assert "UNDISCLOSED" in codes  # the public marts: 涉密 projects folded into one line
+
+
+def test_worker_processes_write_the_same_exports(demo_warehouse, tmp_path):
+    """The exports of a scope written by two worker processes are those written in-process."""
+    import shutil
+
+    def cells(warehouse_dir, unit, year):
+        workbook = openpyxl.load_workbook(unit_year_export_path(warehouse_dir, unit, year), read_only=True)
+        return {name: list(workbook[name].iter_rows(values_only=True)) for name in workbook.sheetnames}
+
+    copies = {}
+    for workers in (1, 2):
+        copy = tmp_path / f"workers{workers}"
+        shutil.copytree(demo_warehouse.warehouse_dir, copy, symlinks=True)
+        shutil.rmtree(copy / "exports")
+        scope = [("117001", 2021), ("117001", 2020), ("999999", 2021)]  # the last has no marts: no workbook
+        written = write_unit_year_exports(copy, scope, workers=workers)
+        assert written == [f"exports/117001/{year}/117001_{year}_公开数据.xlsx" for year in (2020, 2021)]
+        copies[workers] = {year: cells(copy, "117001", year) for year in (2020, 2021)}
+    assert copies[2] == copies[1]
+    assert copies[1][2021][chinese_title("spending_by_year")][1][:2] == (2021, "117001")
 
 
 def test_export_any_selection(demo_warehouse, tmp_path, capsys):

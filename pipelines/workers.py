@@ -1,0 +1,38 @@
+"""The worker processes that per-unit-year work fans out to (the reports, the XLSX exports):
+how many a scope gets, and the pool they run in.
+
+Workers are forked from a fork server that imported the modules whose work they do once (a
+fresh Python with python-docx, lxml, Pillow and xlsxwriter costs about half a second of
+CPU, what three unit-years cost to render), not forked from the writer itself: the writer
+has DuckDB's and Dagster's threads running, and a child forked from it could inherit a lock
+one of them holds. The server lives as long as the writer process, so later pools start at
+once; it is started with every module below whichever pool comes first.
+By default a scope gets one worker per UNIT_YEARS_PER_WORKER unit-years, so that the
+demo's two unit-years are done in-process and a county's hundreds on every core.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+from pipelines.settings import worker_count
+
+UNIT_YEARS_PER_WORKER = 4
+# Not __main__: the writer's script (the CLI imports Dagster) is not the workers' business.
+PRELOADED = ["pipelines.evaluation.outputs", "pipelines.bi.xlsx"]
+
+
+def workers_for(unit_years: int, workers: int | None = None) -> int:
+    """How many processes do the work of `unit_years`: `workers`, by default
+    `worker_count()` (FISCAL_WORKERS, else one per core) but no more than one per
+    UNIT_YEARS_PER_WORKER unit-years; at least one, never more than the unit-years."""
+    if workers is None:
+        workers = min(worker_count(), unit_years // UNIT_YEARS_PER_WORKER)
+    return max(1, min(workers, unit_years))
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    context = get_context("forkserver")
+    context.set_forkserver_preload(PRELOADED)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
