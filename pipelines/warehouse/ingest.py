@@ -431,18 +431,20 @@ class _CsvReaders:
     two transactions do not conflict in DuckDB.
 
     What depends on the order of the files does not depend on the threads: source keys are
-    taken here in file order, each file's lines reach `progress` in file order (from the
-    caller's thread), and a file that turns out unreadable is reported by the caller once
-    every thread is done (`finish`)."""
+    taken here in file order; every line, the caller's own too (`in_file_order`), reaches
+    `progress` in file order, from the caller's thread; and the files that turn out
+    unreadable on a thread are handed back in file order once every thread is done
+    (`finish`)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, threads: int, workdir: Path, loaded_at, lost):
-        self.con, self.workdir, self.loaded_at, self.lost = con, workdir, loaded_at, lost
+    def __init__(self, con: duckdb.DuckDBPyConnection, threads: int, workdir: Path, loaded_at, progress: Progress):
+        self.con, self.workdir, self.loaded_at, self.progress = con, workdir, loaded_at, progress
         # at most MAX_READ_THREADS transactions hold their files' rows at once
         self.pool = ThreadPoolExecutor(max_workers=min(threads, MAX_READ_THREADS), thread_name_prefix="csv-reader")
         self.local = threading.local()
         self.batches: list[RawBatch] = []
-        self.queued: deque = deque()  # (future, lines) in file order
-        self.failed: list[tuple[Any, Exception]] = []  # (file or batch key, error), reported at the end
+        self.queued: deque = deque()  # (future, or None for the caller's own line; lines) in file order
+        self.positions: dict[str, int] = {}  # source_file -> its place in file order
+        self.failed: list[tuple[Any, Exception]] = []  # (file key, error), reported at the end
         self.guard = threading.Lock()
 
     @staticmethod
@@ -452,24 +454,33 @@ class _CsvReaders:
     def submit(self, file_line: str, file: RecognisedFile) -> None:
         (key,) = self.con.execute("SELECT nextval('meta.source_keys')").fetchall()[0]
         lines = [file_line]
+        self.positions[file.landing.source_file] = len(self.positions)
         self.queued.append((self.pool.submit(self._read, file, [key], lines), lines))
 
-    def emit(self, progress: Progress, loaded_sources: list[str], wait: bool = False) -> None:
-        """The lines and sources of the files read so far, in file order; with `wait`, of all."""
-        while self.queued and (wait or self.queued[0][0].done()):
-            future, lines = self.queued.popleft()
-            source_ids = future.result()
-            for line in lines:
-                progress(line)
-            loaded_sources += source_ids
+    def in_file_order(self, line: str) -> None:
+        """A line of the caller's own, said after those of the files before it still read on threads."""
+        if self.queued:
+            self.queued.append((None, [line]))
+        else:
+            self.progress(line)
 
-    def finish(self, progress: Progress, loaded_sources: list[str]) -> list[tuple[Any, Exception]]:
-        """Wait for every file, commit each thread's batch; returns what `lost` must hear of."""
-        self.emit(progress, loaded_sources, wait=True)
+    def emit(self, loaded_sources: list[str], wait: bool = False) -> None:
+        """The lines and sources of the files read so far, in file order; with `wait`, of all."""
+        while self.queued and (wait or self.queued[0][0] is None or self.queued[0][0].done()):
+            future, lines = self.queued.popleft()
+            if future is not None:
+                loaded_sources += future.result()
+            for line in lines:
+                self.progress(line)
+
+    def finish(self, loaded_sources: list[str]) -> list[tuple[Any, Exception]]:
+        """Wait for every file, commit each thread's batch; returns, in file order, what
+        `lost` must hear of."""
+        self.emit(loaded_sources, wait=True)
         self.pool.shutdown(wait=True)
         for batch in self.batches:
             batch.commit()
-        return self.failed
+        return sorted(self.failed, key=lambda failed: self.positions[failed[0][0].source_file])
 
     def close(self) -> None:
         """After a failure elsewhere: let the threads finish, keep nothing of theirs."""
@@ -630,7 +641,9 @@ def ingest(
     batch = RawBatch(con, on_lost=lost)
     number, total = 0, len(to_read)
     with (_one_thread_a_query(con) as threads, WorkbookReader(read_limits()) as workbooks,
-          closing(_CsvReaders(con, threads, workdir, loaded_at, lost)) as csv_readers):
+          closing(_CsvReaders(con, threads, workdir, loaded_at, progress)) as csv_readers):
+        # From here on every line, those of `unreadable` too, waits for the files before it.
+        progress = csv_readers.in_file_order
         workbooks.prefetch(l.path for l, scan in to_read if scan and l.path.suffix.lower() in EXCEL_SUFFIXES)
         for window in _windows(to_read, WINDOW_FILES, WINDOW_BYTES):
             recognised, failed = [], []
@@ -665,9 +678,9 @@ def ingest(
                         continue
                     progress(_file_line(number, total, file.landing))
                     result.loaded_sources += _write_one(con, batch, file, workdir, loaded_at, progress, unreadable)
-                csv_readers.emit(progress, result.loaded_sources)
+                csv_readers.emit(result.loaded_sources)
         batch.commit()
-        for key, error in csv_readers.finish(progress, result.loaded_sources):
+        for key, error in csv_readers.finish(result.loaded_sources):
             lost(key, error)
 
     pending, touched = stage_pending(con)

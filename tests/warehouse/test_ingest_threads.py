@@ -27,11 +27,15 @@ def _export(path: Path, month: int, vouchers: int, encoding: str = "utf-8") -> P
     return voucher_file(path, lines, unit="900001 单位一", encoding=encoding)
 
 
+def _unreadable_on_a_thread(path: Path, month: int, vouchers: int) -> None:
+    """An export DuckDB refuses, and Python's reader too (a cell over FISCAL_MAX_CELL_BYTES)."""
+    huge = _export(path, month, vouchers)
+    huge.write_text(huge.read_text(encoding="utf-8") + f'2021-{month:02d}-28,"记\n-9",1\r\n2021-{month:02d}-28,记-10,1,"'
+                    + "x" * 1_100_000 + '",7101\r\n', encoding="utf-8")
+
+
 def _landing(landing: Path) -> None:
-    """Every kind of CSV _CsvReaders reads, in this file order. The file no header is found
-    in comes first: the caller reports such a file the moment it meets it, ahead of the
-    lines of earlier files still being read on threads (so would a group or a workbook
-    written on the caller's thread be), which is not what this test is about."""
+    """Every kind of CSV _CsvReaders reads, in this file order."""
     write_csv(landing / "900000" / "notes.csv", [["no header here"]])
     _export(landing / "900001" / "2021-01.csv", 1, VOUCHERS_BIG)
     _export(landing / "900001" / "2021-02.csv", 2, VOUCHERS_BIG, encoding="utf-8-sig")
@@ -45,9 +49,7 @@ def _landing(landing: Path) -> None:
     lines = empty.read_bytes().split(b"\r\n")
     empty.write_bytes(b"\r\n".join(lines[:6] + [b""] + lines[6:]))
     # DuckDB refuses it, and Python's reader too (a cell over FISCAL_MAX_CELL_BYTES): unreadable on its thread
-    huge = _export(landing / "900001" / "2021-06.csv", 6, 3)
-    huge.write_text(huge.read_text(encoding="utf-8") + '2021-06-30,"记\n-9",1\r\n2021-06-30,记-10,1,"'
-                    + "x" * 1_100_000 + '",7101\r\n', encoding="utf-8")
+    _unreadable_on_a_thread(landing / "900001" / "2021-06.csv", 6, 3)
     _export(landing / "900001" / "2021-07.csv", 7, 3)  # after the unreadable one, on whichever thread
 
 
@@ -150,3 +152,29 @@ def test_files_read_on_threads_load_what_files_read_one_after_the_other_load(tmp
         "[7/8] 900001/2021-06.csv", python,
         "[8/8] 900001/2021-07.csv", "  read 900001/2021-07.csv: voucher_lines, 12 rows",
         "  UNREADABLE 900001/2021-06.csv", "staged 6 table(s)"]
+
+
+def test_the_callers_own_lines_and_files_unreadable_on_threads_keep_file_order(tmp_path, monkeypatch):
+    """A file the caller finds unreadable after a file still read on a thread is reported after
+    it; files that turn out unreadable on threads are reported in file order, whichever thread
+    finished first (the first here is the bigger: it finishes last)."""
+    landing = tmp_path / "landing"
+    _export(landing / "900001" / "2021-01.csv", 1, VOUCHERS_BIG)
+    write_csv(landing / "900001" / "2021-02.csv", [["no header here"]])
+    _unreadable_on_a_thread(landing / "900001" / "2021-03.csv", 3, 3 * VOUCHERS_BIG)
+    _unreadable_on_a_thread(landing / "900001" / "2021-04.csv", 4, 3)
+
+    monkeypatch.setattr(ingest_module, "MAX_READ_THREADS", 1)
+    one, _ = _ingest(landing, tmp_path / "one", monkeypatch)
+    monkeypatch.undo()
+    threaded, readers = _ingest(landing, tmp_path / "threaded", monkeypatch)
+    assert len(readers) == 2
+    for key in ("progress", "unreadable", "files", "quarantine"):
+        assert threaded[key] == one[key], key
+    assert [m.split(":")[0] for m in one["progress"] if not m.startswith("  DuckDB")] == [
+        "[1/4] 900001/2021-01.csv (1.1 MB)", "  read 900001/2021-01.csv",
+        "[2/4] 900001/2021-02.csv (0.0 MB)", "  UNREADABLE 900001/2021-02.csv",
+        "[3/4] 900001/2021-03.csv (4.3 MB)", "[4/4] 900001/2021-04.csv (1.1 MB)",
+        "  UNREADABLE 900001/2021-03.csv", "  UNREADABLE 900001/2021-04.csv", "staged 1 table(s)"]
+    assert [file for file, _ in one["unreadable"]] == ["900001/2021-02.csv", "900001/2021-03.csv",
+                                                       "900001/2021-04.csv"]
