@@ -6,15 +6,19 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
 DEFAULT_RULES_FILE = Path(__file__).with_name("rules.toml")
 RULES_ENV = "FISCAL_RULES_FILE"
-_STANDARD = re.compile(r"^\s*(<=|>=|<|>|=|≤|≥)\s*(-?\d+(?:\.\d+)?)\s*$")
+# A threshold: a fraction with at most 6 decimals (99.9999 %), kept as a Decimal and compared
+# exactly (sql/marts/evaluation_indicators.sql: _standards.threshold is DECIMAL(18, 6)).
+_NUMBER = r"(-?\d{1,12}(?:\.\d{1,6})?)"
+_STANDARD = re.compile(r"^\s*(<=|>=|<|>|=|≤|≥)\s*" + _NUMBER + r"\s*$")
 # `between 0.9 1`: low ≤ value ≤ high, both bounds included.
-_BETWEEN = re.compile(r"^\s*between\s+(-?\d+(?:\.\d+)?)\s+(-?\d+(?:\.\d+)?)\s*$")
+_BETWEEN = re.compile(r"^\s*between\s+" + _NUMBER + r"\s+" + _NUMBER + r"\s*$")
 _CHECKPOINT = re.compile(r"^(\d{2})-(\d{2})$")
 
 
@@ -53,7 +57,9 @@ DEFAULT_FUNDING_ROWS = (
 class Rules:
     points: dict[str, float]
     grades: list[tuple[str, float]]  # best first
-    standards: dict[str, tuple[str, float, float | None]]  # op, threshold, upper bound of `between`
+    # op, threshold, upper bound of `between`: Decimals, so that a rate exactly at its
+    # threshold meets it (the verdict is decided in DECIMAL, never on a DOUBLE).
+    standards: dict[str, tuple[str, Decimal, Decimal | None]]
     path: Path
     # 支付进度 checkpoints: (month, day, share of the final budget to have been paid by then).
     payment_schedule: tuple[tuple[int, int, float], ...] = ((6, 30, 0.5), (9, 30, 0.75), (12, 31, 1.0))
@@ -79,16 +85,16 @@ def load_rules(path: Path | None = None) -> Rules:
     for code, text in data.get("standards", {}).items():
         match, between = _STANDARD.match(str(text)), _BETWEEN.match(str(text))
         if between:
-            low, high = float(between.group(1)), float(between.group(2))
+            low, high = Decimal(between.group(1)), Decimal(between.group(2))
             if low > high:
                 raise RulesError(f"rules file {path}: standard for {code!r}: {text!r} has its bounds the wrong way round")
             standards[code] = ("between", low, high)
             continue
         if not match:
-            raise RulesError(f"rules file {path}: standard for {code!r} must look like '<= 1' or 'between 0.9 1',"
-                             f" not {text!r}")
+            raise RulesError(f"rules file {path}: standard for {code!r} must look like '<= 1' or 'between 0.9 1'"
+                             f" (at most 6 decimals), not {text!r}")
         op = {"≤": "<=", "≥": ">="}.get(match.group(1), match.group(1))
-        standards[code] = (op, float(match.group(2)), None)
+        standards[code] = (op, Decimal(match.group(2)), None)
     schedule = []
     for key, share in data.get("payment_schedule", {}).items():
         checkpoint = _CHECKPOINT.match(str(key))
@@ -125,7 +131,7 @@ def register_rules(con: duckdb.DuckDBPyConnection, rules: Rules) -> None:
     con.executemany("INSERT INTO _rules VALUES (?, ?)", [(f"points.{k}", v) for k, v in rules.points.items()]
                     + [("scoring.completion_cap", rules.completion_cap)])
     con.execute("CREATE OR REPLACE TEMP TABLE _standards("
-                "indicator_code VARCHAR, op VARCHAR, threshold DOUBLE, threshold_high DOUBLE)")
+                "indicator_code VARCHAR, op VARCHAR, threshold DECIMAL(18, 6), threshold_high DECIMAL(18, 6))")
     if rules.standards:
         con.executemany("INSERT INTO _standards VALUES (?, ?, ?, ?)", [(k, *v) for k, v in rules.standards.items()])
     con.execute("CREATE OR REPLACE TEMP TABLE _payment_schedule("

@@ -14,6 +14,7 @@ from tests.conftest import payment, query, run_load, voucher_file, write_csv, wr
 
 UNIT = "900001"
 UNIT_B = "900002"
+UNIT_C = "900003"
 YEAR = 2021
 BUDGET_HEADER = ["单位编码", "年度", "指标文号", "指标类型", "功能分类", "经济分类", "项目编码", "资金性质", "金额",
                  "政府采购预算"]
@@ -323,6 +324,116 @@ def test_payment_progress_of_a_closed_year_with_the_checkpoints_beside_it(budget
                               "AND indicator_code = 'payment_progress'", [UNIT])[0][0]
     assert "6月30日 累计支出0.55万元，目标50.00%，进度率54.73%" in formula
     assert "9月30日 累计支出1.20万元，目标75.00%，进度率79.60%" in formula
+
+
+# ---------------------------------------------------------------- verdicts decided exactly
+
+
+def test_a_rate_exactly_at_its_standard_meets_it(tmp_path):
+    # Final budget 1,000,000.50 (all of it planned for procurement), spending 900,000.45 and a
+    # contract of 900,000.45: 预算完成率, 支付进度率 and 政府采购执行率 are each exactly 90 %, which
+    # meets "≥ 90 %" and "between 90 % and 100 %" (both bounds included). In DOUBLE
+    # 900000.45 / 1000000.5 is 0.8999999999999999, which did not.
+    procurement = [PROCUREMENT_HEADER, [UNIT, YEAR, "", "CG-001", "公开招标", "900000.45", "2021-04-01"]]
+    root = landing(tmp_path / "landing", payment("2021-06-30", "记-0001", "900000.45"),
+                   [budget("年初预算", "1000000.50", procurement="1000000.50")],
+                   extra_files={"procurement.csv": procurement})
+    assert run_load(root, tmp_path / "wh") == 0
+    indicators = indicators_of(tmp_path / "wh")
+    for code in ("budget_completion", "payment_progress", "procurement_execution"):
+        assert indicators[code] == (0.9, Decimal("900000.45"), Decimal("1000000.50"), True, None), code
+    # The report states the mart's verdict.
+    report = (tmp_path / "wh" / "reports" / UNIT / str(YEAR) / "部门整体支出绩效自评报告.md").read_text(encoding="utf-8")
+    assert "预算完成率90.00%（标准≥90.0%，达标）" in report
+    assert "支付进度率90.00%（标准≥90.0%，达标）" in report
+    assert "政府采购执行率90.00%（标准90.0%～100.0%（含），达标）" in report
+
+
+def test_every_kind_of_standard_is_decided_exactly(tmp_path, monkeypatch):
+    # Each rate below is exactly its threshold, and DOUBLE division misses it by one unit in
+    # the last place, one way or the other; a rules file puts each operator on one of them.
+    #   预算完成率 = 支付进度率 (closed year): 72,001.71 / 80,001.90 = 0.9 (DOUBLE 0.9000000000000001)
+    #   公用经费控制率: (19,000.91 + 8,000.08) / (20,001.00 + 10,000.10) = 0.9 (DOUBLE 0.9000000000000001)
+    #   “三公经费”控制率: 8,000.08 / 10,000.10 = 0.8 (DOUBLE 0.7999999999999999)
+    #   政府采购执行率: 9,000.18 / 10,000.20 = 0.9 (DOUBLE 0.8999999999999999)
+    from pipelines.evaluation.rules import DEFAULT_RULES_FILE
+
+    rules = DEFAULT_RULES_FILE.read_text(encoding="utf-8")
+    standards = ('[standards]\nbudget_completion = "> 0.9"\npayment_progress = "between 0.8 0.9"\n'
+                 'public_funds_control = "<= 0.9"\nthree_public_control = "< 0.8"\nprocurement_execution = "= 0.9"\n')
+    start, end = rules.index("[standards]"), rules.index("[payment_schedule]")
+    (tmp_path / "rules.toml").write_text(rules[:start] + standards + "\n" + rules[end:], encoding="utf-8")
+    monkeypatch.setenv("FISCAL_RULES_FILE", str(tmp_path / "rules.toml"))
+    procurement = [PROCUREMENT_HEADER, [UNIT, YEAR, "", "CG-001", "公开招标", "9000.18", "2021-04-01"]]
+    root = landing(tmp_path / "landing", [
+        *payment("2021-03-31", "记-0001", "45000.72", econ="30101"),
+        *payment("2021-05-31", "记-0002", "19000.91", econ="30201"),
+        *payment("2021-06-30", "记-0003", "8000.08", econ="30217"),
+    ], [budget("年初预算", "50000.80", econ="30101"), budget("年初预算", "20001.00", procurement="10000.20"),
+        budget("年初预算", "10000.10", econ="30217")], extra_files={"procurement.csv": procurement})
+    assert run_load(root, tmp_path / "wh") == 0
+    got = {code: (row[1], row[2], row[3]) for code, row in indicators_of(tmp_path / "wh").items()}
+    assert got["budget_completion"] == (Decimal("72001.71"), Decimal("80001.90"), False)        # > 0.9
+    assert got["payment_progress"] == (Decimal("72001.71"), Decimal("80001.90"), True)          # ≤ the upper bound
+    assert got["public_funds_control"] == (Decimal("27000.99"), Decimal("30001.10"), True)      # <= 0.9
+    assert got["three_public_control"] == (Decimal("8000.08"), Decimal("10000.10"), False)      # < 0.8
+    assert got["procurement_execution"] == (Decimal("9000.18"), Decimal("10000.20"), True)      # = 0.9
+    assert query(tmp_path / "wh", "SELECT indicator_code, standard FROM build.evaluation_indicators "
+                                  "WHERE indicator_code IN ('budget_completion', 'payment_progress', "
+                                  "'three_public_control') ORDER BY 1") == [
+        ("budget_completion", ">90.0%"), ("payment_progress", "80.0%～90.0%（含）"), ("three_public_control", "<80.0%")]
+
+
+# ---------------------------------------------------------------- 结转结余变动率 compares like with like
+
+
+@pytest.fixture(scope="module")
+def carried(tmp_path_factory) -> Path:
+    """Three units, 2021 and 2022, each year budget 50,000 then 100,000 (30201 年初预算) and
+    spending 40,000 then 80,000: final budget − spending 10,000 then 20,000.
+    Unit A closes both years into 8101: 12,000 in 2021, 3,000 more in 2022 (balance 15,000).
+    Unit B closes only 2022 into 8101: 15,000. Unit C closes only 2021 into 8101: 12,000."""
+    root = tmp_path_factory.mktemp("carried_landing")
+    closings = {(UNIT, 2021): "12000.00", (UNIT, 2022): "3000.00", (UNIT_B, 2022): "15000.00",
+                (UNIT_C, 2021): "12000.00"}
+    budget_rows = []
+    for unit in (UNIT, UNIT_B, UNIT_C):
+        for year, planned, spent in ((2021, "50000.00", "40000.00"), (2022, "100000.00", "80000.00")):
+            lines = payment(f"{year}-06-30", "记-0001", spent)
+            if (unit, year) in closings:
+                lines += closing(f"{year}-12-31", "记-0099", "8101", closings[unit, year])
+            voucher_file(root / f"vouchers_{unit}_{year}.csv", lines, unit=f"{unit} 测试单位")
+            budget_rows.append(budget("年初预算", planned, year=year, unit=unit))
+    write_csv(root / "budget.csv", [BUDGET_HEADER, *budget_rows])
+    warehouse = tmp_path_factory.mktemp("carried_wh")
+    assert run_load(root, warehouse) == 0
+    return warehouse
+
+
+def carryover_of(wh: Path, unit: str, code: str) -> tuple:
+    return query(wh, "SELECT value, numerator, denominator, meets_standard, formula FROM build.evaluation_indicators "
+                     "WHERE unit_code = ? AND fiscal_year = 2022 AND indicator_code = ?", [unit, code])[0]
+
+
+def test_carryover_change_compares_balances_when_both_years_booked_them(carried):
+    # Unit A: 8101 balances 12,000 (2021) and 15,000 (2022): (15,000 − 12,000) / 12,000.
+    value, numerator, denominator, meets, formula = carryover_of(carried, UNIT, "carryover_change")
+    assert (value, numerator, denominator, meets) == (0.25, Decimal("3000.00"), Decimal("12000.00"), False)
+    assert "本年和上年均取凭证中8101、8102、8201、8202科目的年末贷方余额" in formula
+
+
+@pytest.mark.parametrize("unit", [UNIT_B, UNIT_C])
+def test_carryover_change_uses_budget_minus_spending_for_both_years_when_one_lacks_balances(carried, unit):
+    # Unit B booked 8101 only in 2022, unit C only in 2021: a balance against a budget −
+    # spending figure is no change rate, so both years are final budget − spending (domain.md):
+    # (20,000 − 10,000) / 10,000.
+    value, numerator, denominator, meets, formula = carryover_of(carried, unit, "carryover_change")
+    assert (value, numerator, denominator, meets) == (1.0, Decimal("10000.00"), Decimal("10000.00"), False)
+    assert "本年和上年均取全年预算数 - 全年支出（只有一年的凭证记了结转结余科目，两年按同一口径比较）" in formula
+    # 结转结余率 of the year itself keeps the year's own measure.
+    rate = carryover_of(carried, unit, "carryover_rate")
+    expected = Decimal("15000.00") if unit == UNIT_B else Decimal("20000.00")
+    assert rate[1:3] == (expected, Decimal("100000.00"))
 
 
 # ---------------------------------------------------------------- scores and funding rows of the 自评表

@@ -148,9 +148,20 @@ def test_a_project_is_graded_on_the_total_shown(indicators, total, grade):
 def test_a_standard_may_be_a_range(tmp_path):
     rules_file = tmp_path / "rules.toml"
     rules_file.write_text(POINTS + '[standards]\nprocurement_execution = "between 0.9 1"\n', encoding="utf-8")
-    assert load_rules(rules_file).standards["procurement_execution"] == ("between", 0.9, 1.0)
+    assert load_rules(rules_file).standards["procurement_execution"] == ("between", Decimal("0.9"), Decimal("1"))
     rules_file.write_text(POINTS + '[standards]\nprocurement_execution = "between 1 0.9"\n', encoding="utf-8")
     with pytest.raises(RulesError, match="wrong way round"):
+        load_rules(rules_file)
+
+
+def test_a_threshold_is_an_exact_decimal(tmp_path):
+    # Thresholds are compared in DECIMAL(18, 6) (evaluation_indicators.sql): kept as written,
+    # and one the column cannot hold exactly is refused, not rounded.
+    rules_file = tmp_path / "rules.toml"
+    rules_file.write_text(POINTS + '[standards]\nbudget_completion = ">= 0.925"\n', encoding="utf-8")
+    assert load_rules(rules_file).standards["budget_completion"] == (">=", Decimal("0.925"), None)
+    rules_file.write_text(POINTS + '[standards]\nbudget_completion = ">= 0.9999995"\n', encoding="utf-8")
+    with pytest.raises(RulesError, match="at most 6 decimals"):
         load_rules(rules_file)
 
 
