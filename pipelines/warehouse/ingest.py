@@ -98,6 +98,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
             con.execute("DELETE FROM _batch")
             con.execute(f"CREATE TABLE staging.{kind}__rows AS {model_sql(f'staging/{kind}.sql')} LIMIT 0")
         con.execute(sql_text("staging/lineage_view.sql").format(kind=kind))
+        con.execute(sql_text("staging/row_fate.sql").format(kind=kind))
 
 
 def _delete_file(con, file_id: str) -> None:

@@ -211,31 +211,16 @@ def row_accounting(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
     """Per kind: rows read, loaded (counted), quarantined, superseded, and non-data rows skipped.
 
     Every data row read is loaded, quarantined, or superseded by a newer file for the
-    same identity; footer and repeated header rows are skipped and counted.
+    same identity; footer and repeated header rows are skipped and counted. A row's fate
+    is the view staging.<kind>__fate (sql/staging/row_fate.sql), which the quarantine and
+    the rule row_accounting read too.
     """
     out = {}
     for kind in KINDS:
-        # A rejected row of no unit-year (an unreadable date) goes with its file: shown in
-        # the quarantine while the file has a unit-year that counts (or has none at all),
-        # superseded once a newer file replaces all of them — as pipelines.warehouse.quarantine shows it.
         row = con.execute(
-            f"""WITH sources AS (
-                SELECT so.source_id,
-                       bool_or(sl.status = 'active') IS NOT FALSE AS counts
-                FROM meta.sources so LEFT JOIN meta.slices sl USING (source_id)
-                WHERE so.kind = ? GROUP BY ALL
-            )
-            SELECT
-                count(*),
-                count(*) FILTER (WHERE s.reject_code IS NULL AND a.status = 'active'),
-                count(*) FILTER (WHERE s.reject_code IS NOT NULL AND (a.status = 'active' OR a.status IS NULL AND f.counts)),
-                count(*) FILTER (WHERE a.status = 'replaced' OR s.reject_code IS NOT NULL AND a.status IS NULL AND NOT f.counts),
-                count(*) FILTER (WHERE s.reject_code IS NULL AND a.status IS NULL)
-            FROM staging.{kind} s
-            JOIN sources f USING (source_id)
-            LEFT JOIN meta.slices a
-              ON a.source_id = s.source_id AND a.unit_code = s.unit_code AND a.fiscal_year = s.fiscal_year""",
-            [kind],
+            f"""SELECT count(*), count(*) FILTER (WHERE fate = 'loaded'), count(*) FILTER (WHERE fate = 'quarantined'),
+                       count(*) FILTER (WHERE fate = 'superseded'), count(*) FILTER (WHERE fate = 'unassigned')
+            FROM staging.{kind}__fate"""
         ).fetchone()
         skipped = con.execute(
             "SELECT coalesce(sum(rows_footer), 0) FROM meta.sources WHERE kind = ?", [kind]

@@ -4,12 +4,14 @@ Built from the staging tables' rejected rows (raw cells looked up in the raw lay
 by the headers as the file wrote them) plus one row per file or sheet that could not be
 read at all. Rows that a newer file replaces are not shown, the corrected export is what
 counts: a rejected row of a unit-year a newer file replaces, and every rejected row of a
-file a newer one replaces entirely (also those of no unit-year: an unreadable date). The
-load's row accounting counts those rows as superseded (load.row_accounting): rows read =
-loaded + quarantined + superseded, row for row. Each row names the field the problem is in
-(`field`, the column's contract name, e.g. `econ_class`) and the cell as the file wrote it
-(`value`), as the staging model that rejected it wrote them (reject_field, reject_value);
-a file or sheet that could not be read has neither.
+file a newer one replaces entirely (also those of no unit-year: an unreadable date). Which
+rows these are is the view staging.<kind>__fate (sql/staging/row_fate.sql), the one
+definition of a row's fate, which the load's row accounting (load.row_accounting) and the
+rule row_accounting read too: rows read = loaded + quarantined + superseded, row for row.
+Each row names the field the problem is in (`field`, the column's contract name, e.g.
+`econ_class`) and the cell as the file wrote it (`value`), as the staging model that
+rejected it wrote them (reject_field, reject_value); a file or sheet that could not be read
+has neither.
 """
 
 from __future__ import annotations
@@ -50,8 +52,6 @@ def rebuild_quarantine(con: duckdb.DuckDBPyConnection) -> int:
     layouts = con.execute(
         """SELECT so.kind, so.headers, list(so.source_key ORDER BY so.source_key)
         FROM meta.sources so
-        WHERE EXISTS (SELECT 1 FROM meta.slices sl WHERE sl.source_id = so.source_id AND sl.status = 'active')
-           OR NOT EXISTS (SELECT 1 FROM meta.slices sl WHERE sl.source_id = so.source_id)
         GROUP BY ALL ORDER BY 1, 2"""
     ).fetchall()
     con.execute("CREATE OR REPLACE TEMP TABLE _quarantined AS SELECT * FROM quarantine LIMIT 0")
@@ -62,14 +62,11 @@ def rebuild_quarantine(con: duckdb.DuckDBPyConnection) -> int:
             SELECT so.source_file, so.sheet, s.source_row, s.reject_code, s.reject_field, s.reject_value, s.reject_reason,
                    {raw_json}, so.loaded_at,
                    '{kind}', s.unit_code, s.fiscal_year, f.file_sha256
-            FROM staging.{kind}__rows s
+            FROM staging.{kind}__fate s
             JOIN raw.{kind}__rows r ON r.source_key = s.source_key AND r.source_row = s.source_row
             JOIN meta.sources so ON so.source_key = s.source_key
             JOIN meta.files f ON f.file_id = so.file_id
-            LEFT JOIN meta.slices sl
-              ON sl.source_id = so.source_id AND sl.unit_code = s.unit_code AND sl.fiscal_year = s.fiscal_year
-            WHERE s.reject_code IS NOT NULL AND s.source_key IN (SELECT unnest(?::INTEGER[]))
-              AND coalesce(sl.status, 'active') = 'active'""",
+            WHERE s.fate = 'quarantined' AND s.source_key IN (SELECT unnest(?::INTEGER[]))""",
             [source_keys],
         )
     con.execute("INSERT INTO quarantine SELECT * FROM _quarantined ORDER BY source_file, sheet NULLS LAST, source_row")
