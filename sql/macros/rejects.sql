@@ -13,3 +13,17 @@ CREATE OR REPLACE TEMP MACRO fw_first_undecodable(cells) AS
 CREATE OR REPLACE TEMP MACRO fw_undecodable_reject(cells) AS
     fw_reject('unreadable_text', fw_first_undecodable(cells).key, fw_first_undecodable(cells).value,
               '含无法解码的字符（文件编码有误） / text with undecodable bytes');
+
+-- date_out_of_range (contract 2) on a transaction date that could be read: before
+-- 2000-01-01, after today + 1 year, or outside the period on the file's title line
+-- (meta.sources.title_period_start/_end; no bound where the file states none). NULL for a
+-- date within them. `what_zh`/`what_en` name the date in the reason (凭证日期 / voucher date).
+-- Which dates are range-checked (README): a voucher's date and a contract's 签订日期.
+CREATE OR REPLACE TEMP MACRO fw_date_range_reject(field, cell, d, period_start, period_end, what_zh, what_en) AS
+    CASE
+        WHEN d < DATE '2000-01-01' OR d > current_date + INTERVAL 1 YEAR THEN fw_reject('date_out_of_range', field, cell,
+            what_zh || '超出合理范围 / ' || what_en || ' out of range: ' || d::VARCHAR)
+        WHEN d NOT BETWEEN coalesce(period_start, d) AND coalesce(period_end, d) THEN fw_reject('date_out_of_range', field,
+            cell, what_zh || '不在文件标题所注期间内 / ' || what_en || ' ' || d::VARCHAR || ' outside the file period '
+            || coalesce(period_start::VARCHAR, '') || '..' || coalesce(period_end::VARCHAR, ''))
+    END;

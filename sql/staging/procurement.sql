@@ -1,9 +1,13 @@
 -- staging.procurement: government procurement contracts (政府采购台账) typed and checked.
--- The fiscal year is the 年度 column, else the year the contract was signed. An empty
+-- The fiscal year is the 年度 column, else the year the contract was signed. 签订日期 is a
+-- transaction date, range-checked as a voucher's date is (fw_date_range_reject): before
+-- 2000-01-01, after today + 1 year, or outside the period on the file's title line, it is
+-- date_out_of_range (contract 2). An empty
 -- 合同金额 is 0.00, as `-` is (contract 2: "`-` or empty for zero"; missing_required names
 -- the budget line's amount only).
 WITH src AS (
-    SELECT r.*, s.scale, s.scaled_columns, s.title_unit_code, s.title_unit_name, s.title_fiscal_year
+    SELECT r.*, s.scale, s.scaled_columns, s.title_unit_code, s.title_unit_name, s.title_fiscal_year,
+           s.title_period_start, s.title_period_end
     FROM raw.procurement__rows r
     JOIN meta.sources s USING (source_key)
     WHERE r.row_kind = 'data' AND r.source_key IN (SELECT source_key FROM _batch)
@@ -24,13 +28,16 @@ p AS (
         fw_text(contract_amount) AS amount_text,
         fw_date(date) AS signed_on,
         fw_text(date) AS date_text,
-        title_fiscal_year,
+        title_fiscal_year, title_period_start, title_period_end,
         -- the cells as read, for the reject's value
         unit_code AS unit_code_raw, fiscal_year AS fiscal_year_raw, contract_amount AS amount_raw, date AS date_raw
     FROM src
 ),
 y AS (
-    SELECT p.*, coalesce(fiscal_year_given, year(signed_on), title_fiscal_year) AS year_read FROM p
+    SELECT p.*, coalesce(fiscal_year_given, year(signed_on), title_fiscal_year) AS year_read,
+        fw_date_range_reject('date', date_raw, signed_on, title_period_start, title_period_end, '签订日期', 'date')
+            AS date_reject
+    FROM p
 ),
 checked AS (
     SELECT y.*,
@@ -50,9 +57,7 @@ checked AS (
                     '无法识别的年度 / unreadable fiscal year: ' || coalesce(fiscal_year_text, ''))
             WHEN contract_amount IS NULL THEN fw_reject('unreadable_amount', 'contract_amount', amount_raw,
                 '无法识别的合同金额 / unreadable contract amount: ' || amount_text)
-            WHEN signed_on < DATE '2000-01-01' OR signed_on > current_date + INTERVAL 1 YEAR
-                THEN fw_reject('date_out_of_range', 'date', date_raw,
-                    '签订日期超出合理范围 / date out of range: ' || signed_on::VARCHAR)
+            WHEN date_reject IS NOT NULL THEN date_reject
         END AS reject
     FROM y
 )

@@ -51,9 +51,8 @@ c AS (
         coalesce(left(account_code, 1) = '7', FALSE) AS is_spending,
         econ_code IS NULL OR e.code IS NOT NULL AS econ_known,
         func_code IS NULL OR f.code IS NOT NULL AS func_known,
-        voucher_date < DATE '2000-01-01' OR voucher_date > current_date + INTERVAL 1 YEAR AS implausible_date,
-        voucher_date NOT BETWEEN coalesce(title_period_start, voucher_date) AND coalesce(title_period_end, voucher_date)
-            AS outside_period
+        fw_date_range_reject('voucher_date', voucher_date_raw, voucher_date, title_period_start, title_period_end,
+                             '凭证日期', 'voucher date') AS date_reject
     FROM p
     -- A code is valid for a year in at most one row of the reference (tests/reference), so
     -- these joins never add rows; as joins rather than EXISTS, DuckDB reads p only once.
@@ -80,11 +79,7 @@ checked AS (
                 '无法识别的借方金额 / unreadable debit amount: ' || fw_text(debit_raw))
             WHEN credit IS NULL THEN fw_reject('unreadable_amount', 'credit', credit_raw,
                 '无法识别的贷方金额 / unreadable credit amount: ' || fw_text(credit_raw))
-            WHEN implausible_date THEN fw_reject('date_out_of_range', 'voucher_date', voucher_date_raw,
-                '凭证日期超出合理范围 / voucher date out of range: ' || voucher_date::VARCHAR)
-            WHEN outside_period THEN fw_reject('date_out_of_range', 'voucher_date', voucher_date_raw,
-                '凭证日期不在文件标题所注期间内 / voucher date ' || voucher_date::VARCHAR || ' outside the file period '
-                || title_period_start::VARCHAR || '..' || title_period_end::VARCHAR)
+            WHEN date_reject IS NOT NULL THEN date_reject
             WHEN is_spending AND econ_code IS NULL AND fw_text(econ_raw) IS NULL THEN fw_reject('missing_required',
                 'econ_class', econ_raw, '支出科目（7xxx）缺少经济分类 / spending line without economic class')
             WHEN NOT econ_known OR (econ_code IS NULL AND fw_text(econ_raw) IS NOT NULL) THEN fw_reject('unknown_econ_code',

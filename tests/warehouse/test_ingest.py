@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from decimal import Decimal
@@ -268,6 +269,37 @@ def test_procurement_budget_is_signed_as_its_line_counts(tmp_path):
         ("文5", Decimal("40.00"), Decimal("15.00")), ("文6", Decimal("70.00"), Decimal("5.00"))]
     assert query(warehouse, "SELECT denominator FROM marts.evaluation_indicators "
                             "WHERE indicator_code = 'procurement_execution'") == [(Decimal("510.00"),)]
+
+
+def test_a_contract_signed_outside_the_title_period_is_out_of_range(tmp_path):
+    # contract 2: date_out_of_range is "before 2000-01-01, after today + 1 year, or outside
+    # the period on the file's title line"; a contract's 签订日期 is a transaction date and is
+    # range-checked like a voucher's date. A project's 开工/计划完工 dates are not (README).
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    write_csv(landing / "proc.csv", [
+        ["政府采购台账"], ["单位：900070 测试七十局"], ["2021年1月1日至2021年12月31日"],
+        ["年度", "项目编码", "合同编号", "采购方式", "合同金额", "签订日期"],
+        ["2021", "P1", "HT-1", "公开招标", "100.00", "2021-04-01"],
+        ["2021", "P1", "HT-2", "公开招标", "5.00", "1999-12-31"],   # row 6: before 2000
+        ["2021", "P1", "HT-3", "公开招标", "5.00", "2022-01-05"],   # row 7: after the title's period
+        ["2021", "P1", "HT-4", "公开招标", "5.00", "2021-01-01"],   # the period's first day
+        ["2021", "P1", "HT-5", "公开招标", "7.00", "2021-12-31"],   # and its last
+    ], encoding="utf-8")
+    write_xlsx(landing / "ledger.xlsx", {"项目": [
+        ["单位：900070 测试七十局"], ["2021年1月1日至2021年12月31日"],
+        ["项目编码", "项目名称", "项目类别", "责任股室", "是否重点项目", "公开属性", "开工日期", "计划完工日期", "状态", "年度"],
+        ["P1", "项目一", "基建", "规划股", "否", "公开", "1990-01-01", "2035-12-31", "在建", "2021"]]})
+    assert run_load(landing, warehouse) == 0
+    assert query(warehouse, "SELECT source_file, source_row, reason_code, field, value FROM quarantine ORDER BY 1, 2") == [
+        ("proc.csv", 6, "date_out_of_range", "date", "1999-12-31"),
+        ("proc.csv", 7, "date_out_of_range", "date", "2022-01-05")]
+    assert query(warehouse, "SELECT fiscal_year, sum(contract_amount) FROM core.fact_procurement GROUP BY 1") == [
+        (2021, Decimal("112.00"))]
+    assert query(warehouse, "SELECT numerator FROM marts.evaluation_indicators "
+                            "WHERE indicator_code = 'procurement_execution' AND fiscal_year = 2021") == [
+        (Decimal("112.00"),)]
+    assert query(warehouse, "SELECT start_date, end_date, reject_code FROM staging.ledger_projects") == [
+        (dt.date(1990, 1, 1), dt.date(2035, 12, 31), None)]
 
 
 def _spending_sources(warehouse):
