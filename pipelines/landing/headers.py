@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
+
+from pipelines.landing.money import MONEY_WORD, money_factor
 
 # Canonical column -> the header texts that mean it, per kind. Order matters only for
 # readability; matching is on the normalised header text.
@@ -123,7 +126,7 @@ ROW_IDENTITY: dict[str, tuple[str, ...]] = {
     "procurement": ("contract_no",),
 }
 
-# Money columns, scaled by a file's 万元 unit line.
+# Money columns, scaled by a file's amount-unit line (`单位：万元`) or their own header (`金额（千元）`).
 AMOUNT_COLUMNS: dict[str, tuple[str, ...]] = {
     "voucher_lines": ("debit", "credit"),
     "budget_lines": ("amount", "procurement_amount"),
@@ -142,15 +145,15 @@ KIND_LABELS = {
 }
 
 _SPACES = re.compile(r"[\s\u3000\u00a0\ufeff]+")
-# `借方金额（元）`, `金额(万元)`, `*单位编码`: the hint is dropped from the name and kept.
-_UNIT_HINT = re.compile(r"[（(]\s*(万元|元)\s*[）)]$")
+# `借方金额（元）`, `金额(千元)`, `*单位编码`: the hint is dropped from the name and kept.
+_UNIT_HINT = re.compile(r"[（(]\s*(" + MONEY_WORD + r")\s*[）)]$")
 
 
 _HALF_WIDTH_PARENTHESES = str.maketrans("()", "（）")
 
 
 def normalise_header(text: object) -> tuple[str, str | None]:
-    """Header cell -> (name to match aliases on, amount unit hint '元'/'万元' or None). The
+    """Header cell -> (name to match aliases on, amount unit hint such as '千元', or None). The
     name has no spaces and full-width parentheses, as the aliases are written."""
     if text is None:
         return "", None
@@ -171,7 +174,9 @@ class HeaderMatch:
     row_index: int  # 0-based index of the header row among the rows given
     headers: tuple[str, ...]  # the header cells as written (stripped), one per column
     columns: dict[int, str]  # cell position -> canonical column
-    scaled_columns: frozenset[str] = field(default_factory=frozenset)  # columns headed `(万元)`
+    # amount columns whose header names their unit (`金额（千元）`): {column: factor to yuan},
+    # which wins over the file's amount-unit line
+    scaled_columns: dict[str, Decimal] = field(default_factory=dict)
 
     @property
     def width(self) -> int:
@@ -184,38 +189,44 @@ _LOOKUPS: dict[str, dict[str, str]] = {
 }
 
 
-def match_header_row(cells: list[object]) -> tuple[str, dict[int, str], frozenset[str]] | None:
-    """Best kind for one row of cells, or None when no kind's signature is present."""
+def match_header_row(cells: list[object]) -> tuple[str, dict[int, str], dict[str, str]] | None:
+    """Best kind for one row of cells, or None when no kind's signature is present; with the
+    unit its header names for each amount column that names one ({column: '千元'})."""
     normalised = [normalise_header(c) for c in cells]
-    best: tuple[int, str, dict[int, str], frozenset[str]] | None = None
+    best: tuple[int, str, dict[int, str], dict[str, str]] | None = None
     for kind, lookup in _LOOKUPS.items():
         columns: dict[int, str] = {}
-        scaled: set[str] = set()
+        units: dict[str, str] = {}
         for position, (name, hint) in enumerate(normalised):
             canonical = lookup.get(name)
             if canonical is None or canonical in columns.values():
                 continue
             columns[position] = canonical
-            if hint == "万元":
-                scaled.add(canonical)
+            if hint is not None and canonical in AMOUNT_COLUMNS.get(kind, ()):
+                units[canonical] = hint
         present = set(columns.values())
         if not any(signature <= present for signature in SIGNATURES[kind]):
             continue
         if best is None or len(columns) > best[0]:
-            best = (len(columns), kind, columns, frozenset(scaled))
+            best = (len(columns), kind, columns, units)
     if best is None:
         return None
     return best[1], best[2], best[3]
 
 
 def find_header(rows: list[list[object]], max_rows: int = 40) -> HeaderMatch | None:
-    """The first row among the first `max_rows` that is a recognised header row."""
+    """The first row among the first `max_rows` that is a recognised header row. Raises
+    money.UnknownMoneyUnit when an amount column's header names a unit not known
+    (`金额（美元）`): the file cannot be read."""
     for index, cells in enumerate(rows[:max_rows]):
         found = match_header_row(cells)
         if found is None:
             continue
-        kind, columns, scaled = found
+        kind, columns, units = found
         headers = tuple(_SPACES.sub(" ", str(c)).strip() if c is not None else "" for c in cells)
+        position_of = {canonical: position for position, canonical in columns.items()}
+        scaled = {canonical: money_factor(unit, headers[position_of[canonical]], header=True)
+                  for canonical, unit in units.items()}
         # Trailing empty header cells carry no column; keep the width to the last named one.
         width = max(columns) + 1
         for position in range(len(headers) - 1, -1, -1):

@@ -30,6 +30,7 @@ import pyarrow as pa
 from charset_normalizer import from_bytes
 
 from pipelines.landing.headers import HeaderMatch, find_header
+from pipelines.landing.money import UnknownMoneyUnit
 from pipelines.landing.titles import TitleInfo, parse_title_rows
 from pipelines.landing.workbooks import SheetCells, UnreadableFile, WorkbookReader
 from pipelines.settings import read_limits
@@ -140,10 +141,13 @@ def _csv_error_reason(error: csv.Error, line: int, max_cell: int) -> str:
 
 def recognise_csv(path: Path) -> TableInFile:
     encoding, delimiter, rows = read_csv_head(path)
-    header = find_header(rows)
+    try:
+        header = find_header(rows)
+        title = parse_title_rows(rows[: header.row_index]) if header else None
+    except UnknownMoneyUnit as error:  # its amounts would load at a wrong scale
+        raise UnreadableFile(str(error)) from error
     if header is None:
         raise UnreadableFile("未找到可识别的表头行 / no recognisable header row in the first rows")
-    title = parse_title_rows(rows[: header.row_index])
     return TableInFile(None, header, title, encoding=encoding, delimiter=delimiter)
 
 

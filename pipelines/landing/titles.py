@@ -3,6 +3,12 @@
 Exports carry facts about the whole file there (contract section 2): `单位：万元` scales
 every amount, `单位：117001 常宁市住房和城乡建设局` names the unit when no column does,
 `2021年1月1日至2021年3月31日` is a voucher file's period.
+
+An amount-unit line is `单位：<unit>` or `金额单位：<unit>`, in brackets too (`（单位：万元）`),
+alone in its cell or after a space or the name of the unit; its unit is one of the money
+units (`money.MONEY_UNITS`: 元, 千元, 万元, 亿元). One naming another unit (`金额单位：美元`,
+`单位：百万元`) makes the file unreadable (UnknownMoneyUnit): its amounts would load at a
+wrong scale. A `单位：千元` is never a unit's name.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from pipelines.landing.money import MONEY_WORD, money_factor
 from pipelines.sqltext import sql_text
 
 # The fold of digits and punctuation to ASCII is the one of the SQL macro fw_fold
@@ -32,8 +39,12 @@ def _sql_fold_table() -> dict[int, int]:
 
 FULL_WIDTH = _sql_fold_table()
 
-_AMOUNT_UNIT = re.compile(r"(?:^|\s)(?:金额)?单位[:：]\s*(万元|元)\s*$")
-_AMOUNT_UNIT_ANYWHERE = re.compile(r"金额单位[:：]\s*(万元|元)")
+# On folded text (（） are ( ) there): `单位：千元`, `(金额单位：万元)`, at the start of the cell, after
+# a space or before its own bracket (`某局（单位：万元）`); `金额单位：…` anywhere, whatever it names.
+_AMOUNT_UNIT = re.compile(
+    r"(?:(?<!\S)|(?=\())\(?\s*(?:金额)?单位\s*[:：]\s*(" + MONEY_WORD + r")\s*\)?(?=\s|$)"
+)
+_AMOUNT_UNIT_ANYWHERE = re.compile(r"\(?\s*金额单位\s*[:：]\s*(" + MONEY_WORD + r"|[^\s)\]】,;；]+)\s*\)?")
 _UNIT_LINE = re.compile(r"^(?:单位|单位名称|单位编码|预算单位)[:：]\s*(.+?)\s*$")
 _CODE = re.compile(r"^\[?([0-9A-Za-z][0-9A-Za-z\-_.]*)\]?$")
 _DATE = r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?"
@@ -42,8 +53,6 @@ _MONTH_PERIOD = re.compile(
     r"(\d{4})\s*年\s*(\d{1,2})\s*月(?:份)?\s*(?:至|到|-|—|~)\s*(?:(\d{4})\s*年)?\s*(\d{1,2})\s*月(?:份)?"
 )
 _YEAR = re.compile(r"(?:(\d{4})\s*年度)|(?:(?:预算)?年度[:：]\s*(\d{4}))")
-
-WAN = Decimal(10000)
 
 
 @dataclass(frozen=True)
@@ -91,12 +100,17 @@ def parse_title_rows(rows: list[list[object]]) -> TitleInfo:
         amount = _AMOUNT_UNIT.search(text) or _AMOUNT_UNIT_ANYWHERE.search(text)
         if amount:
             amount_unit_text = amount.group(1)
-            scale = WAN if amount.group(1) == "万元" else Decimal(1)
-            # A cell like `编制单位：X局  单位：万元` may also name the unit before it.
-            text, written = text[: amount.start()].strip(), written[: amount.start()].strip()
+            scale = money_factor(amount_unit_text, written)
+            # A cell like `编制单位：X局  单位：万元` may also name the unit around it.
+            start, end = amount.span()
+            text = (text[:start] + " " + text[end:]).strip()
+            written = (written[:start] + " " + written[end:]).strip()
             if not text:
                 continue
         unit = _UNIT_LINE.match(text)
+        if unit and re.fullmatch(MONEY_WORD, unit.group(1)):  # `预算单位：千元` names no unit
+            amount_unit_text, scale = unit.group(1), money_factor(unit.group(1), written)
+            continue
         if unit and unit_code is None and unit_name is None:
             # the code as folded (codes are ASCII), the name as written
             value, value_written = unit.group(1), written[unit.start(1): unit.end(1)]

@@ -32,6 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from pipelines.landing.headers import HeaderMatch, find_header
+from pipelines.landing.money import UnknownMoneyUnit
 from pipelines.landing.titles import TitleInfo, parse_title_rows
 from pipelines.settings import MAX_SHEET_CELLS_ENV, MAX_UNCOMPRESSED_BYTES_ENV, ReadLimits
 
@@ -215,13 +216,16 @@ def read_workbook(path: str, limits: ReadLimits) -> list[SheetRead]:
             sheets.append(SheetRead(name, skipped_reason="空工作表 / empty sheet", empty=True))
             continue
         texts = [_texts(row) for row in rows[:HEAD_ROWS]]
-        header = find_header(texts)
+        try:
+            header = find_header(texts)
+            title = parse_title_rows(texts[: header.row_index]) if header else None
+        except UnknownMoneyUnit as error:  # its amounts would load at a wrong scale: the file is unreadable
+            raise UnreadableFile(f"工作表 {name}：{error}") from error
         if header is None:
             sheets.append(SheetRead(
                 name, skipped_reason=f"工作表 {name} 中未找到可识别的表头行 / no recognisable header row in sheet {name}"
             ))
             continue
-        title = parse_title_rows(texts[: header.row_index])
         sheets.append(SheetRead(name, header, title, _sheet_cells(rows, header)))
         del rows
     return sheets

@@ -132,7 +132,8 @@ def record_sources(con: duckdb.DuckDBPyConnection, kind: str, sources: list[NewS
                                    ensure_ascii=False)),
             ("extra_headers", json.dumps(extra, ensure_ascii=False) if extra else None),
             ("scale", str(title.scale)),
-            ("scaled_columns", json.dumps(sorted(header.scaled_columns)) if header.scaled_columns else None),
+            ("scaled_columns", json.dumps({c: str(f) for c, f in sorted(header.scaled_columns.items())})
+             if header.scaled_columns else None),
             ("encoding", table.encoding), ("unit_code", title.unit_code), ("unit_name", title.unit_name),
             ("period_start", title.period_start), ("period_end", title.period_end), ("fiscal_year", title.fiscal_year),
         ):

@@ -35,17 +35,45 @@ CREATE OR REPLACE TEMP MACRO fw_fold(s) AS
 CREATE OR REPLACE TEMP MACRO fw_ascii(s) AS
     NULLIF(fw_fold(s), '');
 
+-- The money units an amount may be stated in, and their factors to yuan: the one list.
+-- A title line (`单位：千元`, `金额单位：亿元`) or a header (`金额（万元）`) names the unit of
+-- a file or column (pipelines/landing/money.py reads the list from here), a cell (`1元`) its
+-- own. NULL for any other unit: an amount in it cannot be read.
+CREATE OR REPLACE TEMP MACRO fw_money_unit_factor(u) AS
+    CASE u WHEN '元' THEN 1 WHEN '千元' THEN 1000 WHEN '万元' THEN 10000 WHEN '亿元' THEN 100000000 END;
+
+-- The factor of an amount column: the one its header names (`金额（千元）`; meta.sources.
+-- scaled_columns, a JSON object {column: factor}), else the file's scale (its unit line).
+CREATE OR REPLACE TEMP MACRO fw_column_scale(scaled_columns, col, scale) AS
+    CASE
+        WHEN scaled_columns IS NULL THEN scale
+        ELSE coalesce(TRY_CAST(json_extract_string(scaled_columns, '$.' || col) AS DECIMAL(18, 2)), scale)
+    END;
+
 -- An amount: `1,234.56`, `（1,234.56）`/`(1,234.56)` negative, `-` or empty zero, full-width
--- digits, `¥`/`元` decorations; multiplied by the file's scale (10000 for 万元), to the fen.
+-- digits, a `¥` decoration; multiplied by the file's scale (10000 for 万元), to the fen. A
+-- cell that names its unit (`1元`, `(1.5万元)`, at its end or inside the closing bracket)
+-- is in that unit, whatever the file's: `1元` in a 万元 file is 1.00, `1万元` in a 元 file
+-- 10,000.00; one in a unit fw_money_unit_factor does not know (`1美元`) is unreadable.
 CREATE OR REPLACE TEMP MACRO fw_amount_core(t) AS
     CASE
         WHEN t IS NULL OR t IN ('', '-', '--', '—', '/') THEN 0::DECIMAL(38, 10)
         WHEN t[1] = '(' AND t[-1] = ')' THEN -TRY_CAST(t[2:-2] AS DECIMAL(38, 10))
         ELSE TRY_CAST(t AS DECIMAL(38, 10))
     END;
-CREATE OR REPLACE TEMP MACRO fw_amount_slow(s, scale) AS
-    TRY_CAST(round(fw_amount_core(regexp_replace(fw_fold(s), '[,¥￥元\s]', '', 'g')) * CAST(scale AS DECIMAL(38, 10)), 2)
+CREATE OR REPLACE TEMP MACRO fw_amount_scaled(t, scale) AS
+    TRY_CAST(round(fw_amount_core(regexp_replace(t, '[,¥￥\s]', '', 'g')) * CAST(scale AS DECIMAL(38, 10)), 2)
              AS DECIMAL(18, 2));
+-- `t` folded and holding 元: the number before the unit (and the closing bracket after it),
+-- in the unit's factor; NULL when the unit is not at the end or not known.
+CREATE OR REPLACE TEMP MACRO fw_amount_in_own_unit(t) AS
+    fw_amount_scaled(regexp_replace(t, '^([^元]*?)\s*([^0-9.,()+\-¥￥\s]*元)\s*(\)?)$', '\1\3'),
+                     fw_money_unit_factor(regexp_extract(t, '^[^元]*?\s*([^0-9.,()+\-¥￥\s]*元)\s*\)?$', 1)));
+CREATE OR REPLACE TEMP MACRO fw_amount_slow(s, scale) AS
+    CASE
+        WHEN contains(s, '元') THEN fw_amount_in_own_unit(fw_fold(s))
+        ELSE fw_amount_scaled(fw_fold(s), scale)
+    END;
 CREATE OR REPLACE TEMP MACRO fw_amount(s, scale) AS
     CASE
         WHEN s IS NULL OR s = '' THEN 0::DECIMAL(18, 2)

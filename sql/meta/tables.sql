@@ -25,8 +25,8 @@ CREATE TABLE IF NOT EXISTS meta.sources (
     header_row         INTEGER NOT NULL,   -- 1-based physical row of the header
     headers            VARCHAR NOT NULL,   -- JSON: {canonical column: header text as written}
     extra_headers      VARCHAR,            -- JSON: header texts of columns kept in raw.extra
-    scale              DECIMAL(18, 2) NOT NULL,  -- 10000 for a file in 万元
-    scaled_columns     VARCHAR,            -- JSON list: columns headed (万元) when the file is in 元
+    scale              DECIMAL(18, 2) NOT NULL,  -- its amount-unit line's factor: 10000 for a file in 万元
+    scaled_columns     VARCHAR,            -- JSON {column: factor}: amount columns whose header names a unit (金额（千元）)
     encoding           VARCHAR,
     title_unit_code    VARCHAR,
     title_unit_name    VARCHAR,

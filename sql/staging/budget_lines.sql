@@ -36,10 +36,10 @@ p AS (
         fw_project_code(project_code) AS project_code,
         fw_project_name(project_code) AS project_name_given,
         fw_fund_source(fund_source) AS fund_source,
-        fw_amount(amount, CASE WHEN contains(coalesce(scaled_columns, ''), '"amount"') THEN 10000 ELSE scale END) AS amount_written,
+        fw_amount(amount, fw_column_scale(scaled_columns, 'amount', scale)) AS amount_written,
         fw_text(amount) AS amount_text,
         fw_amount(procurement_amount,
-                  CASE WHEN contains(coalesce(scaled_columns, ''), '"procurement_amount"') THEN 10000 ELSE scale END)
+                  fw_column_scale(scaled_columns, 'procurement_amount', scale))
             AS procurement_amount,
         fw_text(procurement_amount) AS procurement_text,
         contains(concat_ws('|', unit_code, fiscal_year, doc_no, budget_kind, func_class, econ_class, project_code,

@@ -23,7 +23,7 @@ p AS (
         fw_text(contract_no) AS contract_no,
         fw_text(method) AS method,
         fw_amount(contract_amount,
-                  CASE WHEN contains(coalesce(scaled_columns, ''), '"contract_amount"') THEN 10000 ELSE scale END)
+                  fw_column_scale(scaled_columns, 'contract_amount', scale))
             AS contract_amount,
         fw_text(contract_amount) AS amount_text,
         fw_date(date) AS signed_on,

@@ -23,8 +23,8 @@ p AS (
         fw_code(account_code) AS account_code,
         CASE WHEN fw_text(account_name) IS NOT NULL THEN fw_text(account_name) ELSE fw_code_name(account_code) END
             AS account_name,
-        fw_amount(debit, CASE WHEN contains(coalesce(scaled_columns, ''), '"debit"') THEN 10000 ELSE scale END) AS debit,
-        fw_amount(credit, CASE WHEN contains(coalesce(scaled_columns, ''), '"credit"') THEN 10000 ELSE scale END) AS credit,
+        fw_amount(debit, fw_column_scale(scaled_columns, 'debit', scale)) AS debit,
+        fw_amount(credit, fw_column_scale(scaled_columns, 'credit', scale)) AS credit,
         fw_code(func_class) AS func_code,
         fw_code(econ_class) AS econ_code,
         fw_project_code(project_code) AS project_code,

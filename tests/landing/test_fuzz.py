@@ -225,28 +225,29 @@ def check_counts(warehouse: Path, folder: Folder) -> None:
 
     per_table = {}
     for kind in KINDS:
-        for source_file, sheet, data, skipped, loaded, quarantined, superseded, unassigned in query(
+        for source_file, sheet, data, skipped, loaded, quarantined, superseded, unassigned, shown in query(
             warehouse,
             f"""WITH r AS (
                   SELECT source_key, count(*) FILTER (row_kind = 'data') AS data, count(*) FILTER (row_kind <> 'data') AS skipped
                   FROM raw.{kind}__rows GROUP BY 1),
-                s AS (
-                  SELECT s.source_id,
-                    count(*) FILTER (s.reject_code IS NULL AND a.status = 'active') AS loaded,
-                    count(*) FILTER (s.reject_code IS NOT NULL AND coalesce(a.status, 'active') = 'active') AS quarantined,
-                    count(*) FILTER (a.status = 'replaced') AS superseded,
-                    count(*) FILTER (s.reject_code IS NULL AND a.status IS NULL) AS unassigned
-                  FROM staging.{kind} s
-                  LEFT JOIN meta.slices a ON a.source_id = s.source_id AND a.unit_code = s.unit_code
-                    AND a.fiscal_year = s.fiscal_year
-                  GROUP BY 1)
+                s AS (  -- each staged row's fate, as the summary, the quarantine and rule row_accounting read it
+                  SELECT source_id,
+                    count(*) FILTER (fate = 'loaded') AS loaded, count(*) FILTER (fate = 'quarantined') AS quarantined,
+                    count(*) FILTER (fate = 'superseded') AS superseded, count(*) FILTER (fate = 'unassigned') AS unassigned
+                  FROM staging.{kind}__fate
+                  GROUP BY 1),
+                q AS (
+                  SELECT source_file, sheet, count(*) AS shown FROM quarantine WHERE source_row IS NOT NULL GROUP BY ALL)
                 SELECT so.source_file, so.sheet, coalesce(r.data, 0), coalesce(r.skipped, 0), coalesce(s.loaded, 0),
-                       coalesce(s.quarantined, 0), coalesce(s.superseded, 0), coalesce(s.unassigned, 0)
+                       coalesce(s.quarantined, 0), coalesce(s.superseded, 0), coalesce(s.unassigned, 0),
+                       coalesce(q.shown, 0)
                 FROM meta.sources so LEFT JOIN r USING (source_key) LEFT JOIN s USING (source_id)
+                LEFT JOIN q ON q.source_file = so.source_file AND q.sheet IS NOT DISTINCT FROM so.sheet
                 WHERE so.kind = ?""",
             [kind],
         ):
             assert data == loaded + quarantined + superseded and unassigned == 0, (source_file, sheet)
+            assert shown == quarantined, (source_file, sheet)  # the quarantine shows every quarantined row
             per_table[(source_file, sheet)] = (kind, data + skipped, loaded, quarantined, superseded)
 
     for table in folder.tables:

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from pipelines.landing.headers import ALIASES, find_header, normalise_header
+from pipelines.landing.money import UnknownMoneyUnit
 from pipelines.landing.titles import parse_title_rows
 
 
@@ -46,9 +47,16 @@ def test_goal_columns_headed_with_both_names(goal, result):
                                                                  3: "goal_result"}
 
 
-def test_unit_hint_in_header_scales_that_column():
-    found = find_header([["单位编码", "年度", "指标类型", "金额（万元）"]])
-    assert found.kind == "budget_lines" and found.scaled_columns == {"amount"}
+@pytest.mark.parametrize(("cell", "factor"), [("金额（万元）", 10000), ("金额(千元)", 1000), ("金额（亿元）", 100000000),
+                                           ("金额（元）", 1), ("金额（人民币万元）", 10000)])
+def test_unit_hint_in_header_scales_that_column(cell, factor):
+    found = find_header([["单位编码", "年度", "指标类型", cell]])
+    assert found.kind == "budget_lines" and found.scaled_columns == {"amount": Decimal(factor)}
+
+
+def test_an_amount_header_in_a_unit_not_known_raises():
+    with pytest.raises(UnknownMoneyUnit, match="金额（美元）"):
+        find_header([["单位编码", "年度", "指标类型", "金额（美元）"]])
 
 
 def test_no_header():
@@ -67,10 +75,31 @@ def test_title_lines():
 @pytest.mark.parametrize(
     ("rows", "scale"),
     [([["单位：元"]], Decimal(1)), ([["单位：万元"]], Decimal(10000)), ([["金额单位：万元"]], Decimal(10000)),
-     ([["编制单位：某局", "", "单位：万元"]], Decimal(10000)), ([["单位：117001 某局"]], Decimal(1))],
+     ([["编制单位：某局", "", "单位：万元"]], Decimal(10000)), ([["单位：117001 某局"]], Decimal(1)),
+     ([["金额单位：千元"]], Decimal(1000)), ([["单位：千元"]], Decimal(1000)), ([["单位：亿元"]], Decimal(100000000)),
+     ([["（单位：万元）"]], Decimal(10000)), ([["(单位:万元)"]], Decimal(10000)), ([["（金额单位：千元）"]], Decimal(1000)),
+     ([["编制单位：某局（单位：万元）"]], Decimal(10000)), ([["金额单位：人民币元"]], Decimal(1)),
+     ([["预算单位：千元"]], Decimal(1000)), ([["单位：万元  2021年度"]], Decimal(10000))],
 )
 def test_amount_unit_lines(rows, scale):
     assert parse_title_rows(rows).scale == scale
+
+
+@pytest.mark.parametrize("line", ["单位：千元", "单位：亿元", "（单位：万元）", "单位：人民币元"])
+def test_an_amount_unit_line_names_no_unit(line):
+    title = parse_title_rows([[line]])
+    assert (title.unit_code, title.unit_name) == (None, None)
+
+
+def test_a_unit_line_beside_an_amount_unit_in_brackets():
+    title = parse_title_rows([["单位：117001 常宁市住房和城乡建设局（单位：千元）"]])
+    assert (title.unit_code, title.unit_name, title.scale) == ("117001", "常宁市住房和城乡建设局", Decimal(1000))
+
+
+@pytest.mark.parametrize("line", ["金额单位：美元", "金额单位：港币", "单位：百万元", "（金额单位：千美元）"])
+def test_an_amount_unit_not_known_raises(line):
+    with pytest.raises(UnknownMoneyUnit, match=line.strip("（）")):
+        parse_title_rows([["预算指标"], [line]])
 
 
 def test_unit_name_line_with_brackets_and_fullwidth():

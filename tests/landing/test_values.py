@@ -25,13 +25,23 @@ import pytest
         ("(1.5)", 10000, Decimal("-15000.00")),
         ("¥1,000.00", 1, Decimal("1000.00")),
         ("100", 1, Decimal("100.00")),
+        ("1.5", 1000, Decimal("1500.00")),
+        ("0.25", 100000000, Decimal("25000000.00")),
+        # a cell that names its unit is in that unit, not the file's
+        ("1元", 10000, Decimal("1.00")),
+        ("1万元", 1, Decimal("10000.00")),
+        ("1.5千元", 10000, Decimal("1500.00")),
+        ("（3元）", 10000, Decimal("-3.00")),
+        ("(1.5)万元", 1, Decimal("-15000.00")),
+        ("¥1,000 元", 10000, Decimal("1000.00")),
+        ("１２元", 1, Decimal("12.00")),
     ],
 )
 def test_amounts(con, text, scale, expected):
     assert con.execute("SELECT fw_amount(?, ?)", [text, scale]).fetchone()[0] == expected
 
 
-@pytest.mark.parametrize("text", ["abc", "1.2.3", "12a", "(12", "1,2,3x"])
+@pytest.mark.parametrize("text", ["abc", "1.2.3", "12a", "(12", "1,2,3x", "1美元", "五万元", "1元2元", "元1", "1万"])
 def test_unreadable_amounts_are_null(con, text):
     assert con.execute("SELECT fw_amount(?, 1)", [text]).fetchone()[0] is None
 
