@@ -20,6 +20,7 @@ import duckdb
 
 from pipelines.settings import SQL_DIR
 from pipelines.sqltext import sql_string
+from pipelines.warehouse import dirty
 from pipelines.warehouse.dictionary import column_descriptions, dictionary
 from pipelines.warehouse.publish import AUDIENCES, partition_path
 from pipelines.warehouse.transform import MART_MODELS
@@ -56,14 +57,14 @@ def mirror(con: duckdb.DuckDBPyConnection, dsn: str, snapshot: Path) -> int:
     columns = mart_columns(con)
     with connect_postgres(dsn) as pg:
         if _ensure_tables(pg, columns):
-            con.execute("INSERT OR IGNORE INTO meta.bi_mirror_pending "
-                        "SELECT DISTINCT unit_code, fiscal_year FROM meta.published")
-        pending = con.execute("SELECT unit_code, fiscal_year FROM meta.bi_mirror_pending ORDER BY 2, 1").fetchall()
+            dirty.owe(con, dirty.MIRROR_OWED,
+                      con.execute("SELECT DISTINCT unit_code, fiscal_year FROM meta.published").fetchall())
+        pending = dirty.owed(con, dirty.MIRROR_OWED)
         for unit, year in pending:
             with pg.transaction(), pg.cursor() as cursor:
                 for (folder, mart), cols in columns.items():
                     _mirror_partition(con, cursor, folder, mart, [c for c, _ in cols], snapshot, unit, year)
-            con.execute("DELETE FROM meta.bi_mirror_pending WHERE unit_code = ? AND fiscal_year = ?", [unit, year])
+            dirty.settle(con, dirty.MIRROR_OWED, [(unit, year)])
     return len(pending)
 
 

@@ -192,8 +192,9 @@ def rebuild_scope(con, settings, load_id: str, *, only: Callable[[set], set] | N
 
 def catch_up_bi(con, settings, load_id: str) -> None:
     """A load with nothing to rebuild runs no publishing step, yet BI work may be pending
-    (the PostgreSQL mirror was down at the last load, bi.duckdb is missing): do it here,
-    with the summary lines and the failure the publishing step would have recorded."""
+    (XLSX exports a publish owed and a killed load did not write, the PostgreSQL mirror was
+    down at the last load, bi.duckdb is missing): do it here, with the summary lines and
+    the failure the publishing step would have recorded."""
     if bi_work_pending(con, settings.warehouse_dir):
         outcome = after_publish(con, settings, PublishResult())
         stages.add_to_load(con, load_id, bi_lines=outcome.lines)

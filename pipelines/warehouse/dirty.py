@@ -9,6 +9,13 @@ Each mark carries a number from a sequence. A run notes the highest number when 
 the unit-years it builds, and unmarks only marks up to that number: a unit-year that
 another run's ingest marked again meanwhile (with rows this run did not build from)
 stays marked.
+
+The same goes for the outputs made from the published snapshot after a publish
+(pipelines.bi.publishing): the unit-years whose XLSX exports are to be written again
+(meta.bi_exports_pending) and those the PostgreSQL mirror has not taken yet
+(meta.bi_mirror_pending) are owed in the transaction that records the publish
+(meta.published), and settled only once written. A load killed in between leaves them
+owed, and the next load writes them, one with nothing to rebuild too.
 """
 
 from __future__ import annotations
@@ -65,6 +72,37 @@ def unmark(con: duckdb.DuckDBPyConnection, unit_years: Iterable[tuple[str, int]]
         "AND coalesce(mark, 0) <= ?",
         [*_columns(rows), up_to],
     )
+
+
+EXPORTS_OWED = "meta.bi_exports_pending"
+MIRROR_OWED = "meta.bi_mirror_pending"
+OWED = (EXPORTS_OWED, MIRROR_OWED)
+
+
+def owe(con: duckdb.DuckDBPyConnection, table: str, unit_years: Iterable[tuple[str, int]]) -> None:
+    """Owe the output kept in `table` (one of OWED) for unit-years, in the caller's transaction (if any)."""
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table}(unit_code VARCHAR NOT NULL, fiscal_year INTEGER NOT NULL, "
+                "PRIMARY KEY (unit_code, fiscal_year))")
+    rows = sorted(set(unit_years))
+    if rows:
+        con.execute(f"INSERT OR IGNORE INTO {table} SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[])",
+                    [*_columns(rows)])
+
+
+def owed(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, int]]:
+    """The unit-years owed the output kept in `table`, by year and unit. Reads only."""
+    if not table_exists(con, table):
+        return []
+    return [(u, y) for u, y in con.execute(
+        f"SELECT unit_code, fiscal_year FROM {table} ORDER BY fiscal_year, unit_code").fetchall()]
+
+
+def settle(con: duckdb.DuckDBPyConnection, table: str, unit_years: Iterable[tuple[str, int]]) -> None:
+    """Record the output kept in `table` as written for unit-years."""
+    rows = sorted(set(unit_years))
+    if rows and table_exists(con, table):
+        con.execute(f"DELETE FROM {table} WHERE (unit_code, fiscal_year) IN "
+                    "(SELECT unnest(?::VARCHAR[]), unnest(?::INTEGER[]))", [*_columns(rows)])
 
 
 def _columns(unit_years: list[tuple[str, int]]) -> tuple[list[str], list[int]]:

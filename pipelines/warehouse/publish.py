@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.sqltext import sql_string
+from pipelines.warehouse import dirty
 from pipelines.warehouse.db import table_exists
 from pipelines.warehouse.declarations import marts as declared_marts
 from pipelines.warehouse.dictionary import column_descriptions, dictionary
@@ -91,7 +92,10 @@ def publish(
     """Write the changed partitions of every mart in scope, both audiences; skip `withheld`.
 
     Everything a publish changes goes into a new snapshot switched in one rename
-    (pipelines.warehouse.snapshots); a publish that changes nothing writes nothing."""
+    (pipelines.warehouse.snapshots); a publish that changes nothing writes nothing. What
+    the changed unit-years are owed afterwards (their XLSX exports, the PostgreSQL
+    mirror: pipelines.bi.publishing) is recorded in the transaction that records the
+    publish, so that a load killed after the switch leaves it owed (pipelines.warehouse.dirty)."""
     con.execute(PUBLISHED_DDL)
     result = PublishResult(withheld=sorted(withheld & scope))
     publishable = sorted(scope - set(withheld))
@@ -117,6 +121,9 @@ def publish(
     try:
         for plan in plans:
             _write_mart(con, plan, snapshot, staging_dir, now, result)
+        dirty.owe(con, dirty.EXPORTS_OWED, result.changed_public)
+        # Owed whether or not a mirror is configured: switching one on later catches up.
+        dirty.owe(con, dirty.MIRROR_OWED, result.changed)
         snapshots.switch(snapshot)
         con.execute("COMMIT")
     except BaseException:

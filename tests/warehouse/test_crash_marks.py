@@ -3,21 +3,29 @@ as done only once its reports are written: a load that dies in between (killed, 
 on a later step) leaves it marked, and the next plain load finishes the job.
 
 The kill itself (SIGKILL at moments spread over a real load) is tests/warehouse/test_kill.py;
-these reproduce the two holes of issue 12 item 1 and 2 deterministically, in-process."""
+these reproduce the two holes of issue 12 item 1 and 2 deterministically, in-process; and
+the BI work a publish owes (the XLSX exports, the PostgreSQL mirror) when the load dies
+right after the snapshot switch."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
 
+from pipelines.bi.publishing import XLSX_ENV
+from pipelines.bi.xlsx import unit_year_export_path
 from pipelines.evaluation import outputs
 from pipelines.settings import load_settings
 from pipelines.warehouse import dirty
 from pipelines.warehouse import load as stages
 from pipelines.warehouse.db import connect
+from pipelines.warehouse.dictionary import chinese_title
 from tests.conftest import payment, query, run_load, voucher_file
 
 
@@ -130,3 +138,98 @@ def test_a_mark_made_after_a_run_fixed_its_scope_survives_that_run(tmp_path):
     dirty.mark(con, {("900001", 2021)})  # another run's ingest, while this run builds
     dirty.unmark(con, scope, up_to)
     assert dirty.marked(con)[0] == {("900001", 2021)}
+
+
+# ------------------------------------------------------------------ BI work owed by a publish
+
+
+def _export_total(warehouse: Path, unit: str, year: int) -> Decimal:
+    """支出合计 in the unit-year's XLSX export of the public marts, as Excel shows it."""
+    workbook = openpyxl.load_workbook(unit_year_export_path(warehouse, unit, year), read_only=True)
+    try:
+        header, row = list(workbook[chinese_title("spending_by_year")].iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    return Decimal(str(row[header.index("支出合计（元）")])).quantize(Decimal("0.01"))
+
+
+def _owed(warehouse: Path, table: str) -> list[tuple]:
+    """The unit-years owed the output kept in `table` (none when there is no such table)."""
+    schema, name = table.split(".")
+    if not query(warehouse, "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                 [schema, name])[0][0]:
+        return []
+    return query(warehouse, f"SELECT unit_code, fiscal_year FROM {table} ORDER BY ALL")
+
+
+def _two_months(landing: Path) -> Path:
+    voucher_file(landing / "900001" / "2021-01.csv", payment("2021-01-05", "记-1", "10.00"), unit="900001 甲",
+                 period="2021年01月01日至2021年01月31日")
+    return voucher_file(landing / "900001" / "2021-02.csv", payment("2021-02-05", "记-1", "20.00"), unit="900001 甲",
+                        period="2021年02月01日至2021年02月28日")
+
+
+def _load_saying(landing: Path, warehouse: Path) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = run_load(landing, warehouse)
+    return code, out.getvalue()
+
+
+def test_exports_owed_by_a_load_that_died_right_after_the_snapshot_switch_are_written_by_the_next(tmp_path, monkeypatch):
+    """The publish commits meta.published and switches the snapshot; the exports and the
+    mirror come after. A load dying in between leaves them owed (in the publish's own
+    transaction), and the next load writes them although every Parquet file is unchanged."""
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    february = _two_months(landing)
+    assert run_load(landing, warehouse) == 0
+    assert _export_total(warehouse, "900001", 2021) == Decimal("30.00")
+
+    february.unlink()
+
+    def die_after_the_switch(*args, **kwargs):  # publish() returned: committed and switched
+        raise Killed("right after the snapshot switch")
+
+    monkeypatch.setattr(stages, "after_publish", die_after_the_switch)
+    assert run_load(landing, warehouse) == 1  # the run failed in its publishing step
+    monkeypatch.undo()
+    assert _totals(warehouse) == [("900001", Decimal("10.00"))]  # published: the new snapshot is live
+    assert _export_total(warehouse, "900001", 2021) == Decimal("30.00")  # not written yet
+    owed_exports, owed_mirror = _owed(warehouse, "meta.bi_exports_pending"), _owed(warehouse, "meta.bi_mirror_pending")
+
+    code, said = _load_saying(landing, warehouse)
+    assert code == 0, said
+    assert "0 partition files written, 0 deleted" in said  # nothing to publish again …
+    assert _export_total(warehouse, "900001", 2021) == Decimal("10.00")  # … and the export written all the same
+    assert (owed_exports, owed_mirror) == ([("900001", 2021)], [("900001", 2021)])  # owed with the publish
+    assert _owed(warehouse, "meta.bi_exports_pending") == []
+    assert _owed(warehouse, "meta.bi_mirror_pending") == [("900001", 2021)]  # no mirror configured: kept for one
+
+    code, said = _load_saying(landing, warehouse)
+    assert code == 0 and "nothing to do" in said, said
+    assert _export_total(warehouse, "900001", 2021) == Decimal("10.00")
+    assert _owed(warehouse, "meta.bi_exports_pending") == []
+
+
+def test_exports_owed_are_written_by_a_load_with_nothing_to_rebuild(tmp_path, monkeypatch):
+    """Exports owed with no unit-year left to rebuild (a load with FISCAL_BI_XLSX=0 owed them):
+    the next load, with no landing change, catches them up as it does the mirror."""
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    february = _two_months(landing)
+    assert run_load(landing, warehouse) == 0
+    february.unlink()
+    monkeypatch.setenv(XLSX_ENV, "0")
+    assert run_load(landing, warehouse) == 0
+    assert _marked(warehouse) == []
+    assert _export_total(warehouse, "900001", 2021) == Decimal("30.00")
+    owed = _owed(warehouse, "meta.bi_exports_pending")
+
+    monkeypatch.delenv(XLSX_ENV)
+    code, said = _load_saying(landing, warehouse)
+    assert code == 0 and "nothing to do" not in said, said
+    assert "xlsx exports:     1 workbook(s)" in said
+    assert _export_total(warehouse, "900001", 2021) == Decimal("10.00")
+    assert owed == [("900001", 2021)]
+    assert _owed(warehouse, "meta.bi_exports_pending") == []
+    code, said = _load_saying(landing, warehouse)
+    assert code == 0 and "nothing to do" in said, said
