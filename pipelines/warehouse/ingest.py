@@ -11,16 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass, field
 from functools import partial
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import duckdb
 
@@ -43,7 +39,7 @@ from pipelines.reference import load_reference
 from pipelines.settings import read_limits
 from pipelines.sqltext import model_sql, sql_text
 from pipelines.warehouse import dirty, slices
-from pipelines.warehouse.db import load_macros, run_sql_file, table_exists
+from pipelines.warehouse.db import run_sql_file, table_exists
 from pipelines.warehouse.raw_rows import (
     NewSource,
     csv_files_cells,
@@ -52,13 +48,15 @@ from pipelines.warehouse.raw_rows import (
     record_sources,
     sheets_cells,
 )
+from pipelines.warehouse.raw_batches import (
+    READ_ERRORS,
+    CsvReaders,
+    Progress,
+    RawBatch,
+    one_thread_a_query,
+    quiet,
+)
 from pipelines.warehouse.schema import ROW_KIND_DDL, raw_table_ddl
-
-Progress = Callable[[str], None]
-
-
-def quiet(_: str) -> None:
-    """A Progress that says nothing."""
 
 
 @dataclass
@@ -183,7 +181,7 @@ def _read_file(con, file: RecognisedFile, workdir: Path, loaded_at, progress: Pr
                python_csv: bool = False, source_keys: list[int] | None = None) -> list[str]:
     """Read one recognised file into raw and record it in meta; returns its source ids. Runs
     inside the caller's transaction (RawBatch), which is rolled back when this raises.
-    `source_keys`: one per table, taken beforehand (_CsvReaders: in file order whichever
+    `source_keys`: one per table, taken beforehand (CsvReaders: in file order whichever
     thread reads the file); else taken here.
 
     Raises UnreadableFile when Python's reader cannot read a CSV (`python_csv`), and
@@ -336,9 +334,6 @@ def _windows(files: list, limit_files: int, limit_bytes: int):
         yield window
 
 
-# What reading a file may raise that makes that file unreadable. Everything short of an
-# interrupt: one file never stops the others (a bug it brings out is reported with it).
-READ_ERRORS = (Exception,)
 
 
 def _scan(landing: LandingFile) -> tuple[LandingFile, FileScan | None]:
@@ -352,176 +347,6 @@ def _scan(landing: LandingFile) -> tuple[LandingFile, FileScan | None]:
     except OSError as error:
         problem = f"无法打开文件 / cannot open the file: {error.strerror or error}"
         return LandingFile(landing.path, landing.source_file, landing.size, -1, problem), None
-
-
-class RawBatch:
-    """The files a load reads, written to raw in one transaction where it can.
-
-    A commit per file costs about a fifth more on exports of 100,000 lines (1.08 s against
-    0.89 s a million lines): in one transaction DuckDB fills whole row groups and writes
-    them as it goes. But an
-    error aborts DuckDB's whole transaction, so when a file fails, the files written
-    before it are written again in a transaction of their own, and the error is raised
-    for the caller to deal with that one file. A file that fails when written again (it
-    changed or vanished meanwhile) is handed to `on_lost`, and the others are kept."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, on_lost: Callable[[Any, Exception], None]):
-        self.con = con
-        self.on_lost = on_lost
-        self.open = False
-        self.done: list[tuple[Any, Callable[..., list[str]]]] = []
-
-    def write(self, key: Any, read: Callable[..., list[str]]) -> list[str]:
-        """Run `read` (a _read_file partial taking `progress`) in the batch; `key` names it
-        to `on_lost`."""
-        self._begin()
-        try:
-            source_ids = read()
-        except BaseException:
-            _rollback_quietly(self.con)
-            self._end()
-            self._write_again()
-            raise
-        self.done.append((key, read))
-        return source_ids
-
-    def commit(self) -> None:
-        if self.open:
-            self.con.execute("COMMIT")
-            self._end()
-        self.done = []
-
-    def _write_again(self) -> None:
-        pending, self.done = self.done, []
-        while pending:
-            self._begin()
-            for position, (key, read) in enumerate(pending):
-                try:
-                    read(progress=quiet)
-                except READ_ERRORS as error:
-                    _rollback_quietly(self.con)
-                    self._end()
-                    self.on_lost(key, error)
-                    pending = pending[:position] + pending[position + 1:]
-                    break
-            else:
-                self.commit()
-                pending = []
-
-    def _begin(self) -> None:
-        if not self.open:
-            self.con.execute("BEGIN")
-            self.open = True
-
-    def _end(self) -> None:
-        self.open = False
-
-
-MAX_READ_THREADS = 8
-
-
-class _CsvReaders:
-    """CSV files read alone (over GROUP_BYTES, or not groupable), read on `threads` threads.
-
-    Each thread writes through its own cursor in its own RawBatch, and every query runs on
-    the thread that asked for it (DuckDB's `threads` is 1 while the files are read:
-    numbering a file's rows, row_number() OVER () in its cells, is sequential anyway, and
-    a second DuckDB thread per query only adds coordination; bench/bench.py: 0.89 s against
-    1.10 s a million lines). Two files read at once take both cores: 1.9x on the big shape's
-    12 MB exports, the insert being what a big file costs. Appends to the same tables from
-    two transactions do not conflict in DuckDB.
-
-    What depends on the order of the files does not depend on the threads: source keys are
-    taken here in file order; every line, the caller's own too (`in_file_order`), reaches
-    `progress` in file order, from the caller's thread; and the files that turn out
-    unreadable on a thread are handed back in file order once every thread is done
-    (`finish`)."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, threads: int, workdir: Path, loaded_at, progress: Progress):
-        self.con, self.workdir, self.loaded_at, self.progress = con, workdir, loaded_at, progress
-        # at most MAX_READ_THREADS transactions hold their files' rows at once
-        self.pool = ThreadPoolExecutor(max_workers=min(threads, MAX_READ_THREADS), thread_name_prefix="csv-reader")
-        self.local = threading.local()
-        self.batches: list[RawBatch] = []
-        self.queued: deque = deque()  # (future, or None for the caller's own line; lines) in file order
-        self.positions: dict[str, int] = {}  # source_file -> its place in file order
-        self.failed: list[tuple[Any, Exception]] = []  # (file key, error), reported at the end
-        self.guard = threading.Lock()
-
-    @staticmethod
-    def takes(file: RecognisedFile) -> bool:
-        return file.landing.path.suffix.lower() in CSV_SUFFIXES
-
-    def submit(self, file_line: str, file: RecognisedFile) -> None:
-        (key,) = self.con.execute("SELECT nextval('meta.source_keys')").fetchall()[0]
-        lines = [file_line]
-        self.positions[file.landing.source_file] = len(self.positions)
-        self.queued.append((self.pool.submit(self._read, file, [key], lines), lines))
-
-    def in_file_order(self, line: str) -> None:
-        """A line of the caller's own, said after those of the files before it still read on threads."""
-        if self.queued:
-            self.queued.append((None, [line]))
-        else:
-            self.progress(line)
-
-    def emit(self, loaded_sources: list[str], wait: bool = False) -> None:
-        """The lines and sources of the files read so far, in file order; with `wait`, of all."""
-        while self.queued and (wait or self.queued[0][0] is None or self.queued[0][0].done()):
-            future, lines = self.queued.popleft()
-            if future is not None:
-                loaded_sources += future.result()
-            for line in lines:
-                self.progress(line)
-
-    def finish(self, loaded_sources: list[str]) -> list[tuple[Any, Exception]]:
-        """Wait for every file, commit each thread's batch; returns, in file order, what
-        `lost` must hear of."""
-        self.emit(loaded_sources, wait=True)
-        self.pool.shutdown(wait=True)
-        for batch in self.batches:
-            batch.commit()
-        return sorted(self.failed, key=lambda failed: self.positions[failed[0][0].source_file])
-
-    def close(self) -> None:
-        """After a failure elsewhere: let the threads finish, keep nothing of theirs."""
-        self.pool.shutdown(wait=True, cancel_futures=True)
-        for batch in self.batches:
-            _rollback_quietly(batch.con)
-
-    def _read(self, file: RecognisedFile, source_keys: list[int], lines: list[str]) -> list[str]:
-        batch = getattr(self.local, "batch", None)
-        if batch is None:
-            cursor = self.con.cursor()
-            load_macros(cursor)
-            cursor.execute("SET enable_progress_bar = false")
-            batch = self.local.batch = RawBatch(cursor, on_lost=self._failed)
-            with self.guard:
-                self.batches.append(batch)
-        return _write_one(batch.con, batch, file, self.workdir, self.loaded_at, lines.append,
-                          self._failed, source_keys=source_keys)
-
-    def _failed(self, key, error: Exception) -> None:
-        with self.guard:
-            self.failed.append((key, error))
-
-
-@contextmanager
-def _one_thread_a_query(con: duckdb.DuckDBPyConnection):
-    """DuckDB's `threads` is 1 while files are read (see _CsvReaders); yields the setting it had."""
-    threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
-    con.execute("SET threads = 1")
-    try:
-        yield threads
-    finally:
-        con.execute(f"SET threads = {threads}")
-
-
-def _rollback_quietly(con) -> None:
-    try:
-        con.execute("ROLLBACK")
-    except duckdb.Error:
-        pass  # no transaction was open
 
 
 def stage_pending(con: duckdb.DuckDBPyConnection) -> tuple[list[str], set[tuple[str, int]]]:
@@ -641,8 +466,9 @@ def ingest(
     to_read.sort(key=lambda file: file[1] is not None)
     batch = RawBatch(con, on_lost=lost)
     number, total = 0, len(to_read)
-    with (_one_thread_a_query(con) as threads, WorkbookReader(read_limits()) as workbooks,
-          closing(_CsvReaders(con, threads, workdir, loaded_at, progress)) as csv_readers):
+    write_alone = partial(_write_one, workdir=workdir, loaded_at=loaded_at)
+    with (one_thread_a_query(con) as threads, WorkbookReader(read_limits()) as workbooks,
+          closing(CsvReaders(con, threads, progress, write_alone)) as csv_readers):
         # From here on every line, those of `unreadable` too, waits for the files before it.
         progress = csv_readers.in_file_order
         workbooks.prefetch(l.path for l, scan in to_read if scan and l.path.suffix.lower() in EXCEL_SUFFIXES)

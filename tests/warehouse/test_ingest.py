@@ -466,7 +466,7 @@ def test_a_file_that_vanishes_before_it_is_written_again_is_reported_not_lost(tm
     cannot be written again (removed meanwhile) goes to on_lost, the others are kept."""
     import duckdb
 
-    from pipelines.warehouse.ingest import RawBatch
+    from pipelines.warehouse.raw_batches import RawBatch
 
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
     con.execute("CREATE TABLE t (f VARCHAR, x VARCHAR)")

@@ -1,5 +1,5 @@
 """CSV files read alone (over GROUP_BYTES, or not batchable) are read on several threads at
-once (_CsvReaders): what they load, and what the load says, must be what reading them one
+once (CsvReaders): what they load, and what the load says, must be what reading them one
 after the other gives."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pipelines.landing.headers import KINDS
 from pipelines.warehouse import ingest as ingest_module
+from pipelines.warehouse import raw_batches
 from pipelines.warehouse.db import connect
 from pipelines.warehouse.quarantine import rebuild_quarantine
 from tests.conftest import payment, voucher_file, write_csv
@@ -35,7 +36,7 @@ def _unreadable_on_a_thread(path: Path, month: int, vouchers: int) -> None:
 
 
 def _landing(landing: Path) -> None:
-    """Every kind of CSV _CsvReaders reads, in this file order."""
+    """Every kind of CSV CsvReaders reads, in this file order."""
     write_csv(landing / "900000" / "notes.csv", [["no header here"]])
     _export(landing / "900001" / "2021-01.csv", 1, VOUCHERS_BIG)
     _export(landing / "900001" / "2021-02.csv", 2, VOUCHERS_BIG, encoding="utf-8-sig")
@@ -64,17 +65,17 @@ META = {
 
 
 def _ingest(landing: Path, warehouse: Path, monkeypatch) -> tuple[dict, set[str]]:
-    """Ingest with DuckDB's `threads` at 2 (what _CsvReaders takes, MAX_READ_THREADS
+    """Ingest with DuckDB's `threads` at 2 (what CsvReaders takes, MAX_READ_THREADS
     allowing); everything a load leaves that must not depend on the threads, and the
     threads that read the files."""
     readers: set[str] = set()
-    real_read = ingest_module._CsvReaders._read
+    real_read = raw_batches.CsvReaders._read
 
     def read(self, *args, **kwargs):
         readers.add(threading.current_thread().name)
         return real_read(self, *args, **kwargs)
 
-    monkeypatch.setattr(ingest_module._CsvReaders, "_read", read)
+    monkeypatch.setattr(raw_batches.CsvReaders, "_read", read)
     con = connect(warehouse / "warehouse.duckdb")
     messages: list[str] = []
     try:
@@ -103,10 +104,10 @@ def test_files_read_on_threads_load_what_files_read_one_after_the_other_load(tmp
     assert [p.stat().st_size > ingest_module.GROUP_BYTES for p in sorted((landing / "900001").iterdir())] == [
         True, True, False, False, False, True, False]
 
-    monkeypatch.setattr(ingest_module, "MAX_READ_THREADS", 1)
+    monkeypatch.setattr(raw_batches, "MAX_READ_THREADS", 1)
     one, one_reader = _ingest(landing, tmp_path / "one", monkeypatch)
     monkeypatch.undo()
-    assert ingest_module.MAX_READ_THREADS >= 2
+    assert raw_batches.MAX_READ_THREADS >= 2
     threaded, readers = _ingest(landing, tmp_path / "threaded", monkeypatch)
     assert len(one_reader) == 1 and len(readers) == 2  # else the comparison below proves nothing
 
@@ -164,7 +165,7 @@ def test_the_callers_own_lines_and_files_unreadable_on_threads_keep_file_order(t
     _unreadable_on_a_thread(landing / "900001" / "2021-03.csv", 3, 3 * VOUCHERS_BIG)
     _unreadable_on_a_thread(landing / "900001" / "2021-04.csv", 4, 3)
 
-    monkeypatch.setattr(ingest_module, "MAX_READ_THREADS", 1)
+    monkeypatch.setattr(raw_batches, "MAX_READ_THREADS", 1)
     one, _ = _ingest(landing, tmp_path / "one", monkeypatch)
     monkeypatch.undo()
     threaded, readers = _ingest(landing, tmp_path / "threaded", monkeypatch)
