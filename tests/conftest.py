@@ -30,6 +30,7 @@ LONGEST_FIRST = (
     "tests/warehouse/test_kill.py",
     "tests/distributed/",
     "tests/quality/test_rules.py",
+    "tests/quality/test_row_accounting_slices.py",
     "tests/defs/test_operations.py",
     "tests/warehouse/test_ingest.py",
     "tests/landing/test_fuzz.py",
