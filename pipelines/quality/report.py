@@ -57,6 +57,7 @@ _EXPECTED = {
     "unbalanced_voucher": "同一凭证、同一账套借方合计 = 贷方合计",
     "missing_required": "必填，不能为空",
     "unreadable_text": "正确编码的文本（UTF-8 或 GBK）",
+    "excel_error": "单元格的值，而不是 Excel 错误值（#N/A、#REF! 等：公式未能算出结果）",
     "unreadable_file": "可读取的 CSV / XLSX 文件",
     "unreadable_sheet": "可识别的表头（见合同第2节）",
 }

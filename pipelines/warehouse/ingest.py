@@ -56,7 +56,7 @@ from pipelines.warehouse.raw_batches import (
     one_thread_a_query,
     quiet,
 )
-from pipelines.warehouse.schema import ROW_KIND_DDL, raw_table_ddl
+from pipelines.warehouse.schema import ROW_KIND_DDL, excel_errors_sql, raw_table_ddl
 
 
 @dataclass
@@ -375,6 +375,7 @@ def stage_pending(con: duckdb.DuckDBPyConnection) -> tuple[list[str], set[tuple[
                 continue
             con.execute(f"DELETE FROM staging.{kind}__rows WHERE source_key IN (SELECT source_key FROM _batch)")
             con.execute(f"INSERT INTO staging.{kind}__rows {model_sql(f'staging/{kind}.sql')}")
+            con.execute(excel_errors_sql(kind))
         if "voucher_lines" in kinds:
             run_sql_file(con, "staging/voucher_lines__balance.sql")
         con.execute("UPDATE meta.sources SET staged = TRUE WHERE source_key IN (SELECT source_key FROM _batch)")

@@ -12,6 +12,7 @@ from functools import cache
 
 from pipelines.landing.headers import ALIASES
 from pipelines.settings import SQL_DIR
+from pipelines.sqltext import sql_string, sql_text
 
 ROW_KINDS = ("data", "blank", "footer", "header")
 
@@ -23,6 +24,18 @@ def raw_table_ddl(kind: str) -> str:
     return (
         f"CREATE TABLE IF NOT EXISTS raw.{kind}__rows (source_key INTEGER NOT NULL, source_row BIGINT NOT NULL, "
         f"row_kind raw.row_kind NOT NULL, {canon}, extra VARCHAR)"
+    )
+
+
+def excel_errors_sql(kind: str) -> str:
+    """sql/staging/excel_errors.sql for a kind: its rows of workbooks that passed the model's
+    checks but hold an Excel error value (#N/A …) in one of its raw columns are rejected as
+    excel_error (the columns in the order of ALIASES: the first such cell is named)."""
+    columns = list(ALIASES[kind])
+    return sql_text("staging/excel_errors.sql").format(
+        kind=kind,
+        cells="MAP {" + ", ".join(f"{sql_string(c)}: {c}" for c in columns) + "}",
+        any_error=" OR ".join(f"fw_excel_error({c})" for c in columns),
     )
 
 

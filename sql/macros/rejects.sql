@@ -27,3 +27,11 @@ CREATE OR REPLACE TEMP MACRO fw_date_range_reject(field, cell, d, period_start, 
             cell, what_zh || '不在文件标题所注期间内 / ' || what_en || ' ' || d::VARCHAR || ' outside the file period '
             || coalesce(period_start::VARCHAR, '') || '..' || coalesce(period_end::VARCHAR, ''))
     END;
+
+-- An Excel error value (Excel's codes, newer ones included): the text of a workbook's error
+-- cell, which the reader keeps (pipelines/landing/workbooks.py). In an amount, date or count
+-- it is unreadable like any text; staging/excel_errors.sql rejects a row that holds one in
+-- any other cell as excel_error (contract 2: a row that cannot be read goes to quarantine).
+CREATE OR REPLACE TEMP MACRO fw_excel_error(s) AS
+    s IN ('#N/A', '#REF!', '#VALUE!', '#DIV/0!', '#NAME?', '#NUM!', '#NULL!', '#SPILL!', '#CALC!', '#GETTING_DATA',
+          '#FIELD!', '#BLOCKED!', '#CONNECT!', '#UNKNOWN!', '#BUSY!', '#PYTHON!', '#EXTERNAL!');
