@@ -6,13 +6,15 @@ import os
 import re
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from pipelines.settings import SQL_DIR
 from pipelines.sqltext import split_statements, sql_string, sql_text
-from pipelines.warehouse.schema import schema_fingerprint
+from pipelines.warehouse import dirty
+from pipelines.warehouse.schema import schema_fingerprint, table_exists
 
 SCHEMAS = ("meta", "ref", "raw", "staging", "core", "build", "build_public", "marts", "marts_public", "quality")
 
@@ -77,13 +79,22 @@ def connect(db_path: Path, *, read_only: bool = False, memory_limit: str | None 
     if not read_only:
         con.execute(f"SET temp_directory = {sql_string((db_path.parent / '.work' / 'duckdb_tmp').as_posix())}")
     if not read_only:
-        _upgrade_if_needed(con)
-        for schema in SCHEMAS:
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        run_sql_file(con, "meta/tables.sql")
-        con.execute("CREATE TABLE IF NOT EXISTS meta.schema_version(version VARCHAR)")
-        if not con.execute("SELECT count(*) FROM meta.schema_version").fetchone()[0]:
-            con.execute("INSERT INTO meta.schema_version VALUES (?)", [schema_fingerprint()])
+        # One transaction: an upgrade killed half-way leaves the warehouse as it was.
+        con.execute("BEGIN")
+        try:
+            carried = _upgrade_if_needed(con)
+            for schema in SCHEMAS:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            run_sql_file(con, "meta/tables.sql")
+            con.execute("CREATE TABLE IF NOT EXISTS meta.schema_version(version VARCHAR)")
+            if not con.execute("SELECT count(*) FROM meta.schema_version").fetchone()[0]:
+                con.execute("INSERT INTO meta.schema_version VALUES (?)", [schema_fingerprint()])
+            if carried is not None:
+                carried.restore(con)
+            con.execute("COMMIT")
+        except BaseException:
+            con.close()  # rolls back
+            raise
     load_macros(con)
     return con
 
@@ -116,19 +127,45 @@ def lock_holder(db_path: Path, message: str = "") -> str:
     return ", ".join(described)
 
 
-def _upgrade_if_needed(con: duckdb.DuckDBPyConnection) -> None:
+@dataclass
+class _CarriedOver:
+    """What an upgrade keeps of a warehouse it drops: the unit-years to rebuild and the BI work owed."""
+
+    to_rebuild: set[tuple[str, int]]
+    owed: dict[str, list[tuple[str, int]]]
+
+    def restore(self, con: duckdb.DuckDBPyConnection) -> None:
+        dirty.mark(con, self.to_rebuild)
+        for table, unit_years in self.owed.items():
+            dirty.owe(con, table, unit_years)
+
+
+def _upgrade_if_needed(con: duckdb.DuckDBPyConnection) -> _CarriedOver | None:
+    """Drop a warehouse built by other models (another schema fingerprint): everything in it
+    derives from the landing files, and the next load reads them all again. What it says
+    about the outputs outside the file is carried over (restored once the schemas are
+    created again, in the same transaction): every unit-year it had published or marked is
+    marked to rebuild, so that the next load rebuilds it, or removes everywhere one whose
+    files have left the landing folder meanwhile, as on any load; the BI work it owed stays
+    owed."""
     if not table_exists(con, "meta.files"):
-        return
+        return None
     version = None
     if table_exists(con, "meta.schema_version"):
         row = con.execute("SELECT max(version) FROM meta.schema_version").fetchone()
         version = row[0] if row else None
     if version == schema_fingerprint():
-        return
+        return None
+    dirty.ensure(con)  # a warehouse from before the marks were numbered
+    to_rebuild = dirty.marked(con)[0]
+    if table_exists(con, "meta.published"):
+        to_rebuild |= set(con.execute("SELECT DISTINCT unit_code, fiscal_year FROM meta.published").fetchall())
+    carried = _CarriedOver(to_rebuild, {table: dirty.owed(con, table) for table in dirty.OWED})
     for schema in SCHEMAS:
         if schema != "ref":
             con.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     con.execute("DROP TABLE IF EXISTS quarantine")
+    return carried
 
 
 def run_sql_file(con: duckdb.DuckDBPyConnection, relative: str) -> None:
@@ -140,13 +177,3 @@ def run_sql_file(con: duckdb.DuckDBPyConnection, relative: str) -> None:
 def load_macros(con: duckdb.DuckDBPyConnection) -> None:
     for path in sorted((SQL_DIR / "macros").glob("*.sql")):
         run_sql_file(con, f"macros/{path.name}")
-
-
-def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
-    schema, name = qualified.split(".")
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-            [schema, name],
-        ).fetchone()[0]
-    )

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 
 import duckdb
 
-from pipelines.warehouse.db import table_exists
+from pipelines.warehouse.schema import table_exists
 
 Scope = set[tuple[str, int]]
 

@@ -103,7 +103,7 @@ def publish(
     snapshots = Snapshots(warehouse_dir)
     live = snapshots.live()
     plans = [
-        _plan_mart(con, f"{schema}.{mart}", mart, audience, folder, live, result)
+        _plan_mart(con, f"{schema}.{mart}", mart, audience, folder, live, publishable, result)
         for audience, (schema, folder) in AUDIENCES.items()
         for mart in MART_MODELS
     ]
@@ -145,7 +145,8 @@ class _MartPlan:
     to_delete: list[tuple[int, str]]
 
 
-def _plan_mart(con, table, mart, audience, folder, live: Path | None, result: PublishResult) -> _MartPlan:
+def _plan_mart(con, table, mart, audience, folder, live: Path | None, publishable: list[tuple[str, int]],
+               result: PublishResult) -> _MartPlan:
     # LAYOUT_VERSION is mixed into the hash so that a change of the files' layout rewrites
     # every partition once, although the rows did not change.
     current = {
@@ -172,7 +173,14 @@ def _plan_mart(con, table, mart, audience, folder, live: Path | None, result: Pu
             result.unchanged += 1
         else:
             to_write.append(key)
-    return _MartPlan(table, mart, audience, folder, current, to_write, sorted(set(previous) - set(current)))
+    # What the live snapshot holds is what is published; meta.published is its record, which
+    # an upgrade drops (pipelines.warehouse.db): a partition without rows goes whether or not
+    # it is recorded (a stat for each unit-year of the scope without rows in the mart).
+    gone = set(previous) | {
+        (year, unit) for unit, year in publishable
+        if live is not None and (year, unit) not in current and (live / folder / partition_path(mart, year, unit)).exists()
+    }
+    return _MartPlan(table, mart, audience, folder, current, to_write, sorted(gone - set(current)))
 
 
 def partition_path(mart: str, year: int, unit: str) -> str:

@@ -3,12 +3,15 @@
 The raw layer keeps every row as read, so its tables follow the header aliases; the
 fingerprint covers them and every model in `sql/`. The connection (db.py) checks the
 fingerprint and ingest creates the tables; both import this module, which imports
-neither."""
+neither. `table_exists` is here, below db.py, for the modules db.py imports itself
+(pipelines.warehouse.dirty: an upgrade carries the marks over); db.py passes it on."""
 
 from __future__ import annotations
 
 import hashlib
 from functools import cache
+
+import duckdb
 
 from pipelines.landing.headers import ALIASES
 from pipelines.settings import SQL_DIR
@@ -55,3 +58,13 @@ def schema_fingerprint() -> str:
         digest.update(path.relative_to(SQL_DIR).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, qualified: str) -> bool:
+    schema, name = qualified.split(".")
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+    )
