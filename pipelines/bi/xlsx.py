@@ -70,8 +70,9 @@ def write_unit_year_exports(warehouse_dir: Path, unit_years, workers: int | None
     """exports/<unit>/<year>/<unit>_<year>_公开数据.xlsx: a sheet per public mart with rows for the
     unit-year (one workbook, not one per mart: the fixed cost of a workbook is most of its
     cost). Written by worker processes (pipelines.workers: a workbook is Python's work, 30-40
-    ms each, and reads only Parquet files). Returns the paths written, relative to the
-    warehouse, in unit-year order."""
+    ms each, and reads only Parquet files). A unit-year without public marts loses its
+    workbook, and its folders once empty (as its reports do). Returns the paths written,
+    relative to the warehouse, in unit-year order."""
     snapshot = Path(os.path.realpath(warehouse_dir / "marts_public"))
     chosen = sorted(unit_years)
     count = workers_for(len(chosen), workers)
@@ -82,7 +83,17 @@ def write_unit_year_exports(warehouse_dir: Path, unit_years, workers: int | None
         with process_pool(count) as pool:
             done = list(pool.map(_write_exports, [warehouse_dir] * count, [snapshot] * count, slices))
     written = {unit_year: path for paths in done for unit_year, path in paths}
+    for unit, year in chosen:  # here, once the workers are done: one may be writing another year of the unit
+        if (unit, year) not in written:
+            _remove_empty_folders(unit_year_export_path(warehouse_dir, unit, year))
     return [written[unit_year] for unit_year in chosen if unit_year in written]
+
+
+def _remove_empty_folders(path: Path) -> None:
+    """The year's and the unit's folders of an export no longer written, if nothing else is in them."""
+    for folder in (path.parent, path.parent.parent):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def _write_exports(warehouse_dir: Path, snapshot: Path, unit_years: list[tuple[str, int]]) -> list[tuple]:

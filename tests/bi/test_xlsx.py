@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from decimal import Decimal
 
 import duckdb
@@ -12,6 +13,7 @@ from pipelines.bi.xlsx import unit_year_export_path, write_unit_year_exports, wr
 from pipelines.cli import main as cli_main
 from pipelines.warehouse.dictionary import chinese_title, column_descriptions, column_labels
 from pipelines.warehouse.transform import MART_MODELS
+from tests.conftest import payment, run_load, voucher_file
 
 
 @pytest.mark.parametrize("mart", MART_MODELS)
@@ -42,7 +44,6 @@ def test_each_unit_year_has_a_workbook_of_its_public_marts(demo_warehouse):
 
 def test_worker_processes_write_the_same_exports(demo_warehouse, tmp_path):
     """The exports of a scope written by two worker processes are those written in-process."""
-    import shutil
 
     def cells(warehouse_dir, unit, year):
         workbook = openpyxl.load_workbook(unit_year_export_path(warehouse_dir, unit, year), read_only=True)
@@ -89,3 +90,25 @@ def test_text_from_the_exports_is_never_a_formula(tmp_path):
     assert [sheet.cell(r, 3).value for r in range(2, 5)] == hostile
     assert all(sheet.cell(r, 3).data_type == "s" for r in range(2, 5))
     assert sheet.cell(2, 4).value == 1.5 and sheet.cell(2, 4).number_format == "#,##0.00"
+
+
+def test_a_unit_year_a_full_refresh_removes_leaves_no_exports_folder(tmp_path):
+    """Its workbook goes, and its year's folder and then its unit's once empty, as its reports' do."""
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    voucher_file(landing / "900001" / "2021.csv", payment("2021-01-05", "记-1", "10.00"), unit="900001 甲")
+    voucher_file(landing / "900002" / "2020.csv", payment("2020-01-05", "记-1", "5.00"), unit="900002 乙")
+    voucher_file(landing / "900002" / "2021.csv", payment("2021-01-05", "记-1", "7.00"), unit="900002 乙")
+    assert run_load(landing, warehouse) == 0
+    assert unit_year_export_path(warehouse, "900002", 2021).is_file()
+
+    (landing / "900002" / "2021.csv").unlink()
+    assert run_load(landing, warehouse, "--full-refresh") == 0
+    assert not (warehouse / "exports" / "900002" / "2021").exists()
+    assert unit_year_export_path(warehouse, "900002", 2020).is_file()  # the unit's other year stays
+
+    shutil.rmtree(landing / "900002")
+    assert run_load(landing, warehouse, "--full-refresh") == 0
+    assert not (warehouse / "exports" / "900002").exists()
+    assert not (warehouse / "reports" / "900002").exists()
+    assert sorted(p.relative_to(warehouse).as_posix() for p in (warehouse / "exports").rglob("*")) == [
+        "exports/900001", "exports/900001/2021", "exports/900001/2021/900001_2021_公开数据.xlsx"]

@@ -77,6 +77,7 @@ def test_a_unit_year_removed_before_an_upgrade_is_removed_everywhere(tmp_path, m
     code, said = _load_saying(landing, warehouse)
     assert code == 0, said
     assert _outputs_of(warehouse, "900002") == []
+    assert not (warehouse / "exports" / "900002").exists() and not (warehouse / "reports" / "900002").exists()
     assert query(warehouse, "SELECT unit_code, total_yuan FROM marts.spending_by_year") == [("900001", Decimal("10.00"))]
     assert query(warehouse, "SELECT count(*) FROM meta.dirty") == [(0,)]
     code, said = _load_saying(landing, warehouse)
