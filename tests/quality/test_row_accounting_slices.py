@@ -98,7 +98,8 @@ def _accounting(warehouse: Path) -> dict[str, tuple[int, int, int, int]]:
 def _mart(warehouse: Path, mart: str, column: str, unit: str) -> Decimal:
     path = warehouse / "marts" / mart / "fiscal_year=2021" / f"{unit}.parquet"
     assert path.exists(), f"{mart} of {unit}/2021 not published"
-    return duckdb.execute(f"SELECT sum({column}) FROM read_parquet('{path.as_posix()}')").fetchone()[0]
+    with duckdb.connect() as con:  # not the module's shared connection: fetchone leaves its result open
+        return con.execute(f"SELECT sum({column}) FROM read_parquet('{path.as_posix()}')").fetchone()[0]
 
 
 def _assert_state(warehouse: Path) -> None:

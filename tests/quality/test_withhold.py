@@ -23,7 +23,8 @@ def _parquet(warehouse, audience: str, unit: str, year: int):
 
 
 def _total(path) -> Decimal:
-    return duckdb.execute(f"SELECT total_yuan FROM read_parquet('{path.as_posix()}')").fetchall()[0][0]
+    with duckdb.connect() as con:
+        return con.execute(f"SELECT total_yuan FROM read_parquet('{path.as_posix()}')").fetchall()[0][0]
 
 
 def test_fatal_failure_withholds_only_its_unit_year(clean, tmp_path):

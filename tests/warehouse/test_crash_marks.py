@@ -36,15 +36,17 @@ class Killed(BaseException):
 def _mart_rows(warehouse: Path) -> dict[str, list[tuple]]:
     """Every published Parquet file's rows, ordered, by path."""
     out = {}
-    for path in sorted(warehouse.glob("marts*/*/fiscal_year=*/*.parquet")):
-        out[path.relative_to(warehouse).as_posix()] = duckdb.sql(
-            f"SELECT * FROM read_parquet('{path.as_posix()}') ORDER BY ALL").fetchall()
+    with duckdb.connect() as con:
+        for path in sorted(warehouse.glob("marts*/*/fiscal_year=*/*.parquet")):
+            out[path.relative_to(warehouse).as_posix()] = con.execute(
+                f"SELECT * FROM read_parquet('{path.as_posix()}') ORDER BY ALL").fetchall()
     return out
 
 
 def _totals(warehouse: Path) -> list[tuple]:
     pattern = (warehouse / "marts" / "spending_by_year" / "*" / "*.parquet").as_posix()
-    return duckdb.sql(f"SELECT unit_code, total_yuan FROM read_parquet('{pattern}') ORDER BY 1").fetchall()
+    with duckdb.connect() as con:
+        return con.execute(f"SELECT unit_code, total_yuan FROM read_parquet('{pattern}') ORDER BY 1").fetchall()
 
 
 def _marked(warehouse: Path) -> list[tuple]:
