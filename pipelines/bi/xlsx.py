@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.files import remove_empty_folders
 from pipelines.sqltext import sql_string
 from pipelines.warehouse.dictionary import chinese_title, column_labels
 from pipelines.warehouse.publish import partition_path
@@ -85,15 +86,9 @@ def write_unit_year_exports(warehouse_dir: Path, unit_years, workers: int | None
     written = {unit_year: path for paths in done for unit_year, path in paths}
     for unit, year in chosen:  # here, once the workers are done: one may be writing another year of the unit
         if (unit, year) not in written:
-            _remove_empty_folders(unit_year_export_path(warehouse_dir, unit, year))
+            path = unit_year_export_path(warehouse_dir, unit, year)
+            remove_empty_folders(path.parent, path.parent.parent)  # the year's, then the unit's
     return [written[unit_year] for unit_year in chosen if unit_year in written]
-
-
-def _remove_empty_folders(path: Path) -> None:
-    """The year's and the unit's folders of an export no longer written, if nothing else is in them."""
-    for folder in (path.parent, path.parent.parent):
-        if folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
 
 
 def _write_exports(warehouse_dir: Path, snapshot: Path, unit_years: list[tuple[str, int]]) -> list[tuple]:

@@ -18,7 +18,6 @@ steps hand each other goes through the warehouse folder, which every worker shar
 
 import contextlib
 import json
-import os
 import pickle
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from pipelines.distributed.tags import ANY_WORKER_STEP_TAGS, WRITER_STEP_TAGS
 from pipelines.evaluation.figures import NoSuchUnitYear, ScopeRows
 from pipelines.evaluation.redaction import secret_tokens
 from pipelines.evaluation.rules import load_rules
+from pipelines.files import write_in_place
 from pipelines.warehouse import load as stages
 
 INPUTS_FOLDER = Path(".work") / "report_inputs"
@@ -51,13 +51,6 @@ def inputs_path(warehouse_dir: Path, unit: str, year: int) -> Path:
 
 def written_path(warehouse_dir: Path, unit: str, year: int) -> Path:
     return warehouse_dir / INPUTS_FOLDER / unit / f"{year}.written.json"
-
-
-def _write_in_place(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def gather_to_files(con, settings, unit_years, rules, progress) -> None:
@@ -81,7 +74,7 @@ def gather_to_files(con, settings, unit_years, rules, progress) -> None:
             continue
         finally:
             source.forget((unit, year))
-        _write_in_place(path, pickle.dumps(inputs, protocol=pickle.HIGHEST_PROTOCOL))
+        write_in_place(path, pickle.dumps(inputs, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def render_one_file(path: Path) -> list[Path]:
@@ -108,7 +101,7 @@ def render_from_files(settings, unit_years, workers: int | None = None) -> list[
     relative = []
     for (unit, year), paths in zip(present, results):
         written = [p.relative_to(settings.warehouse_dir).as_posix() for p in paths]
-        _write_in_place(written_path(settings.warehouse_dir, unit, year), json.dumps(written).encode())
+        write_in_place(written_path(settings.warehouse_dir, unit, year), json.dumps(written).encode())
         relative += written
     return relative
 

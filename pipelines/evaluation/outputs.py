@@ -22,7 +22,6 @@ render (FISCAL_WORKERS, default one per core), the writer collects the paths wri
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ from pipelines.evaluation.rules import Rules
 from pipelines.evaluation.scoring import SelfEvaluation, evaluate
 from pipelines.evaluation.table_xlsx import write_table
 from pipelines.evaluation.texts import Texts, read_texts
+from pipelines.files import remove_empty_folders, remove_leftovers, replace_with, temporary_beside, write_in_place
 from pipelines.workers import process_pool, workers_for
 
 TABLE_FILE = "部门整体支出绩效自评表.xlsx"
@@ -57,31 +57,6 @@ PUBLIC_CHART_FILES = {**CHART_FILES, "top": "图2_支出最多的十个项目（
 # Only when a department indicator's name mentions a 涉密 project: the public report gets
 # its own scores chart with that name masked.
 PUBLIC_SCORES_FILE = "图4_自评得分（公开版）.png"
-
-
-# ---------------------------------------------------------------- writing files in place
-
-
-def _tmp(path: Path) -> Path:
-    """The name a file is written under before it is renamed into place (same folder, so
-    the rename is atomic; a leading dot keeps it out of globs and of `remove_unit_year`)."""
-    return path.with_name(f".{path.stem}.tmp{os.getpid()}{path.suffix}")
-
-
-def _replace(tmp: Path, final: Path) -> Path:
-    os.replace(tmp, final)
-    return final
-
-
-def _remove_leftovers(folder: Path) -> None:
-    """Files a killed render left beside their final names (in its sub-folders too)."""
-    for leftover in folder.rglob(".*.tmp*"):
-        leftover.unlink(missing_ok=True)
-
-
-def _write_bytes(path: Path, data: bytes) -> Path:
-    _tmp(path).write_bytes(data)
-    return _replace(_tmp(path), path)
 
 
 # ---------------------------------------------------------------- gather (writer: needs the connection)
@@ -152,7 +127,7 @@ def _write_charts(inputs: UnitYearInputs) -> tuple[dict[str, Path], dict[str, Pa
         for spec, targets in versions:
             png = charts.render_png(spec)
             for target in targets:
-                _write_bytes(target, png)
+                write_in_place(target, png)
     return paths, public_paths
 
 
@@ -161,12 +136,12 @@ def render_unit_year(inputs: UnitYearInputs) -> list[Path]:
     paths written. Runs in a worker process: it touches only this unit-year's folder."""
     out = inputs.out_dir
     out.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(out)
+    remove_leftovers(out)
     internal, public, ev = inputs.internal, inputs.public, inputs.evaluation
 
     written: list[Path] = []
     table = out / TABLE_FILE
-    written.append(_replace(write_table(_tmp(table), internal, ev, inputs.grades, inputs.texts), table))
+    written.append(replace_with(write_table(temporary_beside(table), internal, ev, inputs.grades, inputs.texts), table))
     # 项目支出绩效自评表, one per project (internal), and the public set without 涉密 projects.
     written.extend(write_project_tables(out, internal, public, ev.projects, inputs.grades,
                                         mask=lambda text: redact(text, inputs.secrets)))
@@ -178,9 +153,9 @@ def render_unit_year(inputs: UnitYearInputs) -> list[Path]:
         report = build_report(fig, ev, inputs.texts, chart_paths)
         if fig.public:  # the department's narrative may name a 涉密 project: masked, never published
             redact_report(report, inputs.secrets)
-        written.append(_write_bytes(out / f"{stem}.md", render_md(report).encode("utf-8")))
+        written.append(write_in_place(out / f"{stem}.md", render_md(report).encode("utf-8")))
         docx = out / f"{stem}.docx"
-        written.append(_replace(render_docx(report, _tmp(docx)), docx))
+        written.append(replace_with(render_docx(report, temporary_beside(docx)), docx))
 
     keep = {p.name for p in written}
     for stale in out.glob("图*.png"):
@@ -252,14 +227,12 @@ def remove_unit_year(settings, unit_code: str, year: int) -> int:
     out = settings.reports_dir / unit_code / str(year)
     if not out.is_dir():
         return 0
-    _remove_leftovers(out)
+    remove_leftovers(out)
     ours = {TABLE_FILE, *(f"{stem}{ext}" for stem in (REPORT_STEM, PUBLIC_STEM) for ext in (".md", ".docx"))}
     removed = remove_project_tables(out)
     for path in out.iterdir():
         if path.name in ours or (path.name.startswith("图") and path.suffix == ".png"):
             path.unlink()
             removed += 1
-    for folder in (out, out.parent):
-        if folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
+    remove_empty_folders(out, out.parent)
     return removed

@@ -16,7 +16,6 @@ written with write_string, so a ledger's text is never taken for a formula.
 from __future__ import annotations
 
 import io
-import os
 import re
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from pipelines.evaluation.numbers import round2, to_wan
 from pipelines.evaluation.scoring import ProjectEvaluation
 from pipelines.evaluation.table_xlsx import COLUMNS, LAST, LINE_PT, _lines, _rate, table_formats, write_goal_rows
 from pipelines.evaluation.xlsx_sheets import Skeleton, SourceBook, assemble
+from pipelines.files import write_in_place
 
 TITLE = "项目支出绩效自评表"
 FOLDER = TITLE
@@ -201,14 +201,6 @@ def _notes(fig: Figures) -> list[str]:
     return [fig.quarantined.note()] if not fig.public else ["数据说明：部分导出数据尚待核实更正，本表数据为暂定数。"]
 
 
-def _write_file(path: Path, data: bytes) -> Path:
-    """Beside its final name, then renamed into place (a killed render leaves old or new)."""
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.xlsx")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    return path
-
-
 def write_project_tables(out: Path, internal: Figures, public: Figures, projects: list[ProjectEvaluation],
                          grades: list[tuple[str, float]], mask=lambda text: text) -> list[Path]:
     """Every project's table into `out/<FOLDER>/<code>.xlsx` and all of them into `out/<BOOK>`;
@@ -256,7 +248,7 @@ def write_project_tables(out: Path, internal: Figures, public: Figures, projects
             single = Skeleton.write(["自评表"], _properties(fig))
             stems = _file_names([pe.code for pe, _ in shown])
             for pe, pick in shown:
-                files.append(_write_file(folder / f"{stems[pe.code]}.xlsx", assemble(single, source, [pick])))
+                files.append(write_in_place(folder / f"{stems[pe.code]}.xlsx", assemble(single, source, [pick])))
         keep = {p.name for p in files}
         for stale in folder.glob("*.xlsx"):
             if stale.name not in keep:
@@ -277,7 +269,7 @@ def write_project_tables(out: Path, internal: Figures, public: Figures, projects
         else:
             used = set()
             data = assemble(Skeleton.write([_sheet_name(pe.code, used) for pe, _ in shown], _properties(fig)), source, picks)
-        written.append(_write_file(book, data))
+        written.append(write_in_place(book, data))
     return written
 
 
