@@ -126,11 +126,39 @@ def test_three_public_has_all_four_items(demo_warehouse):
     ]
 
 
-def test_a_changed_file_rewrites_only_its_partitions(tmp_path):
-    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+TARGET_ZERO_UNIT = "900002"
+
+
+@pytest.fixture(scope="module")
+def demo_and_two_units(tmp_path_factory):
+    """The demo's landing folder plus unit 900001 (one voucher of 10 yuan, FY2021: the file
+    test_a_changed_file_rewrites_only_its_partitions changes) and unit 900002 (one voucher
+    and two department indicators, one with a target of 0), loaded once. Returns (landing,
+    warehouse); a test that loads again works on copies of both."""
+    root = tmp_path_factory.mktemp("marts")
+    landing, warehouse = root / "landing", root / "wh"
     shutil.copytree(DEMO_LANDING_DIR, landing)
-    other = voucher_file(landing / "900001" / "2021.csv", payment("2021-03-01", "记-1", "10"))
+    voucher_file(landing / "900001" / "2021.csv", payment("2021-03-01", "记-1", "10"))
+    voucher_file(landing / TARGET_ZERO_UNIT / "vouchers.csv", payment("2021-03-01", "记-0001", "100.00"),
+                 unit=f"{TARGET_ZERO_UNIT} 测试单位")
+    write_xlsx(landing / TARGET_ZERO_UNIT / "ledger.xlsx", {"绩效指标": [
+        ["单位编码", "项目编码", "一级指标", "二级指标", "三级指标", "计量单位", "指标方向", "年度指标值", "实际完成值", "分值",
+         "年度"],
+        [TARGET_ZERO_UNIT, "", "效益指标", "社会效益指标", "安全事故", "起", "≤", "0", "0", "20", 2021],
+        [TARGET_ZERO_UNIT, "", "产出指标", "数量指标", "维修道路", "公里", "≥", "10", "12", "30", 2021],
+    ]})
     assert run_load(landing, warehouse) == 0
+    return landing, warehouse
+
+
+def test_a_changed_file_rewrites_only_its_partitions(demo_and_two_units, tmp_path):
+    # The first load is the fixture's (copied with its files' times, links kept); the second,
+    # after 900001's file changed, rewrites that unit-year's partitions and no other: not the
+    # demo's (117001), nor 900002's.
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
+    shutil.copytree(demo_and_two_units[0], landing, symlinks=True)
+    shutil.copytree(demo_and_two_units[1], warehouse, symlinks=True)
+    other = landing / "900001" / "2021.csv"
     before = {p: p.stat().st_mtime_ns for p in (warehouse / "marts").rglob("*.parquet")}
     public_before = {p: p.stat().st_mtime_ns for p in (warehouse / "marts_public").rglob("*.parquet")}
     voucher_file(other, payment("2021-03-01", "记-1", "10") + payment("2021-03-02", "记-2", "5"))
@@ -139,24 +167,17 @@ def test_a_changed_file_rewrites_only_its_partitions(tmp_path):
     changed = sorted(p.relative_to(warehouse / "marts").as_posix() for p in after if before.get(p) != after[p])
     assert changed and all(c.endswith("fiscal_year=2021/900001.parquet") for c in changed), changed
     assert all(after[p] == m for p, m in before.items() if "117001" in p.name)
+    assert any(TARGET_ZERO_UNIT in p.name for p in before)  # so `changed` above covers 900002's partitions too
     public_after = {p: p.stat().st_mtime_ns for p in (warehouse / "marts_public").rglob("*.parquet")}
     assert all(public_after[p] == m for p, m in public_before.items() if "117001" in p.name)
     assert query(warehouse, "SELECT total_yuan FROM marts.spending_by_year WHERE unit_code = '900001'") == [
         (Decimal("15.00"),)]
 
 
-def test_an_indicator_with_target_zero_has_no_completion_rate_and_says_why(tmp_path):
+def test_an_indicator_with_target_zero_has_no_completion_rate_and_says_why(demo_and_two_units):
     # contract 3: a rate whose denominator is zero is NULL, with the reason where the mart has one.
-    landing = tmp_path / "landing"
-    voucher_file(landing / "vouchers.csv", payment("2021-03-01", "记-0001", "100.00"))
-    write_xlsx(landing / "ledger.xlsx", {"绩效指标": [
-        ["单位编码", "项目编码", "一级指标", "二级指标", "三级指标", "计量单位", "指标方向", "年度指标值", "实际完成值", "分值",
-         "年度"],
-        ["900001", "", "效益指标", "社会效益指标", "安全事故", "起", "≤", "0", "0", "20", 2021],
-        ["900001", "", "产出指标", "数量指标", "维修道路", "公里", "≥", "10", "12", "30", 2021],
-    ]})
-    assert run_load(landing, tmp_path / "wh") == 0
-    rows = query(tmp_path / "wh", "SELECT name, completion_rate, score, reason FROM marts.performance_indicators "
-                                  "ORDER BY name")
+    # (900002's indicators, in the fixture's load beside the demo: all of that unit's rows.)
+    rows = query(demo_and_two_units[1], "SELECT name, completion_rate, score, reason FROM marts.performance_indicators "
+                                        "WHERE unit_code = ? ORDER BY name", [TARGET_ZERO_UNIT])
     assert [(name, rate, score) for name, rate, score, _ in rows] == [("安全事故", None, 20.0), ("维修道路", 1.2, 30.0)]
     assert rows[0][3].startswith("年度指标值为0，不计算完成率") and rows[1][3] is None
