@@ -31,10 +31,10 @@ def tables(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("tables_landing")
     vouchers = [*payment("2021-04-01", "记-0001", "9000.00", econ="31005", project="P01"),
                 *payment("2021-04-02", "记-0002", "1000.00", econ="30227", project="P02")]
-    budget_rows = [budget("年初预算", "10000.00", econ="31005", project="P01"),
-                   budget("上年结转", "2000.00", econ="31005", project="P01"),
-                   budget("年初预算", "1000.00", econ="30227", project="P02")]
-    landing(root, vouchers, budget_rows)
+    budget_rows = [budget("年初预算", "10000.00", UNIT, econ="31005", project="P01"),
+                   budget("上年结转", "2000.00", UNIT, econ="31005", project="P01"),
+                   budget("年初预算", "1000.00", UNIT, econ="30227", project="P02")]
+    landing(root, UNIT, vouchers, budget_rows)
     write_xlsx(root / "ledger.xlsx", {
         "项目": [PROJECT_HEADER,
                  [UNIT, "P01", "道路维修", "市政", "城建股", "是", "公开", YEAR, "=维修道路120公里", "完成100公里"],

@@ -32,8 +32,8 @@ def provisional(tmp_path_factory) -> tuple[Path, str]:
     bad_amount[0][6] = "5x0.00"
     unbalanced = payment("2021-03-04", "记-0004", "800.00")
     unbalanced[1][7] = "700.00"
-    landing(root, [*good, *bad_date, *bad_amount, *unbalanced], [budget("年初预算", "10000.00")],
-            projects=[project("P01", "道路维修")])
+    landing(root, UNIT, [*good, *bad_date, *bad_amount, *unbalanced], [budget("年初预算", "10000.00", UNIT)],
+            projects=[project(UNIT, "P01", "道路维修")])
     warehouse = tmp_path_factory.mktemp("provisional_wh")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -80,12 +80,12 @@ def test_a_row_dated_outside_its_file_period_belongs_to_the_years_the_file_cover
     from tests.conftest import voucher_file
 
     root = tmp_path / "landing"
-    landing(root, payment("2021-03-01", "记-0001", "5000.00"), [budget("年初预算", "10000.00"),
-                                                               budget("年初预算", "10000.00", year=2022)])
+    landing(root, UNIT, payment("2021-03-01", "记-0001", "5000.00"), [budget("年初预算", "10000.00", UNIT),
+                                                               budget("年初预算", "10000.00", UNIT, year=2022)])
     voucher_file(root / "vouchers.csv", [*payment("2021-03-01", "记-0001", "5000.00"),
                                          *payment("2022-01-05", "记-0002", "100.00")],
-                 period="2021年1月1日至2021年9月30日")
-    voucher_file(root / "vouchers_2022.csv", payment("2022-02-01", "记-0001", "300.00"))
+                 unit=f"{UNIT} 测试单位", period="2021年1月1日至2021年9月30日")
+    voucher_file(root / "vouchers_2022.csv", payment("2022-02-01", "记-0001", "300.00"), unit=f"{UNIT} 测试单位")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert run_load(root, tmp_path / "wh") == 0
