@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -53,13 +54,40 @@ def _marked(warehouse: Path) -> list[tuple]:
     return query(warehouse, "SELECT unit_code, fiscal_year FROM meta.dirty ORDER BY ALL")
 
 
-def test_removed_file_is_rebuilt_when_the_load_dies_right_after_the_ingest_began(tmp_path):
-    landing, warehouse, clean = tmp_path / "landing", tmp_path / "wh", tmp_path / "clean"
+def _two_months(landing: Path) -> None:
+    """900001's January and February 2021 (10 and 20 yuan)."""
     voucher_file(landing / "900001" / "2021-01.csv", payment("2021-01-05", "记-1", "10.00"), unit="900001 甲",
                  period="2021年01月01日至2021年01月31日")
     voucher_file(landing / "900001" / "2021-02.csv", payment("2021-02-05", "记-1", "20.00"), unit="900001 甲",
                  period="2021年02月01日至2021年02月28日")
+
+
+def copy_loaded(loaded: tuple[Path, Path], into: Path) -> tuple[Path, Path]:
+    """A private copy of a loaded (landing, warehouse) pair under `into`: a load of the copy
+    finds every landing file as it left it (copytree keeps sizes and modification times,
+    all the ingest compares; the warehouse's links are relative), so it starts where a
+    further load into the original would, at the cost of a copy rather than of a load."""
+    landing, warehouse = into / "landing", into / "wh"
+    shutil.copytree(loaded[0], landing)
+    shutil.copytree(loaded[1], warehouse, symlinks=True)
+    code, said = _load_saying(landing, warehouse)  # ms: it stops before Dagster
+    assert code == 0 and "nothing to do" in said, said
+    return landing, warehouse
+
+
+@pytest.fixture(scope="module")
+def two_months_loaded(tmp_path_factory) -> tuple[Path, Path]:
+    """_two_months loaded once for the module: (landing, warehouse), never changed; take copy_loaded."""
+    base = tmp_path_factory.mktemp("two_months_loaded")
+    landing, warehouse = base / "landing", base / "wh"
+    _two_months(landing)
     assert run_load(landing, warehouse) == 0
+    return landing, warehouse
+
+
+def test_removed_file_is_rebuilt_when_the_load_dies_right_after_the_ingest_began(tmp_path, two_months_loaded):
+    landing, warehouse = copy_loaded(two_months_loaded, tmp_path)
+    clean = tmp_path / "clean"
     assert _totals(warehouse) == [("900001", Decimal("30.00"))]
 
     # February's export is withdrawn and another unit's arrives; the load dies as it
@@ -112,12 +140,11 @@ def test_unit_years_whose_reports_failed_stay_marked_and_the_next_load_rebuilds_
     assert (warehouse / "reports" / "900002" / "2021" / "部门整体支出绩效自评报告.md").is_file()
 
 
-def test_report_command_clears_no_mark(tmp_path):
+def test_report_command_clears_no_mark(tmp_path, two_months_loaded):
     """`report` rebuilds marts and reports from core as it is: a unit-year marked because
     its rows changed (core not rebuilt) stays marked for the next load."""
-    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
-    voucher_file(landing / "a.csv", payment("2021-01-05", "记-1", "10.00"), unit="900001 甲")
-    assert run_load(landing, warehouse) == 0
+    landing, warehouse = copy_loaded(two_months_loaded, tmp_path)
+    assert _marked(warehouse) == []
     con = connect(warehouse / "warehouse.duckdb")
     try:
         dirty.mark(con, {("900001", 2021)})
@@ -164,13 +191,6 @@ def _owed(warehouse: Path, table: str) -> list[tuple]:
     return query(warehouse, f"SELECT unit_code, fiscal_year FROM {table} ORDER BY ALL")
 
 
-def _two_months(landing: Path) -> Path:
-    voucher_file(landing / "900001" / "2021-01.csv", payment("2021-01-05", "记-1", "10.00"), unit="900001 甲",
-                 period="2021年01月01日至2021年01月31日")
-    return voucher_file(landing / "900001" / "2021-02.csv", payment("2021-02-05", "记-1", "20.00"), unit="900001 甲",
-                        period="2021年02月01日至2021年02月28日")
-
-
 def _load_saying(landing: Path, warehouse: Path) -> tuple[int, str]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -178,13 +198,13 @@ def _load_saying(landing: Path, warehouse: Path) -> tuple[int, str]:
     return code, out.getvalue()
 
 
-def test_exports_owed_by_a_load_that_died_right_after_the_snapshot_switch_are_written_by_the_next(tmp_path, monkeypatch):
+def test_exports_owed_by_a_load_that_died_right_after_the_snapshot_switch_are_written_by_the_next(
+        tmp_path, monkeypatch, two_months_loaded):
     """The publish commits meta.published and switches the snapshot; the exports and the
     mirror come after. A load dying in between leaves them owed (in the publish's own
     transaction), and the next load writes them although every Parquet file is unchanged."""
-    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
-    february = _two_months(landing)
-    assert run_load(landing, warehouse) == 0
+    landing, warehouse = copy_loaded(two_months_loaded, tmp_path)
+    february = landing / "900001" / "2021-02.csv"
     assert _export_total(warehouse, "900001", 2021) == Decimal("30.00")
 
     february.unlink()
@@ -213,13 +233,11 @@ def test_exports_owed_by_a_load_that_died_right_after_the_snapshot_switch_are_wr
     assert _owed(warehouse, "meta.bi_exports_pending") == []
 
 
-def test_exports_owed_are_written_by_a_load_with_nothing_to_rebuild(tmp_path, monkeypatch):
+def test_exports_owed_are_written_by_a_load_with_nothing_to_rebuild(tmp_path, monkeypatch, two_months_loaded):
     """Exports owed with no unit-year left to rebuild (a load with FISCAL_BI_XLSX=0 owed them):
     the next load, with no landing change, catches them up as it does the mirror."""
-    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
-    february = _two_months(landing)
-    assert run_load(landing, warehouse) == 0
-    february.unlink()
+    landing, warehouse = copy_loaded(two_months_loaded, tmp_path)
+    (landing / "900001" / "2021-02.csv").unlink()
     monkeypatch.setenv(XLSX_ENV, "0")
     assert run_load(landing, warehouse) == 0
     assert _marked(warehouse) == []
