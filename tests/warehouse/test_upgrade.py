@@ -19,12 +19,18 @@ from pipelines.bi.xlsx import unit_year_export_path
 from pipelines.warehouse import db
 from pipelines.warehouse import load as stages
 from tests.conftest import payment, query, run_load, voucher_file
-from tests.warehouse.test_crash_marks import Killed, _export_total, _load_saying, _mart_rows, _owed
+from tests.warehouse.test_crash_marks import Killed, _export_total, _load_saying, _mart_rows, _owed, copy_loaded
 
 
-def _two_units(landing: Path) -> None:
+@pytest.fixture(scope="module")
+def two_units_loaded(tmp_path_factory) -> tuple[Path, Path]:
+    """Two units' 2021 loaded once for the module: (landing, warehouse), never changed; take copy_loaded."""
+    base = tmp_path_factory.mktemp("two_units_loaded")
+    landing, warehouse = base / "landing", base / "wh"
     voucher_file(landing / "900001" / "2021.csv", payment("2021-01-05", "记-1", "10.00"), unit="900001 甲")
     voucher_file(landing / "900002" / "2021.csv", payment("2021-01-05", "记-1", "5.00"), unit="900002 乙")
+    assert run_load(landing, warehouse) == 0
+    return landing, warehouse
 
 
 def _built_by_other_models(warehouse: Path) -> None:
@@ -50,10 +56,9 @@ def _outputs_of(warehouse: Path, unit: str) -> list[str]:
     return files
 
 
-def test_a_unit_year_removed_before_an_upgrade_is_removed_everywhere(tmp_path, monkeypatch):
-    landing, warehouse, clean = tmp_path / "landing", tmp_path / "wh", tmp_path / "clean"
-    _two_units(landing)
-    assert run_load(landing, warehouse) == 0
+def test_a_unit_year_removed_before_an_upgrade_is_removed_everywhere(tmp_path, monkeypatch, two_units_loaded):
+    landing, warehouse = copy_loaded(two_units_loaded, tmp_path)
+    clean = tmp_path / "clean"
     assert _outputs_of(warehouse, "900002")  # published, reported, exported
 
     shutil.rmtree(landing / "900002")
@@ -87,12 +92,10 @@ def test_a_unit_year_removed_before_an_upgrade_is_removed_everywhere(tmp_path, m
     assert _mart_rows(warehouse) == _mart_rows(clean)
 
 
-def test_bi_work_owed_before_an_upgrade_stays_owed(tmp_path, monkeypatch):
+def test_bi_work_owed_before_an_upgrade_stays_owed(tmp_path, monkeypatch, two_units_loaded):
     """A load removing a unit-year dies right after the snapshot switch (its export owed);
     the code is upgraded before the next load, which removes the export all the same."""
-    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
-    _two_units(landing)
-    assert run_load(landing, warehouse) == 0
+    landing, warehouse = copy_loaded(two_units_loaded, tmp_path)
     shutil.rmtree(landing / "900002")
 
     def die_after_the_switch(*args, **kwargs):
