@@ -93,22 +93,26 @@ def test_text_from_the_exports_is_never_a_formula(tmp_path):
 
 
 def test_a_unit_year_a_full_refresh_removes_leaves_no_exports_folder(tmp_path):
-    """Its workbook goes, and its year's folder and then its unit's once empty, as its reports' do."""
+    """Its workbook goes, and its year's folder and then its unit's once empty, as its reports' do.
+    One full refresh removes both: 900002's 2021 (its 2020 stays) and 900003's only year."""
     landing, warehouse = tmp_path / "landing", tmp_path / "wh"
     voucher_file(landing / "900001" / "2021.csv", payment("2021-01-05", "记-1", "10.00"), unit="900001 甲")
     voucher_file(landing / "900002" / "2020.csv", payment("2020-01-05", "记-1", "5.00"), unit="900002 乙")
     voucher_file(landing / "900002" / "2021.csv", payment("2021-01-05", "记-1", "7.00"), unit="900002 乙")
+    voucher_file(landing / "900003" / "2021.csv", payment("2021-01-05", "记-1", "3.00"), unit="900003 丙")
     assert run_load(landing, warehouse) == 0
     assert unit_year_export_path(warehouse, "900002", 2021).is_file()
+    assert unit_year_export_path(warehouse, "900003", 2021).is_file()
+    assert (warehouse / "reports" / "900003" / "2021").is_dir()
 
     (landing / "900002" / "2021.csv").unlink()
+    shutil.rmtree(landing / "900003")
     assert run_load(landing, warehouse, "--full-refresh") == 0
     assert not (warehouse / "exports" / "900002" / "2021").exists()
     assert unit_year_export_path(warehouse, "900002", 2020).is_file()  # the unit's other year stays
-
-    shutil.rmtree(landing / "900002")
-    assert run_load(landing, warehouse, "--full-refresh") == 0
-    assert not (warehouse / "exports" / "900002").exists()
-    assert not (warehouse / "reports" / "900002").exists()
+    assert not (warehouse / "reports" / "900002" / "2021").exists()
+    assert not (warehouse / "exports" / "900003").exists()
+    assert not (warehouse / "reports" / "900003").exists()
     assert sorted(p.relative_to(warehouse).as_posix() for p in (warehouse / "exports").rglob("*")) == [
-        "exports/900001", "exports/900001/2021", "exports/900001/2021/900001_2021_公开数据.xlsx"]
+        "exports/900001", "exports/900001/2021", "exports/900001/2021/900001_2021_公开数据.xlsx",
+        "exports/900002", "exports/900002/2020", "exports/900002/2020/900002_2020_公开数据.xlsx"]
