@@ -18,7 +18,8 @@ from pipelines.defs.partitions import register_partitions
 from pipelines.defs.resources import WarehouseResource
 from pipelines.definitions import defs
 from pipelines.settings import DEMO_LANDING_DIR
-from tests.conftest import payment, query, run_load, voucher_file, write_csv
+from tests.conftest import copy_demo_warehouse, payment, query, run_load, voucher_file, write_csv
+from tests.warehouse.test_crash_marks import copy_loaded
 
 
 def test_definitions_load():
@@ -89,12 +90,25 @@ def _mart_rows(root: Path) -> dict[str, list[tuple]]:
     return out
 
 
-def test_incremental_load_equals_full_rebuild(tmp_path):
-    landing, incremental, full = tmp_path / "landing", tmp_path / "incremental", tmp_path / "full"
-    shutil.copytree(DEMO_LANDING_DIR, landing)
+@pytest.fixture(scope="module")
+def demo_and_900001(tmp_path_factory, demo_load) -> tuple[Path, Path]:
+    """(landing, warehouse), never changed: the demo (117001, 2020 and 2021; a copy of the
+    run's one demo load) and then, by a load of their own, 900001's 2021 and 2020."""
+    base = tmp_path_factory.mktemp("demo_and_900001")
+    landing, warehouse = base / "landing", copy_demo_warehouse(demo_load, base / "wh")
+    shutil.copytree(DEMO_LANDING_DIR, landing)  # sizes and modification times kept: the files the demo load read
     voucher_file(landing / "900001" / "2021.csv", payment("2021-03-01", "记-1", "10"))
     voucher_file(landing / "900001" / "2020.csv", payment("2020-03-01", "记-1", "8"))
-    assert run_load(landing, incremental) == 0
+    assert run_load(landing, warehouse) == 0
+    # an incremental load: the demo's files known and unchanged, the two new ones read, their unit-years rebuilt
+    assert query(warehouse, "SELECT files_new, files_changed, files_removed, scope FROM meta.loads "
+                            "ORDER BY started_at DESC LIMIT 1") == [(2, 0, 0, '[["900001", 2020], ["900001", 2021]]')]
+    return landing, warehouse
+
+
+def test_incremental_load_equals_full_rebuild(tmp_path, demo_and_900001):
+    landing, incremental = copy_loaded(demo_and_900001, tmp_path)
+    full = tmp_path / "full"
     # A month arrives for one unit, another unit's staffing is corrected, a file is removed.
     voucher_file(landing / "900001" / "2021-04.csv", payment("2021-04-01", "记-1", "5"))
     staffing = next((landing / "117001" / "2021").rglob("*人员*.csv"))
@@ -123,24 +137,22 @@ def test_two_loads_started_together_both_succeed(tmp_path):
         "900001.parquet", "900002.parquet"]
 
 
-def test_one_partition_rebuilds_on_its_own(tmp_path):
-    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
-    voucher_file(landing / "a.csv", payment("2021-01-05", "记-1", "10"), unit="900001 甲")
-    voucher_file(landing / "b.csv", payment("2021-01-05", "记-1", "20"), unit="900002 乙")
-    assert run_load(landing, warehouse) == 0
-    target = warehouse / "marts" / "spending_by_year" / "fiscal_year=2021" / "900001.parquet"
-    untouched = warehouse / "marts" / "spending_by_year" / "fiscal_year=2021" / "900002.parquet"
+def test_one_partition_rebuilds_on_its_own(tmp_path, demo_and_900001):
+    landing, warehouse = copy_loaded(demo_and_900001, tmp_path)
+    marts = warehouse / "marts" / "spending_by_year"
+    target = marts / "fiscal_year=2021" / "900001.parquet"
+    untouched = [marts / "fiscal_year=2021" / "117001.parquet", marts / "fiscal_year=2020" / "900001.parquet"]
     target.unlink()  # lost, say: the partition's rebuild brings it back, alone
-    before = untouched.stat().st_mtime_ns
+    before = [path.stat().st_mtime_ns for path in untouched]  # another unit's that year, the unit's another year
     instance = dg.DagsterInstance.ephemeral()
-    register_partitions(instance, {("900001", 2021), ("900002", 2021)})
+    register_partitions(instance, {("117001", 2020), ("117001", 2021), ("900001", 2020), ("900001", 2021)})
     result = defs.resolve_job_def("rebuild_unit_years").execute_in_process(
         instance=instance,
         partition_key=dg.MultiPartitionKey({"fiscal_year": "2021", "unit": "900001"}),
         resources={"warehouse": WarehouseResource(landing_dir=str(landing), warehouse_dir=str(warehouse))},
     )
     assert result.success
-    assert target.exists() and untouched.stat().st_mtime_ns == before
+    assert target.exists() and [path.stat().st_mtime_ns for path in untouched] == before
     for key in ("core", "marts", "parquet", "reports"):  # that partition only, per stage
         assert instance.get_materialized_partitions(dg.AssetKey(["unit_year", key])) == {"2021|900001"}, key
 
