@@ -72,16 +72,26 @@ def _configuration_problem(settings) -> str | None:
     return None
 
 
+# The DAGSTER_HOME values this process set itself (Dagster reads the variable, and worker
+# processes inherit it): a later command in the same process, for another warehouse, must
+# use that warehouse's instance, not the one the variable still names.
+_HOMES_SET_HERE: set[str] = set()
+
+
 def _instance(settings):
     """A persistent Dagster instance inside the warehouse folder unless DAGSTER_HOME is set."""
     import dagster as dg  # lazy: seconds to import, and a no-change load or status never needs it
 
-    home = Path(os.environ.get("DAGSTER_HOME") or settings.dagster_home)
+    given = os.environ.get("DAGSTER_HOME")
+    chosen_here = not given or given in _HOMES_SET_HERE
+    home = Path(settings.dagster_home if chosen_here else given)
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
+    if chosen_here:
+        _HOMES_SET_HERE.add(str(home))
     from filelock import FileLock
 
     # Two loads started together on a new DAGSTER_HOME would both create Dagster's

@@ -1,5 +1,7 @@
 """The command line: exit codes, usage errors, status."""
 
+from pathlib import Path
+
 from pipelines.cli import main
 from tests.conftest import payment, voucher_file
 
@@ -39,3 +41,22 @@ def test_report_without_warehouse_and_status(tmp_path, capsys):
     assert "new      b.csv" in capsys.readouterr().out
     assert main(["report", "--landing", str(landing), "--warehouse", str(tmp_path / "wh"), "--year", "1999",
                  "--quiet"]) == 2
+
+
+def test_each_warehouse_has_its_own_dagster_instance_within_one_process(tmp_path, monkeypatch):
+    # A command sets DAGSTER_HOME for Dagster and its worker processes; a later command in
+    # the same process, for another warehouse, must not find its runs and partitions in the
+    # first warehouse's instance. One the user gives is used for every warehouse.
+    from pipelines.cli import _instance
+    from pipelines.settings import load_settings
+
+    monkeypatch.setenv("DAGSTER_HOME", "")  # restored afterwards, whatever the commands set
+    monkeypatch.delenv("DAGSTER_HOME")
+    first, second = (load_settings(tmp_path / "landing", tmp_path / name) for name in ("first", "second"))
+    assert Path(_instance(first).root_directory) == tmp_path / "first" / ".dagster"
+    assert Path(_instance(second).root_directory) == tmp_path / "second" / ".dagster"
+    assert Path(_instance(first).root_directory) == tmp_path / "first" / ".dagster"
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "given"))
+    assert Path(_instance(first).root_directory) == tmp_path / "given"
+    assert Path(_instance(second).root_directory) == tmp_path / "given"
