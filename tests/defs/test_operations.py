@@ -18,8 +18,7 @@ from pipelines.defs.partitions import register_partitions
 from pipelines.defs.resources import WarehouseResource
 from pipelines.definitions import defs
 from pipelines.settings import DEMO_LANDING_DIR
-from tests.conftest import copy_demo_warehouse, payment, query, run_load, voucher_file, write_csv
-from tests.warehouse.test_crash_marks import copy_loaded
+from tests.conftest import copy_demo_warehouse, copy_loaded, payment, query, run_load, voucher_file, write_csv
 
 
 def test_definitions_load():

@@ -9,9 +9,6 @@ right after the snapshot switch."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,7 +24,7 @@ from pipelines.warehouse import dirty
 from pipelines.warehouse import load as stages
 from pipelines.warehouse.db import connect
 from pipelines.warehouse.dictionary import chinese_title
-from tests.conftest import payment, query, run_load, voucher_file
+from tests.conftest import copy_loaded, load_saying, payment, query, run_load, voucher_file
 
 
 class Killed(BaseException):
@@ -60,19 +57,6 @@ def _two_months(landing: Path) -> None:
                  period="2021年01月01日至2021年01月31日")
     voucher_file(landing / "900001" / "2021-02.csv", payment("2021-02-05", "记-1", "20.00"), unit="900001 甲",
                  period="2021年02月01日至2021年02月28日")
-
-
-def copy_loaded(loaded: tuple[Path, Path], into: Path) -> tuple[Path, Path]:
-    """A private copy of a loaded (landing, warehouse) pair under `into`: a load of the copy
-    finds every landing file as it left it (copytree keeps sizes and modification times,
-    all the ingest compares; the warehouse's links are relative), so it starts where a
-    further load into the original would, at the cost of a copy rather than of a load."""
-    landing, warehouse = into / "landing", into / "wh"
-    shutil.copytree(loaded[0], landing)
-    shutil.copytree(loaded[1], warehouse, symlinks=True)
-    code, said = _load_saying(landing, warehouse)  # ms: it stops before Dagster
-    assert code == 0 and "nothing to do" in said, said
-    return landing, warehouse
 
 
 @pytest.fixture(scope="module")
@@ -191,13 +175,6 @@ def _owed(warehouse: Path, table: str) -> list[tuple]:
     return query(warehouse, f"SELECT unit_code, fiscal_year FROM {table} ORDER BY ALL")
 
 
-def _load_saying(landing: Path, warehouse: Path) -> tuple[int, str]:
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = run_load(landing, warehouse)
-    return code, out.getvalue()
-
-
 def test_exports_owed_by_a_load_that_died_right_after_the_snapshot_switch_are_written_by_the_next(
         tmp_path, monkeypatch, two_months_loaded):
     """The publish commits meta.published and switches the snapshot; the exports and the
@@ -219,7 +196,7 @@ def test_exports_owed_by_a_load_that_died_right_after_the_snapshot_switch_are_wr
     assert _export_total(warehouse, "900001", 2021) == Decimal("30.00")  # not written yet
     owed_exports, owed_mirror = _owed(warehouse, "meta.bi_exports_pending"), _owed(warehouse, "meta.bi_mirror_pending")
 
-    code, said = _load_saying(landing, warehouse)
+    code, said = load_saying(landing, warehouse)
     assert code == 0, said
     assert "0 partition files written, 0 deleted" in said  # nothing to publish again …
     assert _export_total(warehouse, "900001", 2021) == Decimal("10.00")  # … and the export written all the same
@@ -227,7 +204,7 @@ def test_exports_owed_by_a_load_that_died_right_after_the_snapshot_switch_are_wr
     assert _owed(warehouse, "meta.bi_exports_pending") == []
     assert _owed(warehouse, "meta.bi_mirror_pending") == [("900001", 2021)]  # no mirror configured: kept for one
 
-    code, said = _load_saying(landing, warehouse)
+    code, said = load_saying(landing, warehouse)
     assert code == 0 and "nothing to do" in said, said
     assert _export_total(warehouse, "900001", 2021) == Decimal("10.00")
     assert _owed(warehouse, "meta.bi_exports_pending") == []
@@ -245,11 +222,11 @@ def test_exports_owed_are_written_by_a_load_with_nothing_to_rebuild(tmp_path, mo
     owed = _owed(warehouse, "meta.bi_exports_pending")
 
     monkeypatch.delenv(XLSX_ENV)
-    code, said = _load_saying(landing, warehouse)
+    code, said = load_saying(landing, warehouse)
     assert code == 0 and "nothing to do" not in said, said
     assert "xlsx exports:     1 workbook(s)" in said
     assert _export_total(warehouse, "900001", 2021) == Decimal("10.00")
     assert owed == [("900001", 2021)]
     assert _owed(warehouse, "meta.bi_exports_pending") == []
-    code, said = _load_saying(landing, warehouse)
+    code, said = load_saying(landing, warehouse)
     assert code == 0 and "nothing to do" in said, said

@@ -14,7 +14,7 @@ import pytest
 
 from pipelines.settings import DEMO_LANDING_DIR
 from pipelines.warehouse.transform import MART_MODELS
-from tests.conftest import payment, query, run_load, voucher_file, write_xlsx
+from tests.conftest import copy_loaded, payment, query, run_load, voucher_file, write_xlsx
 
 MONEY = {
     "spending_by_category": ["amount_yuan"],
@@ -155,9 +155,7 @@ def test_a_changed_file_rewrites_only_its_partitions(demo_and_two_units, tmp_pat
     # The first load is the fixture's (copied with its files' times, links kept); the second,
     # after 900001's file changed, rewrites that unit-year's partitions and no other: not the
     # demo's (117001), nor 900002's.
-    landing, warehouse = tmp_path / "landing", tmp_path / "wh"
-    shutil.copytree(demo_and_two_units[0], landing, symlinks=True)
-    shutil.copytree(demo_and_two_units[1], warehouse, symlinks=True)
+    landing, warehouse = copy_loaded(demo_and_two_units, tmp_path)
     other = landing / "900001" / "2021.csv"
     before = {p: p.stat().st_mtime_ns for p in (warehouse / "marts").rglob("*.parquet")}
     public_before = {p: p.stat().st_mtime_ns for p in (warehouse / "marts_public").rglob("*.parquet")}

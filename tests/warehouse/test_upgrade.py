@@ -18,8 +18,8 @@ import pytest
 from pipelines.bi.xlsx import unit_year_export_path
 from pipelines.warehouse import db
 from pipelines.warehouse import load as stages
-from tests.conftest import payment, query, run_load, voucher_file
-from tests.warehouse.test_crash_marks import Killed, _export_total, _load_saying, _mart_rows, _owed, copy_loaded
+from tests.conftest import copy_loaded, load_saying, payment, query, run_load, voucher_file
+from tests.warehouse.test_crash_marks import Killed, _export_total, _mart_rows, _owed
 
 
 @pytest.fixture(scope="module")
@@ -79,13 +79,13 @@ def test_a_unit_year_removed_before_an_upgrade_is_removed_everywhere(tmp_path, m
     assert query(warehouse, "SELECT version FROM meta.schema_version") == [("an earlier release",)]
     assert query(warehouse, "SELECT DISTINCT unit_code FROM meta.published ORDER BY 1") == [("900001",), ("900002",)]
 
-    code, said = _load_saying(landing, warehouse)
+    code, said = load_saying(landing, warehouse)
     assert code == 0, said
     assert _outputs_of(warehouse, "900002") == []
     assert not (warehouse / "exports" / "900002").exists() and not (warehouse / "reports" / "900002").exists()
     assert query(warehouse, "SELECT unit_code, total_yuan FROM marts.spending_by_year") == [("900001", Decimal("10.00"))]
     assert query(warehouse, "SELECT count(*) FROM meta.dirty") == [(0,)]
-    code, said = _load_saying(landing, warehouse)
+    code, said = load_saying(landing, warehouse)
     assert code == 0 and "nothing to do" in said, said
 
     assert run_load(landing, clean) == 0
@@ -108,7 +108,7 @@ def test_bi_work_owed_before_an_upgrade_stays_owed(tmp_path, monkeypatch, two_un
     owed = _owed(warehouse, "meta.bi_exports_pending")
     _built_by_other_models(warehouse)
 
-    code, said = _load_saying(landing, warehouse)
+    code, said = load_saying(landing, warehouse)
     assert code == 0, said
     assert _outputs_of(warehouse, "900002") == []
     assert owed == [("900002", 2021)]
