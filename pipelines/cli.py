@@ -86,17 +86,17 @@ def _instance(settings):
     chosen_here = not given or given in _HOMES_SET_HERE
     home = Path(settings.dagster_home if chosen_here else given)
     home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
     if chosen_here:
         _HOMES_SET_HERE.add(str(home))
     from filelock import FileLock
 
+    from pipelines.defs.instance_storage import ensure_local_instance_yaml  # lazy: imports Dagster
+
     # Two loads started together on a new DAGSTER_HOME would both create Dagster's
     # SQLite tables, and one fails ("table run_tags already exists").
     with FileLock(home / ".instance.lock"):
+        ensure_local_instance_yaml(home)
         return dg.DagsterInstance.get()
 
 
