@@ -155,9 +155,10 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, prog
     try:
         load_id = load_id_of(context)
         stages.start_load(con, load_id, settings)
-        import_gx_meanwhile()
         result = stages.stage_ingest(
-            con, settings, reporter(context, progress), full_refresh=context.run.tags.get(TAG_FULL_REFRESH) == "true"
+            con, settings, reporter(context, progress), full_refresh=context.run.tags.get(TAG_FULL_REFRESH) == "true",
+            # once the files are hashed: the import would take the GIL from the hashing
+            when_reading=import_gx_meanwhile,
         )
         register_partitions(context.instance, stages.transform.all_unit_years(con) | stages.dirty_scope(con))
         stages.update_load(

@@ -83,8 +83,8 @@ CHECK_RUNS_DDL = """CREATE TABLE IF NOT EXISTS quality.check_runs (
 def import_gx_meanwhile() -> None:
     """Import Great Expectations (2–5 s of one core) on a thread of its own, while the ingest
     reads files: DuckDB lets go of the GIL as it reads, so the import takes the core the
-    reading leaves, and the checks find GX imported. The ingest asset calls it; a CLI load
-    with nothing to read starts no ingest (its fast path), so never imports GX. A failure
+    reading leaves, and the checks find GX imported. The ingest calls it when it begins to
+    read; a CLI load with nothing to read starts no ingest (its fast path), so never imports GX. A failure
     here is the checks' to report when they import GX themselves."""
 
     def import_gx() -> None:

@@ -42,14 +42,14 @@ Scope = set[tuple[str, int]]
 
 
 def stage_ingest(con: duckdb.DuckDBPyConnection, settings: Settings, progress: Progress = ingest_module.quiet,
-                 full_refresh: bool = False) -> ingest_module.IngestResult:
+                 full_refresh: bool = False, when_reading=lambda: None) -> ingest_module.IngestResult:
     """Landing folder -> raw -> staging; decide which files count; mark dirty unit-years.
 
     The ingest marks unit-years in the same transactions that change their rows (see
     pipelines.warehouse.ingest.stage_pending and _delete_stale); a full refresh deletes
     and reads every file again, which marks every unit-year."""
     dirty.ensure(con)
-    result = ingest_module.ingest(con, settings.landing_dir, settings.work_dir, progress, full_refresh)
+    result = ingest_module.ingest(con, settings.landing_dir, settings.work_dir, progress, full_refresh, when_reading)
     con.execute("BEGIN")
     rebuild_quarantine(con)
     con.execute("COMMIT")

@@ -35,8 +35,11 @@ p AS (
         unit_code AS unit_code_raw, voucher_no AS voucher_no_raw,
         voucher_date AS voucher_date_raw, account_code AS account_code_raw, debit AS debit_raw, credit AS credit_raw,
         func_class AS func_raw, econ_class AS econ_raw,
-        lossy AND contains(concat_ws('|', unit_code, unit_name, voucher_date, voucher_no, summary, account_code, account_name,
-                                     debit, credit, func_class, econ_class, project_code, fund_source), '�') AS bad_text,
+        -- a CASE, not `lossy AND …`: AND evaluates both sides, and the concat costs on every line
+        CASE WHEN lossy THEN contains(concat_ws('|', unit_code, unit_name, voucher_date, voucher_no, summary, account_code,
+                                                account_name, debit, credit, func_class, econ_class, project_code,
+                                                fund_source), '�')
+             ELSE FALSE END AS bad_text,
         CASE WHEN bad_text THEN fw_undecodable_reject(MAP {
             'unit_code': unit_code, 'unit_name': unit_name, 'voucher_date': voucher_date, 'voucher_no': voucher_no,
             'summary': summary, 'account_code': account_code, 'account_name': account_name, 'debit': debit,
