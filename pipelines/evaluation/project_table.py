@@ -239,16 +239,28 @@ def write_project_tables(out: Path, internal: Figures, public: Figures, projects
         source_data = buffer.getvalue()
         source = SourceBook.read(source_data)
 
+    # A public file that shows what the internal one does, with the same properties, is
+    # the same bytes: assembled once (most are, and the two books too when no project is 涉密)
+    assembled: dict[tuple, bytes] = {}  # (properties, picks) -> the workbook
+    skeletons: dict[tuple, Skeleton] = {}  # (properties, sheet names) -> its skeleton
+
+    def workbook(fig: Figures, names: list[str], picks: list[int]) -> bytes:
+        properties = tuple(_properties(fig).items())
+        if (properties, tuple(picks)) not in assembled:
+            if (properties, tuple(names)) not in skeletons:
+                skeletons[properties, tuple(names)] = Skeleton.write(names, dict(properties))
+            assembled[properties, tuple(picks)] = assemble(skeletons[properties, tuple(names)], source, picks)
+        return assembled[properties, tuple(picks)]
+
     written: list[Path] = []
     for fig, shown in sets:
         folder = out / (PUBLIC_FOLDER if fig.public else FOLDER)
         folder.mkdir(parents=True, exist_ok=True)
         files: list[Path] = []
         if shown:
-            single = Skeleton.write(["自评表"], _properties(fig))
             stems = _file_names([pe.code for pe, _ in shown])
             for pe, pick in shown:
-                files.append(write_in_place(folder / f"{stems[pe.code]}.xlsx", assemble(single, source, [pick])))
+                files.append(write_in_place(folder / f"{stems[pe.code]}.xlsx", workbook(fig, ["自评表"], [pick])))
         keep = {p.name for p in files}
         for stale in folder.glob("*.xlsx"):
             if stale.name not in keep:
@@ -264,11 +276,11 @@ def write_project_tables(out: Path, internal: Figures, public: Figures, projects
             wb.add_worksheet("无项目").write_string(0, 0, f"{fig.unit_name}{fig.year}年度无项目。")
             wb.close()
             data = buffer.getvalue()
-        elif picks == list(range(len(sheets))) and fig is internal:  # the source workbook is this book
-            data = source_data
+        elif picks == list(range(len(sheets))) and _properties(fig) == _properties(internal):
+            data = source_data  # the source workbook is this book
         else:
             used = set()
-            data = assemble(Skeleton.write([_sheet_name(pe.code, used) for pe, _ in shown], _properties(fig)), source, picks)
+            data = workbook(fig, [_sheet_name(pe.code, used) for pe, _ in shown], picks)
         written.append(write_in_place(book, data))
     return written
 
