@@ -24,6 +24,7 @@ import duckdb
 from pipelines.sqltext import sql_string
 from pipelines.warehouse import dirty
 from pipelines.warehouse.db import table_exists
+from pipelines.warehouse.schema import schema_fingerprint
 from pipelines.warehouse.declarations import marts as declared_marts
 from pipelines.warehouse.dictionary import column_descriptions, dictionary
 from pipelines.warehouse.snapshots import Snapshots
@@ -268,7 +269,13 @@ def create_views(con: duckdb.DuckDBPyConnection, warehouse_dir: Path) -> None:
     """Views marts.<mart> and marts_public.<mart> over the published Parquet files.
 
     The paths are relative to the warehouse folder (connect() sets DuckDB's
-    file_search_path to it), so a copied or moved warehouse reads its own files."""
+    file_search_path to it), so a copied or moved warehouse reads its own files.
+
+    A view is created again only when its query or the models change (kept as its comment): a
+    glob view reads its files when a query runs, but creating it reads the footer of every
+    file it matches (union_by_name), 8,400 files at a county, 0.8 s every load."""
+    existing = dict(con.execute(
+        "SELECT schema_name || '.' || view_name, comment FROM duckdb_views() WHERE NOT internal").fetchall())
     for _, (schema, folder) in AUDIENCES.items():
         for mart in MART_MODELS:
             directory = warehouse_dir / folder / mart
@@ -280,7 +287,10 @@ def create_views(con: duckdb.DuckDBPyConnection, warehouse_dir: Path) -> None:
                 )
             else:
                 source = f"SELECT * FROM {schema}.{mart} WHERE false"
-            con.execute(f"CREATE OR REPLACE VIEW {folder}.{mart} AS {source}")
+            made_as = f"{schema_fingerprint()} {source}"  # the models' version too: their columns
+            if existing.get(f"{folder}.{mart}") != made_as:
+                con.execute(f"CREATE OR REPLACE VIEW {folder}.{mart} AS {source}")
+                con.execute(f"COMMENT ON VIEW {folder}.{mart} IS {sql_string(made_as)}")
 
 
 def write_quarantine_parquet(con: duckdb.DuckDBPyConnection, quarantine_dir: Path) -> Path:

@@ -13,6 +13,8 @@ import pyarrow.parquet  # noqa: F401  (pa.parquet)
 import pytest
 
 from pipelines.settings import DEMO_LANDING_DIR
+from pipelines.sqltext import sql_string
+from pipelines.warehouse.schema import schema_fingerprint
 from pipelines.warehouse.transform import MART_MODELS
 from tests.conftest import copy_loaded, payment, query, run_load, voucher_file, write_xlsx
 
@@ -160,7 +162,20 @@ def test_a_changed_file_rewrites_only_its_partitions(demo_and_two_units, tmp_pat
     before = {p: p.stat().st_mtime_ns for p in (warehouse / "marts").rglob("*.parquet")}
     public_before = {p: p.stat().st_mtime_ns for p in (warehouse / "marts_public").rglob("*.parquet")}
     voucher_file(other, payment("2021-03-01", "记-1", "10") + payment("2021-03-02", "记-2", "5"))
+    # a view is made again only when its query or the models changed (its comment says how it
+    # was made): one left by an earlier version is, the others are kept
+    views = "SELECT schema_name || '.' || view_name, comment FROM duckdb_views() WHERE schema_name LIKE 'marts%'"
+    made = dict(query(warehouse, views))
+    assert len(made) == 2 * len(MART_MODELS) and all(c.startswith(schema_fingerprint() + " SELECT") for c in made.values())
+    con = duckdb.connect(str(warehouse / "warehouse.duckdb"))
+    con.execute("COMMENT ON VIEW marts.spending_by_year IS 'made by an earlier version'")
+    # kept as it is, though nobody would write this: its comment says it is current
+    con.execute("CREATE OR REPLACE VIEW marts_public.three_public AS SELECT 42 AS kept")
+    con.execute(f"COMMENT ON VIEW marts_public.three_public IS {sql_string(made['marts_public.three_public'])}")
+    con.close()
     assert run_load(landing, warehouse) == 0
+    assert dict(query(warehouse, views)) == made
+    assert query(warehouse, "SELECT * FROM marts_public.three_public") == [(42,)]
     after = {p: p.stat().st_mtime_ns for p in (warehouse / "marts").rglob("*.parquet")}
     changed = sorted(p.relative_to(warehouse / "marts").as_posix() for p in after if before.get(p) != after[p])
     assert changed and all(c.endswith("fiscal_year=2021/900001.parquet") for c in changed), changed
