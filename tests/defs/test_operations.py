@@ -17,6 +17,7 @@ from pipelines.defs.jobs import landing_files_sensor, rebuild_after_ingest
 from pipelines.defs.partitions import register_partitions
 from pipelines.defs.resources import WarehouseResource
 from pipelines.definitions import defs
+from pipelines.landing.headers import KINDS
 from pipelines.settings import DEMO_LANDING_DIR
 from tests.conftest import copy_demo_warehouse, copy_loaded, payment, query, run_load, voucher_file, write_csv
 
@@ -117,9 +118,22 @@ def test_incremental_load_equals_full_rebuild(tmp_path, demo_and_900001):
     assert run_load(landing, full) == 0
     for audience in ("marts", "marts_public"):
         assert _mart_rows(incremental / audience) == _mart_rows(full / audience), audience
+    # the ingest reports the raw and staging tables whose rows changed, and the quarantine
+    changed = {"quarantine", "raw/voucher_lines", "staging/voucher_lines", "raw/staffing", "staging/staffing"}
+    assert _ingest_materialized(incremental) == changed
+    assert _ingest_materialized(full) == {"quarantine"} | {f"{layer}/{kind}" for layer in ("raw", "staging")
+                                                           for kind in KINDS}
     assert query(incremental, "SELECT in_service FROM core.fact_staffing WHERE fiscal_year = 2021") == [(300,)]
     assert query(incremental, "SELECT total_yuan, yoy_change_rate FROM marts.spending_by_year WHERE unit_code = '900001'") == [
         (pytest.approx(15), None)]
+
+
+def _ingest_materialized(warehouse: Path) -> set[str]:
+    """The asset keys the warehouse's last ingest run materialized."""
+    with dg.DagsterInstance.from_config(str(warehouse / ".dagster")) as instance:
+        (run,) = instance.get_runs(dg.RunsFilter(job_name="ingest_landing"), limit=1)
+        return {record.dagster_event.asset_key.to_user_string() for record in instance.all_logs(run.run_id)
+                if record.dagster_event and record.dagster_event.event_type_value == "ASSET_MATERIALIZATION"}
 
 
 def test_two_loads_started_together_both_succeed(tmp_path):
