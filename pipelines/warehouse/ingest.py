@@ -208,10 +208,11 @@ def _read_file(con, file: RecognisedFile, workdir: Path, loaded_at, progress: Pr
 # written (workbooks' cells: about ten times their file's size as Python text), and a
 # file over GROUP_BYTES is a window of its own: read alone, as it always was (a CSV
 # streamed and numbered as it comes).
-SCAN_THREADS = 2
 WINDOW_FILES = 200
 WINDOW_BYTES = 16 * 1024 * 1024
 GROUP_BYTES = 1024 * 1024
+# files hashed at once before the reading (each scan hashes on a thread of its own too)
+SCAN_THREADS = 2
 
 
 def _layout(table: TableInFile) -> tuple:
