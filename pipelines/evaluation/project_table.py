@@ -240,17 +240,20 @@ def write_project_tables(out: Path, internal: Figures, public: Figures, projects
         source = SourceBook.read(source_data)
 
     # A public file that shows what the internal one does, with the same properties, is
-    # the same bytes: assembled once (most are, and the two books too when no project is 涉密)
-    assembled: dict[tuple, bytes] = {}  # (properties, picks) -> the workbook
+    # the same bytes: assembled once (most are, and the two books too when no project is 涉密).
+    # Keyed by the sheet names too: a project's own file (one sheet, 自评表) and a book of that
+    # one project (its sheet named after it) are not the same bytes.
+    assembled: dict[tuple, bytes] = {}  # ((properties, sheet names), picks) -> the workbook
     skeletons: dict[tuple, Skeleton] = {}  # (properties, sheet names) -> its skeleton
 
     def workbook(fig: Figures, names: list[str], picks: list[int]) -> bytes:
-        properties = tuple(_properties(fig).items())
-        if (properties, tuple(picks)) not in assembled:
-            if (properties, tuple(names)) not in skeletons:
-                skeletons[properties, tuple(names)] = Skeleton.write(names, dict(properties))
-            assembled[properties, tuple(picks)] = assemble(skeletons[properties, tuple(names)], source, picks)
-        return assembled[properties, tuple(picks)]
+        layout = (tuple(_properties(fig).items()), tuple(names))
+        key = (layout, tuple(picks))
+        if key not in assembled:
+            if layout not in skeletons:
+                skeletons[layout] = Skeleton.write(names, _properties(fig))
+            assembled[key] = assemble(skeletons[layout], source, picks)
+        return assembled[key]
 
     written: list[Path] = []
     for fig, shown in sets:

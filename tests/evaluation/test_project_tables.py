@@ -12,6 +12,7 @@ from tests.conftest import payment, run_load, write_xlsx
 from tests.evaluation.test_definitions import INDICATOR_HEADER, UNIT, YEAR, budget, landing
 
 OUT = Path("reports") / UNIT / str(YEAR)
+SECOND_UNIT = "900002"
 PROJECT_HEADER = ["单位编码", "项目编码", "项目名称", "项目类别", "责任股室", "是否重点项目", "公开属性", "年度",
                   "年度总体目标", "实际完成情况"]
 TEXTS = """# 测试单位
@@ -34,12 +35,17 @@ def tables(tmp_path_factory) -> Path:
     budget_rows = [budget("年初预算", "10000.00", UNIT, econ="31005", project="P01"),
                    budget("上年结转", "2000.00", UNIT, econ="31005", project="P01"),
                    budget("年初预算", "1000.00", UNIT, econ="30227", project="P02")]
-    landing(root, UNIT, vouchers, budget_rows)
+    # a second unit with one public and one 涉密 project: its public book holds one project
+    second = [*payment("2021-05-01", "记-0001", "500.00", econ="31005", project="Q01"),
+              *payment("2021-05-02", "记-0002", "700.00", econ="30227", project="Q02")]
+    landing(root, UNIT, vouchers, budget_rows, other_units={SECOND_UNIT: second})
     write_xlsx(root / "ledger.xlsx", {
         "项目": [PROJECT_HEADER,
                  [UNIT, "P01", "道路维修", "市政", "城建股", "是", "公开", YEAR, "=维修道路120公里", "完成100公里"],
                  [UNIT, "P02", "人防工程", "人防", "人防股", "否", "涉密", YEAR, "人防目标", "人防完成"],
-                 [UNIT, "P03", "课题研究", "其他", "办公室", "否", "公开", YEAR, "", ""]],
+                 [UNIT, "P03", "课题研究", "其他", "办公室", "否", "公开", YEAR, "", ""],
+                 [SECOND_UNIT, "Q01", "绿化养护", "市政", "城建股", "否", "公开", YEAR, "", ""],
+                 [SECOND_UNIT, "Q02", "保密工程", "人防", "人防股", "否", "涉密", YEAR, "", ""]],
         "绩效指标": [INDICATOR_HEADER,
                      [UNIT, "P01", "产出指标", "数量指标", "维修道路", "公里", "≥", "120", "100", 50, YEAR, ""],
                      [UNIT, "P01", "满意度指标", "服务对象满意度指标", "群众满意", "", "", "满意", "满意", 10, YEAR, 9],
@@ -75,6 +81,16 @@ def test_every_project_has_its_table_and_the_public_set_no_secret_one(tables):
     public_text = "".join(str(c) for path in (tables / "项目支出绩效自评表（公开版）").iterdir()
                           for r in cells(path) for c in r if c is not None)
     assert "人防" not in public_text and "P02" not in public_text
+
+
+def test_a_public_book_of_one_project_names_its_sheet_after_it(tables):
+    # the project's own file has one sheet, 自评表; a book of that one project is another
+    # workbook, though it shows the same sheet
+    out = tables.parents[2] / "reports" / SECOND_UNIT / str(YEAR)
+    assert openpyxl.load_workbook(out / "项目支出绩效自评表.xlsx").sheetnames == ["Q02", "Q01"]  # by spending
+    assert openpyxl.load_workbook(out / "项目支出绩效自评表（公开版）.xlsx").sheetnames == ["Q01"]
+    assert openpyxl.load_workbook(out / "项目支出绩效自评表（公开版）" / "Q01.xlsx").sheetnames == ["自评表"]
+    assert cells(out / "项目支出绩效自评表（公开版）.xlsx") == cells(out / "项目支出绩效自评表（公开版）" / "Q01.xlsx")
 
 
 def test_project_table_figures(tables):
