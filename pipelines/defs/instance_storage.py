@@ -31,6 +31,7 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
 )
 from dagster._core.storage.sql import create_engine
 
+from pipelines.distributed.instance import yaml_string
 from pipelines.files import write_in_place
 
 ENGINES_KEPT = 8
@@ -101,7 +102,7 @@ def local_instance_yaml(home: Path) -> str:
         f"  module: {__name__}",
         f"  class: {PooledSqliteEventLogStorage.__name__}",
         "  config:",
-        "    base_dir: " + '"' + runs.replace("\\", "\\\\").replace('"', '\\"') + '"',
+        f"    base_dir: {yaml_string(runs)}",
     ]) + "\n"
 
 

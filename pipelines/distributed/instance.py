@@ -18,7 +18,7 @@ def instance_yaml(dsn: str | None = None) -> str:
     driver itself: postgresql+psycopg2://…, see psycopg2_url)."""
     if dsn is not None:
         dsn = psycopg2_url(dsn)
-    url = f"postgres_url: {_yaml_string(dsn)}" if dsn is not None else f"postgres_url:\n      env: {DSN_ENV}"
+    url = f"postgres_url: {yaml_string(dsn)}" if dsn is not None else f"postgres_url:\n      env: {DSN_ENV}"
     lines = ["# Written by pipelines.distributed.instance: Dagster's instance on PostgreSQL.",
              "telemetry:", "  enabled: false"]
     for section, module, cls in (
@@ -51,5 +51,6 @@ def write_instance_yaml(dagster_home: Path, dsn: str | None = None) -> Path:
     return path
 
 
-def _yaml_string(text: str) -> str:
+def yaml_string(text: str) -> str:
+    """A double-quoted YAML scalar (a DSN, a path: any character kept as it is)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
