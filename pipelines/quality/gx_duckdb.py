@@ -31,7 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.quality.gx_import import defer_unused_gx_imports
+
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+defer_unused_gx_imports()  # before GX's first import
 
 import duckdb  # noqa: E402
 import great_expectations as gx  # noqa: E402
