@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from pipelines.evaluation.rules import load_rules  # noqa: E402
 from pipelines.settings import load_settings  # noqa: E402
 from pipelines.warehouse import load as stages  # noqa: E402
-from pipelines.warehouse.db import connect  # noqa: E402
+from pipelines.warehouse.db import Writer, connect  # noqa: E402
 
 HEADER = "凭证日期,凭证号,分录号,摘要,科目编码,科目名称,借方金额,贷方金额,功能分类,经济分类,项目,资金性质"
 ECON = ["30101", "30102", "30201", "30211", "30217", "30231", "31002", "30227"]
@@ -166,7 +166,9 @@ def full_pipeline(settings, with_quality: bool = True) -> dict[str, float]:
         times["marts"], _ = timed(stages.stage_marts, con, scope, load_rules())
         withheld = set()
         if with_quality:
-            times["quality"], outcome = timed(run_quality, con, settings, scope, stages.new_load_id())
+            writer = Writer(settings.db_path, con)
+            times["quality"], outcome = timed(run_quality, writer, settings, scope, stages.new_load_id())
+            con = writer.con
             withheld = outcome.withheld
         times["publish"], _ = timed(stages.stage_publish, con, settings, scope, withheld)
     finally:

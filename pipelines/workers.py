@@ -9,18 +9,24 @@ one of them holds. The server lives as long as the writer process, so later pool
 once; it is started with every module below whichever pool comes first.
 By default a scope gets one worker per UNIT_YEARS_PER_WORKER unit-years, so that the
 demo's two unit-years are done in-process and a county's hundreds on every core.
+
+The server also imports Great Expectations (seconds of one core), for the checks' workers
+(pipelines.quality.runner): a load starts the server as its ingest begins to read
+(start_server), so that the import runs on another core while the writer reads, not in
+the writer, whose threads would share one core's worth of Python with it.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
+from multiprocessing import forkserver, get_context
 
 from pipelines.settings import worker_count
 
 UNIT_YEARS_PER_WORKER = 4
 # Not __main__: the writer's script (the CLI imports Dagster) is not the workers' business.
-PRELOADED = ["pipelines.evaluation.outputs", "pipelines.bi.xlsx"]
+PRELOADED = ["pipelines.evaluation.outputs", "pipelines.bi.xlsx", "pipelines.quality.runner",
+             "pipelines.quality.gx_duckdb"]
 
 
 def workers_for(unit_years: int, workers: int | None = None) -> int:
@@ -32,7 +38,18 @@ def workers_for(unit_years: int, workers: int | None = None) -> int:
     return max(1, min(workers, unit_years))
 
 
-def process_pool(workers: int) -> ProcessPoolExecutor:
+def _forkserver_context():
     context = get_context("forkserver")
     context.set_forkserver_preload(PRELOADED)
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return context
+
+
+def start_server() -> None:
+    """Start the fork server now, if it is not running: it imports PRELOADED on its own
+    core while this process goes on. Returns at once."""
+    _forkserver_context()
+    forkserver.ensure_running()
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=_forkserver_context())

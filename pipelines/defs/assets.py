@@ -29,13 +29,14 @@ from pipelines.defs.run_tags import TAG_FULL_REFRESH, load_id_of
 from pipelines.evaluation.rules import load_rules
 from pipelines.landing.headers import KIND_LABELS, KINDS
 from pipelines.quality.run import run_quality
-from pipelines.quality.runner import import_gx_meanwhile
 from pipelines.settings import SQL_DIR
 from pipelines.warehouse import load as stages
 from pipelines.warehouse import declarations
+from pipelines.warehouse.db import Writer
 from pipelines.warehouse.dictionary import column_descriptions
 from pipelines.warehouse.lineage import model_reads
 from pipelines.warehouse.transform import CORE_MODELS, MART_MODELS
+from pipelines.workers import start_server
 
 
 ProgressFn = Callable[[str], None]
@@ -160,8 +161,8 @@ def ingest(context: dg.AssetExecutionContext, warehouse: WarehouseResource, prog
         stages.start_load(con, load_id, settings)
         result = stages.stage_ingest(
             con, settings, reporter(context, progress), full_refresh=context.run.tags.get(TAG_FULL_REFRESH) == "true",
-            # once the files are hashed: the import would take the GIL from the hashing
-            when_reading=import_gx_meanwhile,
+            # once the files are hashed: the fork server imports GX for the checks' workers
+            when_reading=start_server,
         )
         register_partitions(context.instance, stages.transform.all_unit_years(con) | stages.dirty_scope(con))
         stages.update_load(
@@ -306,8 +307,9 @@ def core(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progre
                     "the failing checks' ids in metadata.")],
 )
 def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progress: dg.ResourceParam[ProgressFn]):
-    con = _connect(context, warehouse)
+    writer = Writer(warehouse.settings.db_path, _connect(context, warehouse))
     try:
+        con = writer.con
         scope = unit_years_of(context)
         load_id = load_id_of(context)
         say = reporter(context, progress)
@@ -317,7 +319,8 @@ def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progr
         earlier = stages.earlier_check_runs(con, load_id)
         # A run's rectangle may hold keys with no data at all (a unit that started reporting
         # later): nothing to check there, and the error report's 检查范围 names only real ones.
-        outcome = run_quality(con, warehouse.settings, scope & stages.unit_years_with_data(con), load_id)
+        outcome = run_quality(writer, warehouse.settings, scope & stages.unit_years_with_data(con), load_id)
+        con = writer.con
         stages.add_earlier_check_runs(con, load_id, earlier)
         stages.add_to_load(con, load_id, checks_failed=outcome.failed, withheld=sorted(outcome.withheld))
         stages.update_load(con, load_id, quality_report=outcome.report_path)
@@ -343,7 +346,7 @@ def marts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, progr
             metadata["report"] = dg.MetadataValue.path(outcome.report_path)
         yield dg.MaterializeResult(asset_key=UNIT_YEAR_MARTS, metadata=metadata)
     finally:
-        con.close()
+        writer.con.close()
 
 
 def _withheld(con, context, scope) -> set[tuple[str, int]]:

@@ -63,22 +63,29 @@ def drop_scoped_views(con, suites: list[Suite]) -> None:
     con.execute("DROP TABLE IF EXISTS quality.gx_scope")
 
 
-def run_scoped_suite(con, suite: Suite, scope: Scope) -> list[tuple]:
-    """Validate the suite's scoped view; one results row (without load_id / checked_at) per
-    failed expectation and unit-year. Critical failures are attributed to unit-years.
+def failed_expectations(con, suite: Suite) -> list:
+    """The suite's failed expectations on its scoped view (GX's ExpectationOutcome each, with
+    counts and up to five failing row ids). Reads only: the checks' workers run it on a
+    read-only connection (pipelines.quality.runner).
 
     The first pass asks GX for pass/fail only (its cheapest result format: GX's own
     per-expectation work, not the SQL, is most of a suite's time); the failed
     expectations alone are run again for their counts and up to five failing row ids."""
     from pipelines.quality.gx_duckdb import run_suite  # lazy: Great Expectations takes seconds to import; only a GX run needs it
 
-    ids = suite.row_id_columns
     outcome = run_suite(con, suite.view, suite.load(), pass_fail_only=True)
     failed = [o for o in outcome.outcomes if not o.success]
     if not failed:
         return []
-    again = run_suite(con, suite.view, _sub_suite(suite, failed, "failed"), row_id_columns=ids)
-    failed = [o for o in again.outcomes if not o.success]
+    again = run_suite(con, suite.view, _sub_suite(suite, failed, "failed"), row_id_columns=suite.row_id_columns)
+    return [o for o in again.outcomes if not o.success]
+
+
+def result_rows(con, suite: Suite, failed: list, scope: Scope) -> list[tuple]:
+    """One results row (without load_id / checked_at) per failed expectation and unit-year,
+    on the writer: critical failures are attributed to unit-years, which for a scope of
+    several runs them again per unit-year (GX imported here only then)."""
+    ids = suite.row_id_columns
     rows = []
     critical = [o for o in failed if o.severity == "critical"]
     if critical:

@@ -44,28 +44,37 @@ once, sorted by file and row, with a summary by rule — is written every time, 
 it is empty, to `reports/quality/<date>_<time>_质量报告.xlsx` and `.csv` (Asia/Shanghai
 time; the same whether the load came from the CLI or the UI).
 
-Call with no transaction open: GX reads through cursors of the connection and sees only
-committed data.
+Where the suites run. In worker processes (pipelines.workers: one per core, at most one
+per suite), not in the writer: GX's own Python is most of a suite's time, so two workers
+validate a scope's 19 suites in about half the time, and they come from the fork server
+that imported GX on another core while the ingest read. The writer commits the scoped
+views, lets go of the file (pipelines.warehouse.db.Writer: DuckDB allows one writing
+process or many reading ones), the workers validate on read-only connections, and the
+writer takes the file back to attribute critical failures, run the rules and store the
+results.
+
+Call with no transaction open: the workers see only committed data.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
-import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 
 from pipelines.quality.catalogue import Rule, Suite, list_suites, load_catalogue
 from pipelines.quality.expectations import (
-    create_scoped_views, drop_scoped_views, is_empty, run_scoped_suite, scoped_data_docs,
+    create_scoped_views, drop_scoped_views, failed_expectations, is_empty, result_rows, scoped_data_docs,
 )
 from pipelines.quality.report import write_report
-from pipelines.settings import Settings
+from pipelines.settings import Settings, worker_count
+from pipelines.warehouse.db import Writer, connect
 from pipelines.warehouse.transform import set_scope
+from pipelines.workers import process_pool
 
 DATA_DOCS_ENV = "FISCAL_DATA_DOCS"
 
@@ -80,22 +89,6 @@ CHECK_RUNS_DDL = """CREATE TABLE IF NOT EXISTS quality.check_runs (
     seconds DOUBLE NOT NULL, checked_at TIMESTAMP NOT NULL, PRIMARY KEY (load_id, check_id))"""
 
 
-def import_gx_meanwhile() -> None:
-    """Import Great Expectations (2–5 s of one core) on a thread of its own, while the ingest
-    reads files: DuckDB lets go of the GIL as it reads, so the import takes the core the
-    reading leaves, and the checks find GX imported. The ingest calls it when it begins to
-    read; a CLI load with nothing to read starts no ingest (its fast path), so never imports GX. A failure
-    here is the checks' to report when they import GX themselves."""
-
-    def import_gx() -> None:
-        try:
-            importlib.import_module("pipelines.quality.gx_duckdb")
-        except BaseException:  # noqa: BLE001
-            pass
-
-    threading.Thread(target=import_gx, name="import-gx", daemon=True).start()
-
-
 @dataclass
 class QualityOutcome:
     failed: list[dict] = field(default_factory=list)  # id, kind, severity, failing, message, target_table, unit_years
@@ -106,17 +99,18 @@ class QualityOutcome:
     seconds: float = 0.0
 
 
-def run_quality(con: duckdb.DuckDBPyConnection, settings: Settings, scope, load_id: str,
+def run_quality(writer: Writer, settings: Settings, scope, load_id: str,
                 data_docs: bool = False) -> QualityOutcome:
     """Run every suite and rule over `scope`, store the results, write the report, and
-    return the failures and the unit-years to withhold (those with a fatal failure)."""
+    return the failures and the unit-years to withhold (those with a fatal failure).
+    `writer.con` is another connection afterwards (the workers read the file meanwhile)."""
     started = time.perf_counter()
     scope = {(str(u), int(y)) for u, y in scope}
     rules, suites = load_catalogue(), list_suites()
     now = datetime.now().replace(microsecond=0)
+    con = writer.con
     con.execute(RESULTS_DDL)
     con.execute(CHECK_RUNS_DDL)
-    set_scope(con, scope)
 
     runs: dict[str, dict] = {}
     gx_rows: list[tuple] = []
@@ -124,19 +118,23 @@ def run_quality(con: duckdb.DuckDBPyConnection, settings: Settings, scope, load_
     create_scoped_views(con, suites, scope)
     try:
         # Nothing in scope (a load that changed nothing): no rows to validate, and no
-        # reason to pay GX's import (seconds) for it.
+        # reason to pay for GX's workers.
         nothing = not con.execute("SELECT count(*) FROM quality.gx_sources").fetchone()[0]
+        to_validate = [] if nothing else [s for s in suites if not (s.passes_on_no_rows and is_empty(con, s.view))]
+        validated = validate_in_workers(writer, to_validate)
+        con = writer.con
+        set_scope(con, scope)
         for suite in suites:
+            failed, seconds = validated.get(suite.check_id, ([], 0.0))
             t0 = time.perf_counter()
-            # GX costs ~50 ms a suite whatever the rows (its own per-expectation work).
-            idle = nothing or (suite.passes_on_no_rows and is_empty(con, suite.view))
-            rows = [] if idle else run_scoped_suite(con, suite, scope)
+            rows = result_rows(con, suite, failed, scope) if failed else []
             gx_rows += [(load_id, *row, now) for row in rows]
-            runs[suite.check_id] = _run_record(suite, rows, time.perf_counter() - t0)
+            runs[suite.check_id] = _run_record(suite, rows, seconds + time.perf_counter() - t0)
         if not nothing and (data_docs or os.environ.get(DATA_DOCS_ENV) == "1"):
             docs = scoped_data_docs(con, suites, settings)
     finally:
-        drop_scoped_views(con, suites)
+        drop_scoped_views(writer.con, suites)
+    con = writer.con
 
     con.execute("BEGIN")
     try:
@@ -188,6 +186,31 @@ def run_quality(con: duckdb.DuckDBPyConnection, settings: Settings, scope, load_
     outcome.report_path, outcome.csv_path = str(xlsx), str(csv_path)
     outcome.seconds = time.perf_counter() - started
     return outcome
+
+
+def validate_in_workers(writer: Writer, suites: list[Suite]) -> dict[str, tuple[list, float]]:
+    """check id -> (the suite's failed expectations, seconds), each suite validated in a
+    worker process on a read-only connection while the writer has let go of the file."""
+    if not suites:
+        return {}
+    with writer.let_go() as db_path, process_pool(max(1, min(worker_count(), len(suites)))) as pool:
+        futures = {suite.check_id: pool.submit(_validate_suite, str(db_path), suite.check_id) for suite in suites}
+        return {check_id: future.result() for check_id, future in futures.items()}
+
+
+# The worker's read-only connection, kept for the suites it validates next: the pool's
+# processes end with the validation, and the connection with them.
+_READER: dict[str, duckdb.DuckDBPyConnection] = {}
+
+
+def _validate_suite(db_path: str, check_id: str) -> tuple[list, float]:
+    """In a worker: the suite's failed expectations on the view the writer made."""
+    started = time.perf_counter()
+    con = _READER.get(db_path)
+    if con is None:
+        con = _READER[db_path] = connect(Path(db_path), read_only=True)
+    suite = next(s for s in list_suites() if s.check_id == check_id)
+    return failed_expectations(con, suite), time.perf_counter() - started
 
 
 def _execute_rule(con, rule: Rule, sql: str, params: list) -> int:

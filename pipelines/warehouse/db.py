@@ -6,10 +6,12 @@ import os
 import re
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from filelock import FileLock, Timeout
 
 from pipelines.settings import SQL_DIR
 from pipelines.sqltext import split_statements, sql_string, sql_text
@@ -47,22 +49,23 @@ def connect(db_path: Path, *, read_only: bool = False, memory_limit: str | None 
     next_notice = started
     while True:
         try:
-            con = duckdb.connect(str(db_path), read_only=read_only)
+            con = _open(db_path, read_only)
             break
-        except duckdb.IOException as error:
-            if "lock" not in str(error).lower():
+        except (duckdb.IOException, LentToWorkers) as error:
+            if not isinstance(error, LentToWorkers) and "lock" not in str(error).lower():
                 raise
+            holder = str(error) if isinstance(error, LentToWorkers) else lock_holder(db_path, str(error))
             now = time.monotonic()
             if now >= deadline:
                 raise WarehouseBusy(
-                    f"{db_path} is held by {lock_holder(db_path, str(error))} and did not come free within {limit_seconds:.0f} s. "
+                    f"{db_path} is held by {holder} and did not come free within {limit_seconds:.0f} s. "
                     "DuckDB allows one writer, and no reader beside it: BI tools open bi.duckdb or the Parquet "
                     "marts, never this file. Try again when it has let go."
                 ) from error
             if now >= next_notice:
                 # Said at once, then every 10 s with the time left: a load waiting on an open
                 # dashboard must not look like a hung load.
-                notice = (f"waiting for {db_path.name}: held by {lock_holder(db_path, str(error))}; "
+                notice = (f"waiting for {db_path.name}: held by {holder}; "
                           f"{deadline - now:,.0f} s left (FISCAL_LOCK_TIMEOUT)")
                 if on_wait:
                     on_wait(notice)
@@ -99,8 +102,59 @@ def connect(db_path: Path, *, read_only: bool = False, memory_limit: str | None 
     return con
 
 
+def _open(db_path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect; a writer opens the file only while it holds the writer lock, which a
+    writer lending the file to its own workers keeps (Writer.let_go)."""
+    if read_only:
+        return duckdb.connect(str(db_path), read_only=True)
+    lock = writer_lock(db_path)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise LentToWorkers("a load whose workers are reading it (its checks)") from None
+    try:
+        return duckdb.connect(str(db_path))
+    finally:
+        lock.release()
+
+
+def writer_lock(db_path: Path) -> FileLock:
+    """The lock a writer holds while it opens the file and while it lends it to its workers.
+    One object per file in a process (is_singleton), so that the writer lending the file
+    takes it again when it opens the file again."""
+    lock_file = db_path.parent / ".work" / f"{db_path.name}.writer.lock"
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(lock_file), is_singleton=True)
+
+
 class WarehouseBusy(RuntimeError):
     pass
+
+
+class LentToWorkers(RuntimeError):
+    """A writer's open failed: the file is lent to another writer's workers (Writer.let_go)."""
+
+
+class Writer:
+    """A step's writing connection (`con`), which the step can let go of for a while.
+
+    DuckDB allows one process to write the file, or any number to read it, not both: the
+    checks' worker processes (pipelines.quality.runner) read the warehouse while the
+    writer has closed it. It keeps the writer lock meanwhile, so that another load waiting
+    for the file does not take it and change what the workers read. `con` is a new
+    connection afterwards; temp tables are gone with the old one."""
+
+    def __init__(self, db_path: Path, con: duckdb.DuckDBPyConnection):
+        self.db_path, self.con = db_path, con
+
+    @contextmanager
+    def let_go(self):
+        with writer_lock(self.db_path):
+            self.con.close()
+            try:
+                yield self.db_path
+            finally:
+                self.con = connect(self.db_path)
 
 
 def lock_holder(db_path: Path, message: str = "") -> str:

@@ -5,16 +5,20 @@ In a new Python each: this test process may have imported them already."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 
-from pipelines.settings import PACKAGE_DIR
+import duckdb
+
+from pipelines.settings import DEMO_LANDING_DIR, PACKAGE_DIR
 
 
 def _python(code: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}  # the warehouse's own, as the CLI's
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          cwd=PACKAGE_DIR.parent, timeout=300)
+                          cwd=PACKAGE_DIR.parent, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -42,3 +46,23 @@ def test_a_module_imported_before_gx_is_left_as_it_is():
         print(sys.modules["scipy.stats"] is scipy.stats, type(sys.modules["scipy.stats"]).__name__)
     """)
     assert out == "True module"
+
+
+def test_a_load_validates_the_suites_in_its_workers_and_never_imports_gx_itself(tmp_path):
+    """The writer lends the file to the checks' workers, which imported GX in their fork
+    server; the writer itself imports GX only to attribute a critical failure to unit-years."""
+    out = _python(f"""
+        import contextlib, io, sys
+        from pipelines.cli import main
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = main(["load", "--landing", {str(DEMO_LANDING_DIR)!r}, "--warehouse", {str(tmp_path / "wh")!r},
+                         "--quiet"])
+        print(code, "great_expectations" in sys.modules, "pipelines.quality.gx_duckdb" in sys.modules)
+    """)
+    assert out == "0 False False"
+    con = duckdb.connect(str(tmp_path / "wh" / "warehouse.duckdb"), read_only=True)
+    try:  # every suite ran, and passed, on the demo
+        assert con.execute("SELECT count(*), count(*) FILTER (WHERE passed) FROM quality.check_runs "
+                           "WHERE kind = 'expectation'").fetchone() == (19, 19)
+    finally:
+        con.close()

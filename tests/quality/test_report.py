@@ -12,7 +12,7 @@ import openpyxl
 
 from pipelines.quality.run import REPORT_HEADERS, run_quality
 from pipelines.settings import load_settings
-from pipelines.warehouse.db import connect
+from pipelines.warehouse.db import Writer, connect
 from tests.quality.conftest import ALL_UNIT_YEARS, BUDGET_2021, Q3
 
 SHEETS = ["问题清单", "汇总", "说明"]
@@ -112,10 +112,14 @@ def test_data_docs_on_request(clean, tmp_path, monkeypatch):
     settings = load_settings(clean.settings.landing_dir, tmp_path)
     con = connect(settings.db_path)
     try:
-        outcome = run_quality(con, settings, ALL_UNIT_YEARS, "no-docs")
+        writer = Writer(settings.db_path, con)
+        outcome = run_quality(writer, settings, ALL_UNIT_YEARS, "no-docs")
+        con = writer.con
         assert outcome.data_docs_path is None and not (tmp_path / "reports" / "quality" / "data_docs").exists()
         monkeypatch.setenv("FISCAL_DATA_DOCS", "1")
-        outcome = run_quality(con, settings, ALL_UNIT_YEARS, "docs")
+        writer = Writer(settings.db_path, con)
+        outcome = run_quality(writer, settings, ALL_UNIT_YEARS, "docs")
+        con = writer.con
         views = con.execute("SELECT count(*) FROM duckdb_views() WHERE schema_name = 'quality'").fetchone()[0]
     finally:
         con.close()

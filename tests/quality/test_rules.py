@@ -21,7 +21,7 @@ import pytest
 
 from pipelines.quality.run import CATALOGUE, RULE_COLUMNS, RULES_DIR, load_catalogue, run_quality
 from pipelines.settings import load_settings
-from pipelines.warehouse.db import connect
+from pipelines.warehouse.db import Writer, connect
 from pipelines.warehouse.transform import set_scope
 from tests.quality.conftest import ALL_UNIT_YEARS, Q3, UNIT1, UNIT2, UNIT2_VOUCHERS, results
 
@@ -199,7 +199,9 @@ def fatal_runs(clean, tmp_path_factory):
             for statement in statements:
                 changed = con.execute(statement).fetchone()[0]
                 assert changed >= 1, statement
-            outcome = run_quality(con, settings, ALL_UNIT_YEARS, f"fatal-{rule_id}")
+            writer = Writer(settings.db_path, con)
+            outcome = run_quality(writer, settings, ALL_UNIT_YEARS, f"fatal-{rule_id}")
+            con = writer.con
             rows = con.execute(
                 "SELECT check_id, unit_code, fiscal_year, field FROM quality.results WHERE load_id = ?",
                 [f"fatal-{rule_id}"],

@@ -14,7 +14,7 @@ from pipelines.landing.headers import KINDS
 from pipelines.quality.gx_duckdb import load_suite
 from pipelines.quality.run import list_suites, run_quality
 from pipelines.settings import EXPECTATIONS_DIR, load_settings
-from pipelines.warehouse.db import connect
+from pipelines.warehouse.db import Writer, connect
 from pipelines.warehouse.transform import CORE_MODELS
 from tests.quality.conftest import ALL_UNIT_YEARS, UNIT1
 
@@ -74,7 +74,9 @@ def test_critical_expectation_failure_withholds_exactly_its_unit_year(clean, tmp
         assert broken >= 1
         sources = {tuple(r) for r in con.execute(
             "SELECT source_file, source_row FROM core.fact_budget WHERE budget_kind = '其他'").fetchall()}
-        outcome = run_quality(con, settings, ALL_UNIT_YEARS, "gx-critical")
+        writer = Writer(settings.db_path, con)
+        outcome = run_quality(writer, settings, ALL_UNIT_YEARS, "gx-critical")
+        con = writer.con  # the checks' workers read the file meanwhile
         rows = con.execute(
             "SELECT check_id, severity, unit_code, fiscal_year, source_file, source_row, field, value_expected, "
             "failing FROM quality.results WHERE load_id = 'gx-critical'").fetchall()

@@ -13,7 +13,7 @@ from pipelines.evaluation.figures import read_figures
 from pipelines.quality.run import run_quality
 from pipelines.quality.tieouts import mart_tie_outs, run_tie_outs, tie_out_failures
 from pipelines.settings import load_settings
-from pipelines.warehouse.db import connect
+from pipelines.warehouse.db import Writer, connect
 from tests.quality.conftest import UNIT2
 
 # spending_by_year of 117002/2021 lowered by 1 yuan in the internal marts only: its total no
@@ -39,7 +39,9 @@ def test_figures_report_what_the_tie_out_rules_find(clean, tmp_path):
         assert read_figures(con, UNIT2, 2021).warnings == []  # the clean load's rules found nothing
         con.execute(f"UPDATE build.spending_by_year SET total_yuan = total_yuan - 1 "
                     f"WHERE unit_code = '{UNIT2}' AND fiscal_year = 2021")
-        outcome = run_quality(con, settings, {(UNIT2, 2021)}, "tie-out")
+        writer = Writer(settings.db_path, con)
+        outcome = run_quality(writer, settings, {(UNIT2, 2021)}, "tie-out")
+        con = writer.con
         assert outcome.withheld == {(UNIT2, 2021)}  # the load's gate ...
         assert tie_out_failures(con, UNIT2, 2021) == FAILURES  # ... and what the reports are told, from its results
         assert run_tie_outs(con, UNIT2, 2021) == FAILURES  # the same rules run on the spot

@@ -13,7 +13,7 @@ from pipelines.evaluation.rules import load_rules
 from pipelines.quality.run import run_quality
 from pipelines.settings import load_settings
 from pipelines.warehouse import load as stages
-from pipelines.warehouse.db import connect
+from pipelines.warehouse.db import Writer, connect
 from tests.conftest import payment, voucher_file
 from tests.quality.conftest import Q3, UNIT1, UNIT2, UNIT2_VOUCHERS, _append_csv, _q3_voucher
 
@@ -61,7 +61,9 @@ def test_fatal_failure_withholds_only_its_unit_year(clean, tmp_path):
         lost = con.execute(f"DELETE FROM staging.voucher_lines__rows WHERE source_row = 385 AND source_key = "
                            f"(SELECT source_key FROM meta.sources WHERE source_file = '{Q3}')").fetchone()[0]
         assert lost == 1
-        outcome = run_quality(con, settings, scope, "withhold-test")
+        writer = Writer(settings.db_path, con)
+        outcome = run_quality(writer, settings, scope, "withhold-test")
+        con = writer.con
         assert outcome.withheld == {(UNIT1, 2021)}
         assert [(f["id"], f["severity"], f["unit_years"]) for f in outcome.failed] == [
             ("row_accounting", "fatal", [[UNIT1, 2021]])]
