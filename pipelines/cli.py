@@ -24,6 +24,7 @@ from pipelines.settings import WORKERS_ENV
 from pipelines.warehouse.db import WarehouseBusy, connect, table_exists
 from pipelines.warehouse.schema import schema_fingerprint
 from pipelines.warehouse.status import format_status, unmatched_scope, warehouse_status
+from pipelines.workers import start_server
 
 
 class Progress:
@@ -224,6 +225,9 @@ def cmd_load(args) -> int:
         print(f"fiscal-warehouse load: nothing changed in {settings.landing_dir} since the last load; nothing to do")
         return EXIT_OK
     _use_workers(args)
+    # There is work: the fork server's imports (GX for the checks' workers, the report
+    # writers) run on another core while this process imports Dagster and ingests.
+    start_server()
     from pipelines.warehouse.load import format_summary  # lazy: the ingest behind it brings pyarrow (~1 s)
 
     if args.scheduler:
