@@ -11,8 +11,11 @@ a worker that never opens warehouse.duckdb:
    own, pipelines.warehouse.dirty) and the files written, into the load's summary.
 
 The op tags (pipelines.distributed.tags) say where each step may run; the default
-in-process executor ignores them and runs the three in order in one process. What the
-steps hand each other goes through the warehouse folder, which every worker shares.
+in-process executor ignores them and runs the three in order in one process, where step 1
+also renders each unit-year as soon as it is gathered (on FISCAL_WORKERS processes, while
+it gathers the next: the rendering need not wait for the last unit-year's gathering) and
+step 2 finds nothing left to render. What the steps hand each other goes through the
+warehouse folder, which every worker shares.
 """
 
 
@@ -34,7 +37,7 @@ from pipelines.defs.assets import (
 from pipelines.defs.partitions import unit_year_partitions, unit_years_of
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.run_tags import load_id_of
-from pipelines.distributed.fanout import map_on_workers
+from pipelines.distributed.fanout import map_on_workers, on_dask_worker
 from pipelines.distributed.tags import ANY_WORKER_STEP_TAGS, WRITER_STEP_TAGS
 from pipelines.evaluation.figures import NoSuchUnitYear, ScopeRows
 from pipelines.evaluation.redaction import secret_tokens
@@ -53,28 +56,45 @@ def written_path(warehouse_dir: Path, unit: str, year: int) -> Path:
     return warehouse_dir / INPUTS_FOLDER / unit / f"{year}.written.json"
 
 
-def gather_to_files(con, settings, unit_years, rules, progress) -> None:
+def gather_to_files(con, settings, unit_years, rules, progress, render_here: bool = False) -> None:
     """Each unit-year's report inputs into its file; a unit-year no longer in the warehouse
-    gets none (its old reports are removed here, as write_reports does)."""
-    from pipelines.evaluation.outputs import gather_unit_year, remove_unit_year  # lazy: python-docx, Pillow, lxml (~1.3 s)
+    gets none (its old reports are removed here, as write_reports does). `render_here`
+    (the in-process executor, whose render step would only start once every unit-year is
+    gathered): each unit-year is also rendered as soon as it is gathered, by FISCAL_WORKERS
+    processes while this one gathers the next, and the render step finds nothing left."""
+    from pipelines.evaluation.outputs import gather_unit_year, remove_unit_year, render_all  # lazy: python-docx, Pillow, lxml (~1.3 s)
+    from pipelines.workers import workers_for
 
     units = sorted((u, int(y)) for u, y in unit_years)
     secrets = secret_tokens(con) if units else []
     source = ScopeRows(con, units)  # each figures query once for the scope, as write_reports reads
-    for n, (unit, year) in enumerate(units, start=1):
-        progress(f"reports: {unit} {year} ({n}/{len(units)})")
-        path = inputs_path(settings.warehouse_dir, unit, year)
-        written_path(settings.warehouse_dir, unit, year).unlink(missing_ok=True)
-        try:
-            inputs = gather_unit_year(con, settings, unit, year, rules, progress, secrets, source)
-        except NoSuchUnitYear:
-            removed = remove_unit_year(settings, unit, year)
-            progress(f"reports: {unit} {year} is no longer in the warehouse; {removed} old file(s) removed")
-            path.unlink(missing_ok=True)
-            continue
-        finally:
-            source.forget((unit, year))
-        write_in_place(path, pickle.dumps(inputs, protocol=pickle.HIGHEST_PROTOCOL))
+    gathered_keys = []
+
+    def gathered():
+        for n, (unit, year) in enumerate(units, start=1):
+            progress(f"reports: {unit} {year} ({n}/{len(units)})")
+            path = inputs_path(settings.warehouse_dir, unit, year)
+            written_path(settings.warehouse_dir, unit, year).unlink(missing_ok=True)
+            try:
+                inputs = gather_unit_year(con, settings, unit, year, rules, progress, secrets, source)
+            except NoSuchUnitYear:
+                removed = remove_unit_year(settings, unit, year)
+                progress(f"reports: {unit} {year} is no longer in the warehouse; {removed} old file(s) removed")
+                path.unlink(missing_ok=True)
+                continue
+            finally:
+                source.forget((unit, year))
+            write_in_place(path, pickle.dumps(inputs, protocol=pickle.HIGHEST_PROTOCOL))
+            gathered_keys.append((unit, year))
+            yield inputs
+
+    if not render_here:
+        for _ in gathered():
+            pass
+        return
+    results = render_all(gathered(), workers_for(len(units)))
+    for (unit, year), paths in zip(gathered_keys, results):
+        _record_written(settings, unit, year, paths)
 
 
 def render_one_file(path: Path) -> list[Path]:
@@ -85,25 +105,32 @@ def render_one_file(path: Path) -> list[Path]:
 
 
 def render_from_files(settings, unit_years, workers: int | None = None) -> list[str]:
-    """Render every unit-year whose inputs file is there; never opens the DuckDB file.
-    On a dask worker (the distributed executor) the unit-years fan out over every worker
-    of the cluster as plain tasks (pipelines.distributed.fanout); else `workers` processes
-    (FISCAL_WORKERS) render them, as write_reports does. Returns the files written
-    (relative to the warehouse folder), in unit-year order."""
+    """Render every unit-year whose inputs file is there and that is not rendered yet (its
+    list of files written is not there: gather_to_files may have rendered it); never opens
+    the DuckDB file. On a dask worker (the distributed executor) the unit-years fan out
+    over every worker of the cluster as plain tasks (pipelines.distributed.fanout); else
+    `workers` processes (FISCAL_WORKERS) render them, as write_reports does. Returns the
+    files written by this call (relative to the warehouse folder), in unit-year order."""
     from pipelines.evaluation.outputs import render_all  # lazy: python-docx, Pillow, lxml (~1.3 s)
     from pipelines.workers import workers_for
 
-    present = [(u, y) for u, y in sorted(unit_years) if inputs_path(settings.warehouse_dir, u, y).exists()]
+    present = [(u, y) for u, y in sorted(unit_years) if inputs_path(settings.warehouse_dir, u, y).exists()
+               and not written_path(settings.warehouse_dir, u, y).exists()]
     files = [inputs_path(settings.warehouse_dir, u, y) for u, y in present]
     results = map_on_workers(render_one_file, files)
     if results is None:
         results = render_all((pickle.loads(f.read_bytes()) for f in files), workers_for(len(present), workers))
     relative = []
     for (unit, year), paths in zip(present, results):
-        written = [p.relative_to(settings.warehouse_dir).as_posix() for p in paths]
-        write_in_place(written_path(settings.warehouse_dir, unit, year), json.dumps(written).encode())
-        relative += written
+        relative += _record_written(settings, unit, year, paths)
     return relative
+
+
+def _record_written(settings, unit: str, year: int, paths: list[Path]) -> list[str]:
+    """The unit-year's rendered files, listed beside its inputs for record_reports."""
+    written = [p.relative_to(settings.warehouse_dir).as_posix() for p in paths]
+    write_in_place(written_path(settings.warehouse_dir, unit, year), json.dumps(written).encode())
+    return written
 
 
 def collect_written(settings, unit_years) -> tuple[list[str], set[tuple[str, int]]]:
@@ -134,7 +161,8 @@ def gather_report_inputs(context: dg.OpExecutionContext, warehouse: WarehouseRes
     try:
         scope = unit_years_of(context)
         scope -= _withheld(con, context, scope)
-        gather_to_files(con, warehouse.settings, scope, load_rules(), reporter(context, progress))
+        gather_to_files(con, warehouse.settings, scope, load_rules(), reporter(context, progress),
+                        render_here=not on_dask_worker())
     finally:
         con.close()
 
@@ -144,7 +172,8 @@ def gather_report_inputs(context: dg.OpExecutionContext, warehouse: WarehouseRes
                    "(never opens warehouse.duckdb).")
 def render_reports(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> None:
     written = render_from_files(warehouse.settings, unit_years_of(context))
-    context.log.info(f"reports: {len(written)} files written")
+    if written:  # on the in-process executor the gathering step rendered them already
+        context.log.info(f"reports: {len(written)} files written")
 
 
 @dg.op(tags=WRITER_STEP_TAGS, ins={"rendered": dg.In(dg.Nothing)}, out=dg.Out(dg.Nothing),
