@@ -225,13 +225,13 @@ def cmd_load(args) -> int:
         print(f"fiscal-warehouse load: nothing changed in {settings.landing_dir} since the last load; nothing to do")
         return EXIT_OK
     _use_workers(args)
-    # There is work: the fork server's imports (GX for the checks' workers, the report
-    # writers) run on another core while this process imports Dagster and ingests.
-    start_server()
     from pipelines.warehouse.load import format_summary  # lazy: the ingest behind it brings pyarrow (~1 s)
 
     if args.scheduler:
         return _distributed_load(settings, args)
+    # There is work here: the fork server's imports (GX for the checks' workers, the report
+    # writers) run on another core while this process imports Dagster and ingests.
+    start_server()
     failed, success, summary, unit_years = _run(settings, args.quiet, full_refresh=args.full_refresh, only=_only(args))
     if failed is not None:
         return failed

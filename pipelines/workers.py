@@ -11,9 +11,10 @@ By default a scope gets one worker per UNIT_YEARS_PER_WORKER unit-years, so that
 demo's two unit-years are done in-process and a county's hundreds on every core.
 
 The server also imports Great Expectations (seconds of one core), for the checks' workers
-(pipelines.quality.runner): a load starts the server as its ingest begins to read
-(start_server), so that the import runs on another core while the writer reads, not in
-the writer, whose threads would share one core's worth of Python with it.
+(pipelines.quality.runner): a load starts the server early (start_server: the CLI once it
+knows there is work, the ingest step as it begins to read), so that the import runs on
+another core while the writer works, not in the writer, whose threads would share one
+core's worth of Python with it.
 """
 
 from __future__ import annotations
