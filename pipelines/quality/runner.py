@@ -194,7 +194,7 @@ def validate_in_workers(writer: Writer, suites: list[Suite]) -> dict[str, tuple[
     if not suites:
         return {}
     with writer.let_go() as db_path, process_pool(max(1, min(worker_count(), len(suites)))) as pool:
-        futures = {suite.check_id: pool.submit(_validate_suite, str(db_path), suite.check_id) for suite in suites}
+        futures = {suite.check_id: pool.submit(_validate_suite, str(db_path), suite) for suite in suites}
         return {check_id: future.result() for check_id, future in futures.items()}
 
 
@@ -203,13 +203,12 @@ def validate_in_workers(writer: Writer, suites: list[Suite]) -> dict[str, tuple[
 _READER: dict[str, duckdb.DuckDBPyConnection] = {}
 
 
-def _validate_suite(db_path: str, check_id: str) -> tuple[list, float]:
+def _validate_suite(db_path: str, suite: Suite) -> tuple[list, float]:
     """In a worker: the suite's failed expectations on the view the writer made."""
     started = time.perf_counter()
     con = _READER.get(db_path)
     if con is None:
         con = _READER[db_path] = connect(Path(db_path), read_only=True)
-    suite = next(s for s in list_suites() if s.check_id == check_id)
     return failed_expectations(con, suite), time.perf_counter() - started
 
 
