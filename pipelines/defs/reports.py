@@ -39,8 +39,6 @@ from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.run_tags import load_id_of
 from pipelines.distributed.fanout import map_on_workers, on_dask_worker
 from pipelines.distributed.tags import ANY_WORKER_STEP_TAGS, WRITER_STEP_TAGS
-from pipelines.evaluation.figures import NoSuchUnitYear, ScopeRows
-from pipelines.evaluation.redaction import secret_tokens
 from pipelines.evaluation.rules import load_rules
 from pipelines.files import write_in_place
 from pipelines.warehouse import load as stages
@@ -62,29 +60,19 @@ def gather_to_files(con, settings, unit_years, rules, progress, render_here: boo
     (the in-process executor, whose render step would only start once every unit-year is
     gathered): each unit-year is also rendered as soon as it is gathered, by FISCAL_WORKERS
     processes while this one gathers the next, and the render step finds nothing left."""
-    from pipelines.evaluation.outputs import gather_unit_year, remove_unit_year, render_all  # lazy: python-docx, Pillow, lxml (~1.3 s)
+    from pipelines.evaluation.outputs import gather_scope, render_all  # lazy: python-docx, Pillow, lxml (~1.3 s)
     from pipelines.workers import workers_for
 
     units = sorted((u, int(y)) for u, y in unit_years)
-    secrets = secret_tokens(con) if units else []
-    source = ScopeRows(con, units)  # each figures query once for the scope, as write_reports reads
+    for unit, year in units:  # what an earlier, killed run left: gathered again below, or gone
+        inputs_path(settings.warehouse_dir, unit, year).unlink(missing_ok=True)
+        written_path(settings.warehouse_dir, unit, year).unlink(missing_ok=True)
     gathered_keys = []
 
     def gathered():
-        for n, (unit, year) in enumerate(units, start=1):
-            progress(f"reports: {unit} {year} ({n}/{len(units)})")
-            path = inputs_path(settings.warehouse_dir, unit, year)
-            written_path(settings.warehouse_dir, unit, year).unlink(missing_ok=True)
-            try:
-                inputs = gather_unit_year(con, settings, unit, year, rules, progress, secrets, source)
-            except NoSuchUnitYear:
-                removed = remove_unit_year(settings, unit, year)
-                progress(f"reports: {unit} {year} is no longer in the warehouse; {removed} old file(s) removed")
-                path.unlink(missing_ok=True)
-                continue
-            finally:
-                source.forget((unit, year))
-            write_in_place(path, pickle.dumps(inputs, protocol=pickle.HIGHEST_PROTOCOL))
+        for (unit, year), inputs in gather_scope(con, settings, units, rules, progress):
+            write_in_place(inputs_path(settings.warehouse_dir, unit, year),
+                           pickle.dumps(inputs, protocol=pickle.HIGHEST_PROTOCOL))
             gathered_keys.append((unit, year))
             yield inputs
 

@@ -203,23 +203,29 @@ def write_reports(con: duckdb.DuckDBPyConnection, settings, scope: Iterable[tupl
     This process gathers each unit-year's inputs and hands them to `workers` processes
     that render them (by default `pipelines.workers.workers_for`); with one worker it renders in-process."""
     units = sorted((unit, int(year)) for unit, year in set(scope))
+    gathered = (inputs for _, inputs in gather_scope(con, settings, units, rules, progress))
+    results = render_all(gathered, workers_for(len(units), workers))
+    return [path.relative_to(settings.warehouse_dir).as_posix() for paths in results for path in paths]
+
+
+def gather_scope(con: duckdb.DuckDBPyConnection, settings, units: list[tuple[str, int]], rules: Rules,
+                 progress: Callable[[str], None]) -> Iterator[tuple[tuple[str, int], UnitYearInputs]]:
+    """((unit_code, year), its inputs) for each of `units` in turn, with a progress line
+    each. A unit-year no longer in the warehouse (its files left the landing folder) yields
+    nothing: its reports are removed here."""
     secrets = secret_tokens(con) if units else []
     source = ScopeRows(con, units)  # each figures query once for the scope, not once a unit-year
-
-    def gathered() -> Iterator[UnitYearInputs]:
-        for n, (unit_code, year) in enumerate(units, start=1):
-            progress(f"reports: {unit_code} {year} ({n}/{len(units)})")
-            try:
-                yield gather_unit_year(con, settings, unit_code, year, rules, progress, secrets, source)
-            except NoSuchUnitYear:
-                # Its files left the landing folder: its reports go too.
-                removed = remove_unit_year(settings, unit_code, year)
-                progress(f"reports: {unit_code} {year} is no longer in the warehouse; {removed} old file(s) removed")
-            finally:
-                source.forget((unit_code, year))
-
-    results = render_all(gathered(), workers_for(len(units), workers))
-    return [path.relative_to(settings.warehouse_dir).as_posix() for paths in results for path in paths]
+    for n, (unit_code, year) in enumerate(units, start=1):
+        progress(f"reports: {unit_code} {year} ({n}/{len(units)})")
+        try:
+            inputs = gather_unit_year(con, settings, unit_code, year, rules, progress, secrets, source)
+        except NoSuchUnitYear:
+            removed = remove_unit_year(settings, unit_code, year)
+            progress(f"reports: {unit_code} {year} is no longer in the warehouse; {removed} old file(s) removed")
+            continue
+        finally:
+            source.forget((unit_code, year))
+        yield (unit_code, year), inputs
 
 
 def remove_unit_year(settings, unit_code: str, year: int) -> int:
