@@ -18,7 +18,7 @@ import duckdb
 
 from pipelines.evaluation.numbers import ZERO, dec, ratio, round2
 from pipelines.evaluation.provisional import read_quarantined
-from pipelines.quality.tieouts import tie_out_failures
+from pipelines.quality.tieouts import scope_tie_out_failures, tie_out_failures
 
 UNDISCLOSED = "UNDISCLOSED"
 UNDISCLOSED_LABEL = "涉密项目（不予公开）"
@@ -361,6 +361,7 @@ class ScopeRows(UnitYearRows):
         self.years = [int(year) for _, year in scope]
         self.cache: dict[str, dict[tuple[str, int], list[tuple]]] = {}
         self.quarantined_units: set[str] | None = None  # units of the scope with any row in quarantine
+        self.tie_outs: dict[tuple[str, int], list[tuple]] | None = None  # the scope's failing tie-outs
 
     def rows(self, sql: str, key: tuple[str, int]) -> list[tuple]:
         if sql not in self.cache:
@@ -380,10 +381,17 @@ class ScopeRows(UnitYearRows):
             return None
         return super().quarantined(key)
 
+    def tie_out_failures(self, key: tuple[str, int]) -> list[tuple]:
+        if self.tie_outs is None:
+            self.tie_outs = scope_tie_out_failures(self.con, list(zip(self.units, self.years)))
+        return self.tie_outs.get((key[0], int(key[1])), [])
+
     def forget(self, key: tuple[str, int]) -> None:
         """Drop a unit-year's rows once gathered (a county's scope is hundreds)."""
         for by_key in self.cache.values():
             by_key.pop(key, None)
+        if self.tie_outs is not None:
+            self.tie_outs.pop((key[0], int(key[1])), None)
         self.per_unit_year.pop(key, None)
 
 

@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import duckdb
 
-from pipelines.evaluation.figures import read_figures
+from pipelines.evaluation.figures import ScopeRows, read_figures
 from pipelines.quality.run import run_quality
-from pipelines.quality.tieouts import mart_tie_outs, run_tie_outs, tie_out_failures
+from pipelines.quality.tieouts import mart_tie_outs, run_tie_outs, scope_tie_out_failures, tie_out_failures
 from pipelines.settings import load_settings
 from pipelines.warehouse.db import Writer, connect
-from tests.quality.conftest import UNIT2
+from tests.quality.conftest import ALL_UNIT_YEARS, UNIT2
 
 # spending_by_year of 117002/2021 lowered by 1 yuan in the internal marts only: its total no
 # longer ties out to the facts, nor the public copy to the internal one
@@ -51,11 +51,18 @@ def test_figures_report_what_the_tie_out_rules_find(clean, tmp_path):
         ]
         assert read_figures(con, UNIT2, 2021).warnings == warnings
         assert read_figures(con, UNIT2, 2021, public=True).warnings == warnings
+        # the reports' gathering reads a whole scope's failures in one query: the same, on their unit-year only
+        scope = sorted(ALL_UNIT_YEARS)
+        assert scope_tie_out_failures(con, scope) == {(UNIT2, 2021): FAILURES}
+        source = ScopeRows(con, scope)
+        assert {key: read_figures(con, *key, source=source).warnings for key in scope} == {
+            key: warnings if key == (UNIT2, 2021) else [] for key in scope}
         con.execute("DROP TABLE quality.results")  # a warehouse the quality stage never ran in
     finally:
         con.close()
     bare = duckdb.connect(str(settings.db_path), read_only=True)  # no macros loaded: the rules need them
     try:
         assert tie_out_failures(bare, UNIT2, 2021) == FAILURES
+        assert scope_tie_out_failures(bare, sorted(ALL_UNIT_YEARS)) == {(UNIT2, 2021): FAILURES}
     finally:
         bare.close()
