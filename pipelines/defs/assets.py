@@ -45,13 +45,16 @@ ProgressFn = Callable[[str], None]
 class reporter:  # noqa: N801 - used as a function: reporter(context, progress)(message)
     """Progress goes to whoever started the run (the CLI) at once and to the run's log (the UI).
 
-    The lines about single files ("[12/9600] …", "  read …": indented or bracketed) reach
-    the run's log in batches, one message every few seconds: a Dagster log message is a
-    write to the instance's event log, 10-50 ms each here, which at a county's 9,600 files
-    (two lines each) was minutes of the load. What is still batched is written when the
-    reporter is let go (CPython: as soon as the step's call that used it returns)."""
+    The lines about single files ("[12/9600] …", "  read …": indented or bracketed) and
+    single unit-years ("reports: 117001 2021 (3/600)", "reports: 117001 2021: no narrative
+    file …") reach the run's log in batches, one message every few seconds: a Dagster log
+    message is a write to the instance's event log, 10-50 ms each here, which at a county's
+    9,600 files (two lines each) was minutes of the load, and at its 600 unit-years (one or
+    two lines each) 10-60 s of the reports' gathering. What is still batched is written when
+    the reporter is let go (CPython: as soon as the step's call that used it returns)."""
 
     BATCH_SECONDS = 5.0
+    ONE_ITEM = re.compile(r"[\[ ]|reports: \S+ \d{4}\b")  # a line about one file or one unit-year
 
     def __init__(self, context, progress: ProgressFn):
         self.context, self.progress = context, progress
@@ -60,7 +63,7 @@ class reporter:  # noqa: N801 - used as a function: reporter(context, progress)(
 
     def __call__(self, message: str) -> None:
         self.progress(message)
-        if message.startswith(("[", " ")):
+        if self.ONE_ITEM.match(message):
             self.pending.append(message)
             if time.monotonic() - self.last >= self.BATCH_SECONDS:
                 self.flush()
