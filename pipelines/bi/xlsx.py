@@ -91,20 +91,27 @@ def write_unit_year_exports(warehouse_dir: Path, unit_years, workers: int | None
     return [written[unit_year] for unit_year in chosen if unit_year in written]
 
 
+EXPORT_BATCH = 50  # unit-years whose Parquet files one query reads
+
+
 def _write_exports(warehouse_dir: Path, snapshot: Path, unit_years: list[tuple[str, int]]) -> list[tuple]:
     """The exports of these unit-years, ((unit, year), relative path) for each written."""
     written = []
     con = duckdb.connect()
     try:
-        for unit, year in unit_years:
-            path = unit_year_export_path(warehouse_dir, unit, year)
-            sources = {mart: snapshot / partition_path(mart, year, unit) for mart in MART_MODELS}
-            sheets = {mart: _read(con, [source], None, None) for mart, source in sources.items() if source.exists()}
-            if not sheets:
-                path.unlink(missing_ok=True)
-                continue
-            write_workbook(path, sheets)
-            written.append(((unit, year), path.relative_to(warehouse_dir).as_posix()))
+        for start in range(0, len(unit_years), EXPORT_BATCH):
+            batch = unit_years[start:start + EXPORT_BATCH]
+            sources = {(unit_year, mart): source for unit_year in batch for mart in MART_MODELS
+                       if (source := snapshot / partition_path(mart, unit_year[1], unit_year[0])).exists()}
+            read = dict(zip(sources, _read_each(con, list(sources.values()))))
+            for unit, year in batch:
+                path = unit_year_export_path(warehouse_dir, unit, year)
+                sheets = {mart: read[(unit, year), mart] for mart in MART_MODELS if ((unit, year), mart) in read}
+                if not sheets:
+                    path.unlink(missing_ok=True)
+                    continue
+                write_workbook(path, sheets)
+                written.append(((unit, year), path.relative_to(warehouse_dir).as_posix()))
     finally:
         con.close()
     return written
@@ -118,18 +125,54 @@ def unit_year_export_path(warehouse_dir: Path, unit: str, year: int) -> Path:
 def _read(con, files: list[Path], units, years) -> tuple[list[str], list[tuple]]:
     if not files:
         return [], []
-    paths = "[" + ", ".join(sql_string(f.as_posix()) for f in files) + "]"
+    paths = _sql_list(files)
     where = []
     if units:
         where.append("unit_code IN (" + ", ".join(sql_string(u) for u in units) + ")")
     if years:
         where.append("fiscal_year IN (" + ", ".join(str(int(y)) for y in years) + ")")
+    # a unit-year's rows as its file holds them, in the mart's order (publish.SORT_KEYS): ORDER
+    # BY fiscal_year, unit_code alone left DuckDB free to shuffle them
     relation = con.execute(
-        f"SELECT * FROM read_parquet({paths}, hive_partitioning = true, hive_types = {{'fiscal_year': INTEGER}}, "
-        f"union_by_name = true) {'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY fiscal_year, unit_code"
+        f"SELECT * EXCLUDE (file_row_number) FROM read_parquet({paths}, hive_partitioning = true, "
+        f"hive_types = {{'fiscal_year': INTEGER}}, union_by_name = true, file_row_number = true) "
+        f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY fiscal_year, unit_code, file_row_number"
     )
     columns = [d[0] for d in relation.description]
     return columns, relation.fetchall()
+
+
+def _read_each(con, files: list[Path]) -> list[tuple[list[str], list[tuple]]]:
+    """`_read` of each file on its own, in one query for the files whose columns are the same
+    (the columns and types of their Parquet schemas): a query's fixed cost, about 2.7 ms,
+    was two thirds of a unit-year's workbook, which reads seven files."""
+    if len(files) < 2:
+        return [_read(con, [file], None, None) for file in files]
+    by_name = {file.as_posix(): file for file in files}
+    layouts: dict[tuple, list[Path]] = {}
+    for name, layout in con.execute(
+        f"SELECT file_name, list((name, duckdb_type) ORDER BY column_id) FROM parquet_schema({_sql_list(files)}) "
+        "GROUP BY file_name"
+    ).fetchall():
+        layouts.setdefault(tuple(map(tuple, layout)), []).append(by_name[name])
+    read: dict[Path, tuple[list[str], list[tuple]]] = {}
+    for group in layouts.values():
+        # ordered as _read orders a file's rows
+        relation = con.execute(
+            f"SELECT filename, * EXCLUDE (filename, file_row_number) FROM read_parquet({_sql_list(group)}, "
+            "hive_partitioning = true, hive_types = {'fiscal_year': INTEGER}, filename = true, file_row_number = true) "
+            "ORDER BY filename, fiscal_year, unit_code, file_row_number"
+        )
+        columns = [d[0] for d in relation.description[1:]]
+        for file in group:
+            read[file] = (columns, [])
+        for name, *row in relation.fetchall():
+            read[by_name[name]][1].append(tuple(row))
+    return [read[file] for file in files]
+
+
+def _sql_list(files: list[Path]) -> str:
+    return "[" + ", ".join(sql_string(f.as_posix()) for f in files) + "]"
 
 
 def write_workbook(path: Path, sheets: dict[str, tuple[list[str], list[tuple]]]) -> None:

@@ -9,8 +9,9 @@ import duckdb
 import openpyxl
 import pytest
 
-from pipelines.bi.xlsx import unit_year_export_path, write_unit_year_exports, write_workbook
+from pipelines.bi.xlsx import _read, _read_each, unit_year_export_path, write_unit_year_exports, write_workbook
 from pipelines.cli import main as cli_main
+from pipelines.sqltext import sql_string
 from pipelines.warehouse.dictionary import chinese_title, column_descriptions, column_labels
 from pipelines.warehouse.transform import MART_MODELS
 from tests.conftest import payment, run_load, voucher_file
@@ -60,6 +61,27 @@ def test_worker_processes_write_the_same_exports(demo_warehouse, tmp_path):
         copies[workers] = {year: cells(copy, "117001", year) for year in (2020, 2021)}
     assert copies[2] == copies[1]
     assert copies[1][2021][chinese_title("spending_by_year")][1][:2] == (2021, "117001")
+
+
+def test_files_read_in_one_query_are_read_as_each_alone(demo_warehouse, tmp_path):
+    """The unit-year exports read a batch's Parquet files with one query for those of the same
+    columns: each file's columns and rows are what reading it alone gives, an empty file
+    and a file of other columns (a mart of an older release, say) included; the rows in
+    the order the file holds them (the mart's)."""
+    files = sorted(demo_warehouse.marts_public_dir.resolve().glob("*/fiscal_year=*/*.parquet"))
+    year_file = next(f for f in files if f.parent.parent.name == "spending_by_year")
+    other = tmp_path / "spending_by_year" / "fiscal_year=2021"
+    other.mkdir(parents=True)
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * FROM read_parquet('{year_file}') LIMIT 0) TO '{other}/empty.parquet'")
+    con.execute(f"COPY (SELECT *, 'x' AS added FROM read_parquet('{year_file}')) TO '{other}/it''s wider.parquet'")
+    files += [other / "empty.parquet", other / "it's wider.parquet"]
+    alone = [_read(con, [file], None, None) for file in files]
+    assert _read_each(con, files) == alone
+    for file, (_, rows) in zip(files, alone):  # in the mart's order, as published, not shuffled by the ORDER BY
+        assert rows == con.execute(f"SELECT * FROM read_parquet({sql_string(file.as_posix())}, hive_partitioning = "
+                                   "true, hive_types = {'fiscal_year': INTEGER})").fetchall()
+    assert alone[-2][1] == [] and alone[-1][0][-1] == "added" and len(alone[-1][1]) == len(alone[files.index(year_file)][1])
 
 
 def test_export_any_selection(demo_warehouse, tmp_path, capsys):
