@@ -29,7 +29,8 @@ from pipelines.settings import worker_count
 UNIT_YEARS_PER_WORKER = 4
 # Not __main__: the writer's script (the CLI imports Dagster) is not the workers' business.
 PRELOADED = ["pipelines.evaluation.outputs", "pipelines.bi.xlsx", "pipelines.quality.runner",
-             "pipelines.quality.gx_duckdb"]
+             "pipelines.quality.gx_duckdb",
+             "pipelines.forkserver_heap"]  # last: it freezes what the others imported
 
 
 def workers_for(unit_years: int, workers: int | None = None) -> int:

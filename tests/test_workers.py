@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -33,6 +34,12 @@ def test_stop_server_ends_it_and_the_next_pool_starts_it_again():
     with process_pool(1) as pool:  # a later pool starts a new server
         assert pool.submit(os.getpid).result() != os.getpid()
     assert _server_pid() not in (None, pid)
+
+
+def test_workers_inherit_the_servers_modules_out_of_the_collectors_sight():
+    with process_pool(1) as pool:
+        frozen = pool.submit(gc.get_freeze_count).result()
+    assert frozen > 50_000  # GX, python-docx, lxml …: pipelines.forkserver_heap froze them in the server
 
 
 def _holders(pipe_end: int) -> list[str]:
