@@ -134,7 +134,6 @@ def run_quality(writer: Writer, settings: Settings, scope, load_id: str,
             docs = scoped_data_docs(con, suites, settings)
     finally:
         drop_scoped_views(writer.con, suites)
-    con = writer.con
 
     con.execute("BEGIN")
     try:
