@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from pathlib import Path
 
 from pipelines.settings import SQL_DIR
 
@@ -25,6 +26,11 @@ def split_statements(text: str) -> list[str]:
 def sql_string(text: str) -> str:
     """`text` as an SQL string literal, for the places DuckDB takes no parameter (views, DDL)."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def sql_paths(paths) -> str:
+    """Files as an SQL list of string literals, for read_csv and read_parquet over several."""
+    return "[" + ", ".join(sql_string(Path(p).as_posix()) for p in paths) + "]"
 
 
 def model_sql(relative: str) -> str:

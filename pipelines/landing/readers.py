@@ -34,7 +34,7 @@ from pipelines.landing.money import UnknownMoneyUnit
 from pipelines.landing.titles import TitleInfo, parse_title_rows
 from pipelines.landing.workbooks import SheetCells, UnreadableFile, WorkbookReader
 from pipelines.settings import read_limits
-from pipelines.sqltext import sql_string
+from pipelines.sqltext import sql_paths, sql_string
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
@@ -225,7 +225,7 @@ def read_csv_sql(sources: list[Path], delimiter: str, width: int, first_data_lin
     the other) from their first data line on, every cell as text in c0.."""
     columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in _cell_columns(width)) + "}"
     files = (sql_string(sources[0].as_posix()) if len(sources) == 1
-             else "[" + ", ".join(sql_string(p.as_posix()) for p in sources) + "]")
+             else sql_paths(sources))
     return f"""read_csv({files},
         auto_detect=false, header=false, skip={first_data_line - 1}, delim={sql_string(delimiter)}, quote='"',
         escape='"', strict_mode=true, null_padding=true, columns={columns})"""
