@@ -20,9 +20,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.sqltext import sql_string
+from pipelines.sqltext import sql_paths, sql_string
 from pipelines.warehouse.dictionary import column_descriptions, dictionary
-from pipelines.warehouse.publish import AUDIENCES, partition_path
+from pipelines.warehouse.publish import AUDIENCES, PUBLISHED_ORDER, partition_path, read_published
 from pipelines.warehouse.transform import MART_MODELS
 
 BI_FILE = "bi.duckdb"
@@ -115,9 +115,8 @@ def _replace_unit_years(con, alias: str, snapshot: Path, changed: set[tuple[str,
             files = [f for f in files if f.exists()]
             if files:
                 columns = ", ".join(f'"{r[0]}"' for r in con.execute(f"DESCRIBE {schema}.{mart}").fetchall())
-                paths = "[" + ", ".join(sql_string(f.as_posix()) for f in files) + "]"
-                con.execute(f"""INSERT INTO {table} SELECT {columns} FROM read_parquet({paths}, hive_partitioning = true,
-                    hive_types = {{'fiscal_year': INTEGER}}, union_by_name = true) ORDER BY fiscal_year, unit_code""")
+                con.execute(f"INSERT INTO {table} SELECT {columns} FROM {read_published(sql_paths(files), 'union_by_name = true')} "
+                            f"ORDER BY {PUBLISHED_ORDER}")
 
 
 def _copy_mart(con, alias: str, schema: str, folder: str, mart: str, directory: Path) -> None:
@@ -126,10 +125,8 @@ def _copy_mart(con, alias: str, schema: str, folder: str, mart: str, directory: 
     table = f"{alias}.{folder}.{mart}"
     if any(directory.glob("fiscal_year=*/*.parquet")):
         pattern = sql_string((directory / "*" / "*.parquet").as_posix())
-        con.execute(
-            f"""CREATE TABLE {table} AS SELECT {column_list} FROM read_parquet({pattern}, hive_partitioning = true,
-                hive_types = {{'fiscal_year': INTEGER}}, union_by_name = true) ORDER BY fiscal_year, unit_code"""
-        )
+        con.execute(f"CREATE TABLE {table} AS SELECT {column_list} FROM {read_published(pattern, 'union_by_name = true')} "
+                    f"ORDER BY {PUBLISHED_ORDER}")
     else:
         con.execute(f"CREATE TABLE {table} AS SELECT {column_list} FROM {schema}.{mart} WHERE false")
     section = dictionary()[mart]

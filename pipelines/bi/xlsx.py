@@ -24,9 +24,9 @@ from pathlib import Path
 import duckdb
 
 from pipelines.files import remove_empty_folders
-from pipelines.sqltext import sql_string
+from pipelines.sqltext import sql_paths, sql_string
 from pipelines.warehouse.dictionary import chinese_title, column_labels
-from pipelines.warehouse.publish import partition_path
+from pipelines.warehouse.publish import PUBLISHED_ORDER, partition_path, read_published
 from pipelines.warehouse.transform import MART_MODELS
 from pipelines.workers import process_pool, workers_for
 
@@ -125,18 +125,15 @@ def unit_year_export_path(warehouse_dir: Path, unit: str, year: int) -> Path:
 def _read(con, files: list[Path], units, years) -> tuple[list[str], list[tuple]]:
     if not files:
         return [], []
-    paths = _sql_list(files)
+    paths = sql_paths(files)
     where = []
     if units:
         where.append("unit_code IN (" + ", ".join(sql_string(u) for u in units) + ")")
     if years:
         where.append("fiscal_year IN (" + ", ".join(str(int(y)) for y in years) + ")")
-    # a unit-year's rows as its file holds them, in the mart's order (publish.SORT_KEYS): ORDER
-    # BY fiscal_year, unit_code alone left DuckDB free to shuffle them
     relation = con.execute(
-        f"SELECT * EXCLUDE (file_row_number) FROM read_parquet({paths}, hive_partitioning = true, "
-        f"hive_types = {{'fiscal_year': INTEGER}}, union_by_name = true, file_row_number = true) "
-        f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY fiscal_year, unit_code, file_row_number"
+        f"SELECT * EXCLUDE (file_row_number) FROM {read_published(paths, 'union_by_name = true')} "
+        f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY {PUBLISHED_ORDER}"
     )
     columns = [d[0] for d in relation.description]
     return columns, relation.fetchall()
@@ -151,17 +148,15 @@ def _read_each(con, files: list[Path]) -> list[tuple[list[str], list[tuple]]]:
     by_name = {file.as_posix(): file for file in files}
     layouts: dict[tuple, list[Path]] = {}
     for name, layout in con.execute(
-        f"SELECT file_name, list((name, duckdb_type) ORDER BY column_id) FROM parquet_schema({_sql_list(files)}) "
+        f"SELECT file_name, list((name, duckdb_type) ORDER BY column_id) FROM parquet_schema({sql_paths(files)}) "
         "GROUP BY file_name"
     ).fetchall():
         layouts.setdefault(tuple(map(tuple, layout)), []).append(by_name[name])
     read: dict[Path, tuple[list[str], list[tuple]]] = {}
     for group in layouts.values():
-        # ordered as _read orders a file's rows
         relation = con.execute(
-            f"SELECT filename, * EXCLUDE (filename, file_row_number) FROM read_parquet({_sql_list(group)}, "
-            "hive_partitioning = true, hive_types = {'fiscal_year': INTEGER}, filename = true, file_row_number = true) "
-            "ORDER BY filename, fiscal_year, unit_code, file_row_number"
+            f"SELECT filename, * EXCLUDE (filename, file_row_number) FROM {read_published(sql_paths(group), 'filename = true')} "
+            f"ORDER BY filename, {PUBLISHED_ORDER}"
         )
         columns = [d[0] for d in relation.description[1:]]
         for file in group:
@@ -169,10 +164,6 @@ def _read_each(con, files: list[Path]) -> list[tuple[list[str], list[tuple]]]:
         for name, *row in relation.fetchall():
             read[by_name[name]][1].append(tuple(row))
     return [read[file] for file in files]
-
-
-def _sql_list(files: list[Path]) -> str:
-    return "[" + ", ".join(sql_string(f.as_posix()) for f in files) + "]"
 
 
 def write_workbook(path: Path, sheets: dict[str, tuple[list[str], list[tuple]]]) -> None:

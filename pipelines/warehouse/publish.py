@@ -189,6 +189,18 @@ def partition_path(mart: str, year: int, unit: str) -> str:
     return f"{mart}/fiscal_year={year}/{file_stem(unit)}.parquet"
 
 
+# ORDER BY this over read_published(): each unit-year's rows as its file holds them, in the
+# mart's order (SORT_KEYS). By fiscal_year and unit_code alone DuckDB may shuffle them.
+PUBLISHED_ORDER = "fiscal_year, unit_code, file_row_number"
+
+
+def read_published(paths: str, *options: str) -> str:
+    """`read_parquet` of published partition files (`paths`: a SQL string or list), with the
+    column file_row_number that PUBLISHED_ORDER sorts by; `options` are read_parquet's others."""
+    return ", ".join([f"read_parquet({paths}", "hive_partitioning = true", "hive_types = {'fiscal_year': INTEGER}",
+                      "file_row_number = true", *options]) + ")"
+
+
 def _write_mart(con, plan: _MartPlan, snapshot: Path, staging_dir: Path, now: datetime,
                 result: PublishResult) -> None:
     """One COPY writes every changed partition of the mart (PARTITION_BY into a staging

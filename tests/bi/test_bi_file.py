@@ -186,3 +186,25 @@ def test_a_held_warehouse_file_is_named_and_waited_for(tmp_path, capsys):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_bi_tables_hold_each_unit_years_rows_in_the_published_order(loads):
+    """A BI tool reading a table without ORDER BY sees each unit-year's rows as the Parquet
+    file holds them (the mart's order), not shuffled by the copy's sort on (year, unit)."""
+    warehouse = loads["warehouse"]
+    bi, files = duckdb.connect(str(warehouse / "bi.duckdb"), read_only=True), duckdb.connect()
+    try:
+        for folder in ("marts", "marts_public"):
+            for mart in MART_MODELS:
+                stored = bi.execute(f"SELECT * FROM {folder}.{mart}").fetchall()
+                columns = [d[0] for d in bi.description]
+                unit_at, year_at = columns.index("unit_code"), columns.index("fiscal_year")
+                for path in sorted((warehouse / folder / mart).glob("fiscal_year=*/*.parquet")):
+                    published = files.execute(
+                        f"SELECT {', '.join(columns)} FROM read_parquet('{path.as_posix()}', hive_partitioning = true, "
+                        "hive_types = {'fiscal_year': INTEGER})").fetchall()
+                    key = (path.stem, int(path.parent.name.split("=")[1]))
+                    assert [row for row in stored if (row[unit_at], row[year_at]) == key] == published, (mart, key)
+    finally:
+        bi.close()
+        files.close()
