@@ -23,7 +23,8 @@ def instance_yaml(dsn: str | None = None) -> str:
              "telemetry:", "  enabled: false"]
     for section, module, cls in (
         ("run_storage", "dagster_postgres.run_storage", "PostgresRunStorage"),
-        ("event_log_storage", "dagster_postgres.event_log", "PostgresEventLogStorage"),
+        # dagster-postgres's, writing a run's per-partition events in batches
+        ("event_log_storage", "pipelines.distributed.event_log", "BatchingPostgresEventLogStorage"),
         ("schedule_storage", "dagster_postgres.schedule_storage", "PostgresScheduleStorage"),
     ):
         lines += [f"{section}:", f"  module: {module}", f"  class: {cls}", "  config:", f"    {url}"]
