@@ -106,8 +106,7 @@ def definitions_for(settings, progress):
     """The code location's assets, checks and jobs with this command's paths and progress printer."""
     import dagster as dg  # lazy: seconds to import, and a no-change load or status never needs it
 
-    from pipelines.definitions import ALL_ASSETS, JOBS  # lazy: imports Dagster
-    from pipelines.defs.checks import ALL_CHECKS  # lazy: imports Dagster
+    from pipelines.definitions import ALL_ASSETS, ALL_CHECKS, JOBS  # lazy: imports Dagster
     from pipelines.defs.resources import WarehouseResource  # lazy: imports Dagster
 
     return dg.Definitions(

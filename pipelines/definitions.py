@@ -2,8 +2,8 @@
 
 import dagster as dg
 
-from pipelines.defs.assets import TABLE_SPECS, core, ingest, marts, parquet
-from pipelines.defs.checks import ALL_CHECKS
+from pipelines.defs.assets import TABLE_SPECS, core, ingest, marts, no_blocking_failure, parquet
+from pipelines.defs.checks import quality_checks
 from pipelines.defs.jobs import (
     ingest_job,
     landing_files_sensor,
@@ -18,6 +18,7 @@ from pipelines.defs.resources import WarehouseResource
 # The reports stage is three steps (gather, render, record) in pipelines.defs.reports, which
 # builds on the helpers of pipelines.defs.assets: the list is made here, above both.
 ALL_ASSETS = [ingest, *TABLE_SPECS, core, marts, parquet, reports]
+ALL_CHECKS = [quality_checks, no_blocking_failure]
 JOBS = [ingest_job, rebuild_unit_years_job, rebuild_reports_job]
 
 defs = dg.Definitions(

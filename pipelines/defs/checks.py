@@ -8,9 +8,10 @@ run, over the run's unit-years, stores what it found in `quality.results` /
 `quality.check_runs`, and logs each check's evaluation beside its table (`check_results`):
 passed, severity (ERROR for fatal rules and critical expectations, WARN for warnings), the
 failing count, up to five row ids (`file:row`, or `unit/year` for checks on totals) and
-the check's id — never data values beyond ids. Per unit-year, its check
-`no_blocking_failure` says whether the unit-year was withheld. The multi-asset check below
-declares the checks for the UI; run on its own it reports the latest load's results again.
+the check's id — never data values beyond ids. Per unit-year, the check
+`no_blocking_failure` (pipelines.defs.assets) says whether the unit-year was withheld. The
+multi-asset check below declares the checks for the UI; run on its own it reports the latest
+load's results again.
 
 Why `blocking=False`. A blocking Dagster check stops every downstream asset of the run
 when it fails: one unit's unbalanced tie-out would stop the publishing of every unit in
@@ -143,5 +144,3 @@ def quality_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseR
     finally:
         con.close()
 
-
-ALL_CHECKS = [quality_checks]
