@@ -15,7 +15,7 @@ import pytest
 from pipelines.distributed.load import distributed_load
 from pipelines.distributed.runs import local_stack
 from tests.conftest import query, run_load
-from tests.evaluation.test_report_equivalence import report_folders, unit_year_content
+from tests.evaluation.test_report_equivalence import report_folders, unit_year_content, xlsx_content
 
 pytestmark = pytest.mark.distributed
 
@@ -85,3 +85,10 @@ def test_a_distributed_load_equals_the_in_process_load(landing, tmp_path_factory
         assert unit_year_content(other) == unit_year_content(folder), key
         for md in sorted(folder.rglob("*.md")):
             assert (other / md.relative_to(folder)).read_text(encoding="utf-8") == md.read_text(encoding="utf-8"), md
+
+    # The public XLSX exports (written by tasks over the workers on the distributed executor)
+    expected_exports = sorted(p.relative_to(in_process) for p in (in_process / "exports").rglob("*.xlsx"))
+    assert len(expected_exports) == UNITS * len(YEARS)
+    assert sorted(p.relative_to(distributed) for p in (distributed / "exports").rglob("*.xlsx")) == expected_exports
+    for relative in expected_exports:
+        assert xlsx_content(distributed / relative) == xlsx_content(in_process / relative), relative
