@@ -1,4 +1,5 @@
-"""Dagster's PostgreSQL event log, writing a run's per-partition events in batches.
+"""Dagster's PostgreSQL event log, writing a run's per-partition events in batches, on a
+kept connection.
 
 A ranged rebuild run over a county's 600 unit-years writes, per partitioned asset, one
 `ASSET_MATERIALIZATION_PLANNED` event a unit-year before the run starts and one
@@ -34,12 +35,17 @@ from dagster import DagsterEventType
 from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
 from dagster_postgres.event_log import PostgresEventLogStorage
-from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
+from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
 
 BATCH_SIZE_ENV = "DAGSTER_EVENT_BATCH_SIZE"
 # Events Dagster buffers before it hands them over: a run's planned events and a step's
 # partitioned materializations come as one batch each, ended early by the batch's end.
 BATCH_SIZE = 1000
+
+# Connections beyond the kept one, for the threads of a process that write at once (a
+# worker's heartbeat and its step), closed when they are done.
+POOL_OVERFLOW = 4
+POOL_RECYCLE_SECONDS = 3600
 
 _WRITTEN_AS_ONE = {
     DagsterEventType.ASSET_MATERIALIZATION,
@@ -65,6 +71,15 @@ class BatchingPostgresEventLogStorage(PostgresEventLogStorage):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         os.environ.setdefault(BATCH_SIZE_ENV, str(BATCH_SIZE))
+        # dagster-postgres opens a new connection for every write (NullPool), two or three an
+        # event: half of the CPU of an event that is not batched (a check evaluation) went
+        # into psycopg2.connect, and as much again into the server forking a backend for it.
+        # One kept connection per process, as Dagster's webserver keeps it
+        # (optimize_for_webserver); pre-pinged, so that a restarted server is reconnected.
+        self._engine.dispose()
+        self._engine = create_pg_engine(self.postgres_url, self._token_provider, isolation_level="AUTOCOMMIT",
+                                        pool_size=1, max_overflow=POOL_OVERFLOW, pool_recycle=POOL_RECYCLE_SECONDS,
+                                        pool_pre_ping=True)
 
     @classmethod
     def from_config_value(cls, inst_data, config_value) -> BatchingPostgresEventLogStorage:
