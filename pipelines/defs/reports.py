@@ -1,14 +1,16 @@
 """The reports stage (`unit_year/reports`) in three steps, so that the rendering can run on
 a worker that never opens warehouse.duckdb:
 
-1. `gather_report_inputs` (the writer): each unit-year's report inputs
+1. `gather_report_inputs` (the writer, once the marts are built: the reports read the
+   marts, not their Parquet files, so the publishing need not come first): each unit-year's report inputs
    (pipelines.evaluation.outputs.gather_unit_year: plain, picklable data) into a file per
    partition, `<warehouse>/.work/report_inputs/<unit>/<year>.pickle`, written beside and
    renamed into place;
 2. `render_reports` (any worker): every output of those unit-years from the files alone
    (render_all: FISCAL_WORKERS processes), and the list of files written beside each input;
-3. `record_reports` (the writer): the unit-years done (their marks cleared up to the run's
-   own, pipelines.warehouse.dirty) and the files written, into the load's summary.
+3. `record_reports` (the writer, once the rendering and the publishing, unit_year/parquet,
+   are done): the unit-years done (their marks cleared up to the run's own,
+   pipelines.warehouse.dirty) and the files written, into the load's summary.
 
 The op tags (pipelines.distributed.tags) say where each step may run; the default
 in-process executor ignores them and runs the three in order in one process, where step 1
@@ -27,6 +29,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.defs.assets import (
+    UNIT_YEAR_MARTS,
     UNIT_YEAR_PARQUET,
     UNIT_YEAR_REPORTS,
     ProgressFn,
@@ -141,7 +144,7 @@ def collect_written(settings, unit_years) -> tuple[list[str], set[tuple[str, int
     return files, done
 
 
-@dg.op(tags=WRITER_STEP_TAGS, ins={"parquet": dg.In(dg.Nothing)}, out=dg.Out(dg.Nothing),
+@dg.op(tags=WRITER_STEP_TAGS, ins={"marts": dg.In(dg.Nothing)}, out=dg.Out(dg.Nothing),
        description="Gather each unit-year's report inputs into a file (reads warehouse.duckdb).")
 def gather_report_inputs(context: dg.OpExecutionContext, warehouse: WarehouseResource,
                          progress: dg.ResourceParam[ProgressFn]) -> None:
@@ -164,8 +167,10 @@ def render_reports(context: dg.OpExecutionContext, warehouse: WarehouseResource)
         context.log.info(f"reports: {len(written)} files written")
 
 
-@dg.op(tags=WRITER_STEP_TAGS, ins={"rendered": dg.In(dg.Nothing)}, out=dg.Out(dg.Nothing),
-       description="Record the unit-years whose reports are written as done (meta.dirty).")
+@dg.op(tags=WRITER_STEP_TAGS, ins={"rendered": dg.In(dg.Nothing), "parquet": dg.In(dg.Nothing)},
+       out=dg.Out(dg.Nothing),
+       description="Record the unit-years whose reports are written, and whose marts are published, as done "
+                   "(meta.dirty).")
 def record_reports(context: dg.OpExecutionContext, warehouse: WarehouseResource) -> None:
     con = _connect(context, warehouse)
     try:
@@ -190,10 +195,14 @@ def record_reports(context: dg.OpExecutionContext, warehouse: WarehouseResource)
                 "rendered by any worker, recorded as done by the writer. A unit-year is done (its rebuild mark "
                 "cleared) once its reports are written; a run that did not rebuild core (`fiscal-warehouse "
                 "report`) clears nothing.",
-    ins={"parquet": dg.AssetIn(key=UNIT_YEAR_PARQUET, dagster_type=dg.Nothing)},
+    ins={"marts": dg.AssetIn(key=UNIT_YEAR_MARTS, dagster_type=dg.Nothing),
+         "parquet": dg.AssetIn(key=UNIT_YEAR_PARQUET, dagster_type=dg.Nothing)},
     partitions_def=unit_year_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     kinds={"xlsx", "docx"},
 )
-def reports(parquet):
-    return record_reports(render_reports(gather_report_inputs(parquet)))
+def reports(marts, parquet):
+    # The reports read the marts, not their Parquet files: gathered and rendered while the
+    # writer publishes (on the distributed executor, rendered on the other workers meanwhile);
+    # recorded as done once both are written.
+    return record_reports(rendered=render_reports(gather_report_inputs(marts)), parquet=parquet)
