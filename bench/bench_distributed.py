@@ -176,6 +176,26 @@ def step_seconds(instance) -> dict[str, float]:
     return steps
 
 
+def step_timeline(instance, job_name: str) -> list[str]:
+    """The steps of the job's runs as "step start+seconds", seconds from the run's start, in
+    the order they started: which steps ran side by side."""
+    lines = []
+    for run in instance.get_runs():
+        if run.job_name != job_name:
+            continue
+        records = list(instance.all_logs(run.run_id))
+        run_start = min(record.timestamp for record in records)
+        started_at: dict[str, float] = {}
+        for record in records:
+            kind = record.dagster_event.event_type_value if record.dagster_event else None
+            if kind == "STEP_START":
+                started_at[record.step_key] = record.timestamp
+            elif kind == "STEP_SUCCESS" and record.step_key in started_at:
+                start = started_at[record.step_key]
+                lines.append((start, f"{record.step_key.split('.')[-1]} {start - run_start:.1f}+{record.timestamp - start:.1f}"))
+    return [line for _, line in sorted(lines)]
+
+
 def measure(workers: int, landing: Path, warehouse: Path, keys: list[str], concurrency: int,
             ranged: bool) -> tuple[float, float]:
     """Wall seconds of the runs and the workers' CPU seconds, on a fresh stack of `workers` workers."""
@@ -213,26 +233,35 @@ def measure(workers: int, landing: Path, warehouse: Path, keys: list[str], concu
     return seconds, cpu
 
 
-def measure_load(workers: int, landing: Path, warehouse: Path) -> tuple[float, float, dict[str, float]]:
+def measure_load(workers: int, landing: Path, warehouse: Path, pin: bool = False) -> tuple[float, float, dict[str, float]]:
     """A whole load (ingest, then the partitioned rebuild: core, marts and checks, Parquet,
     reports' gather, render and record) through distributed_load on a fresh warehouse:
     wall seconds, the workers' CPU seconds and each step's wall seconds."""
     import shutil
 
+    from pipelines.defs.jobs import INGEST_JOB, REBUILD_JOB
     from pipelines.distributed.load import distributed_load
     from pipelines.distributed.runs import local_stack
 
     shutil.rmtree(warehouse, ignore_errors=True)
-    with local_stack(workers=workers, landing_dir=landing, warehouse_dir=warehouse,
+    with local_stack(workers=workers, landing_dir=landing, warehouse_dir=warehouse, pin=pin,
                      preload="pipelines.distributed.definitions") as stack, stack.instance() as instance:
         cpu_before = sum(process_cpu(pid) for pid in stack.worker_pids)
         started = time.perf_counter()
         load = distributed_load(instance, stack.scheduler_address)
         seconds = time.perf_counter() - started
+        ended = time.time()
         cpu = sum(process_cpu(pid) for pid in stack.worker_pids) - cpu_before
         if not load.success:
             sys.exit(f"the distributed load failed; logs in {stack.folder}")
         steps = step_seconds(instance)
+        # The per-partition stages: everything after the ingest run (what to rebuild, the
+        # rebuild run's creation with its planned events, the run itself).
+        ingest_end = max(record.timestamp for run in instance.get_runs() if run.job_name == INGEST_JOB
+                         for record in instance.all_logs(run.run_id))
+        steps["after the ingest"] = ended - ingest_end
+        print("  rebuild run's steps (start+seconds from the run's start): "
+              + ", ".join(step_timeline(instance, REBUILD_JOB)), flush=True)
     return seconds, cpu, steps
 
 
@@ -245,6 +274,8 @@ def main() -> None:
                         help="one run over all unit-years; the render step fans out as dask tasks (fanout.py)")
     parser.add_argument("--load", action="store_true",
                         help="the whole load (pipelines.distributed.load) on a fresh warehouse, 1 and 2 workers")
+    parser.add_argument("--pin", action="store_true",
+                        help="--load: each worker on a CPU of its own, as a machine of one core would be")
     parser.add_argument("--reuse", action="store_true", help="keep the landing folder and warehouse of an earlier run")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     args = parser.parse_args()
@@ -260,14 +291,18 @@ def main() -> None:
         generate_county(landing, args.scale)
     if args.load:
         times: dict[int, list[float]] = {1: [], 2: []}
+        after: dict[int, list[float]] = {1: [], 2: []}
         for _ in range(args.runs):
             for workers in (1, 2):
-                seconds, cpu, steps = measure_load(workers, landing, base / f"warehouse-{workers}")
+                seconds, cpu, steps = measure_load(workers, landing, base / f"warehouse-{workers}", args.pin)
                 times[workers].append(seconds)
+                after[workers].append(steps["after the ingest"])
                 print(f"{workers} worker(s): whole load {seconds:.1f} s, workers' CPU {cpu:.1f} s; load average "
                       f"{loadavg()}\n  steps (wall seconds): " + ", ".join(f"{k} {v:.1f}" for k, v in steps.items()),
                       flush=True)
-        print("2 workers vs 1: " + ", ".join(f"{one / two:.2f}x" for one, two in zip(times[1], times[2])))
+        print("2 workers vs 1, whole load: " + ", ".join(f"{one / two:.2f}x" for one, two in zip(times[1], times[2])))
+        print("2 workers vs 1, the per-partition stages (after the ingest): "
+              + ", ".join(f"{one / two:.2f}x" for one, two in zip(after[1], after[2])))
         return
     if not reuse:
         print("loading it in-process ...", flush=True)

@@ -9,9 +9,10 @@ each (docs/deploy.md): `python -m dask scheduler` once, and `python -m dask work
 --preload pipelines.distributed.worker_setup` on every machine, with `--resources
 writer=1` and FISCAL_WORKER_ROLE=writer on the one that writes the warehouse.
 
-Each worker is one process with one thread (`--no-nanny --nthreads 1`): Dagster steps are
-not meant to share a process's threads, and a process per worker is what the scaling
-figures count. Dask's memory management is off (`--memory-limit 0`): a step holds its
+Each worker is one process with one thread (`--no-nanny --nthreads 1`): two Dagster steps
+in threads of one process deadlock (seen here: one thread's step setting up its run's
+logging (logging.config.dictConfig) while another's holds a handler's lock), and a process
+per worker is what the scaling figures count. Dask's memory management is off (`--memory-limit 0`): a step holds its
 data in DuckDB, not in dask, and a worker paused for memory would only stall a load.
 """
 
@@ -76,10 +77,13 @@ def worker_command(address: str, name: str, local_dir: Path, writer: bool) -> li
 
 
 def start_cluster(folder: Path, workers: int = 2, environment: dict[str, str] | None = None,
-                  timeout: float = 180.0, wait: bool = True) -> DaskCluster:
+                  timeout: float = 180.0, wait: bool = True, pin: bool = False) -> DaskCluster:
     """A scheduler and `workers` workers (the first one the writer) on 127.0.0.1; returns
     once all workers have joined (with wait=False at once: call wait_for_workers). Each
-    process logs to folder/<name>.log."""
+    process logs to folder/<name>.log. `pin`: each worker (and
+    the processes it starts) on one CPU of its own, the writer on the first, as if each
+    were a machine of one core (the benchmark's scaling figure; more workers than CPUs
+    share them round)."""
     if workers < 1:
         raise ValueError("a distributed load needs at least one worker (the writer)")
     folder = Path(folder).resolve()
@@ -98,8 +102,10 @@ def start_cluster(folder: Path, workers: int = 2, environment: dict[str, str] | 
             # be: Linux's autogroup scheduling gives a session one CPU share whatever its
             # processes, so workers left in this session would share one share between them.
             # A worker whose scheduler is gone exits by itself (--death-timeout).
+            cpus = sorted(os.sched_getaffinity(0))
             cluster.processes.append(_spawn(worker_command(address, name, folder / name, writer),
-                                            folder / f"{name}.log", role_env, own_session=True))
+                                            folder / f"{name}.log", role_env, own_session=True,
+                                            cpus={cpus[index % len(cpus)]} if pin else None))
         if wait:
             wait_for_workers(cluster, workers, timeout)
     except BaseException:
@@ -144,10 +150,12 @@ def stop_cluster(cluster: DaskCluster, timeout: float = 20.0) -> None:
             process.wait()
 
 
-def _spawn(command: list[str], log: Path, env: dict[str, str], own_session: bool = False) -> subprocess.Popen:
+def _spawn(command: list[str], log: Path, env: dict[str, str], own_session: bool = False,
+           cpus: set[int] | None = None) -> subprocess.Popen:
     with open(log, "ab") as handle:
         return subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                cwd=str(PROJECT_DIR), start_new_session=own_session)
+                                cwd=str(PROJECT_DIR), start_new_session=own_session,
+                                preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
 
 
 def _raise_if_dead(cluster: DaskCluster) -> None:

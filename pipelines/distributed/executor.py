@@ -7,6 +7,9 @@ two changes that a warehouse with one writer needs.
    the tag `dagster-dask/resource_requirements` and sends an untagged step anywhere; here
    an untagged step is serialized on the writer, never run beside another writer. An
    explicit `dagster-dask/resource_requirements` tag is still honoured (added to it).
+   A step that may run anywhere prefers the workers that are not the writer (dask's loose
+   worker restrictions), so that it runs beside the writer's next step, not before it; and
+   of the writer's ready steps, one that such a step waits for goes first (dask priority).
 2. Task keys. dagster-dask names a step's dask task `<job>.<step>`, and dask treats two
    tasks with one key as one: two runs of the same job at once (two partitions) would
    share the first run's result. Here the key carries the run id.
@@ -41,9 +44,20 @@ SCHEDULER_ENV = "FISCAL_DASK_SCHEDULER"
 def step_resources(tags: Mapping[str, str]) -> dict[str, float]:
     """The dask resources a step with these op tags needs: the writer unless it may run anywhere."""
     wanted = dict(get_dask_resource_requirements(tags))
-    if tags.get(RUNS_ON_TAG) != RUNS_ON_ANY_WORKER:
-        wanted[WRITER_RESOURCE] = 1
+    if may_run_anywhere(tags):
+        return wanted
+    wanted[WRITER_RESOURCE] = 1
     return wanted
+
+
+def may_run_anywhere(tags: Mapping[str, str]) -> bool:
+    return tags.get(RUNS_ON_TAG) == RUNS_ON_ANY_WORKER
+
+
+def other_workers(client: dask.distributed.Client) -> list[str]:
+    """The addresses of the workers that are not the writer."""
+    return [address for address, worker in client.scheduler_info(n_workers=-1)["workers"].items()
+            if WRITER_RESOURCE not in (worker.get("resources") or {})]
 
 
 _WORKER_INSTANCES: dict[bytes, dg.DagsterInstance] = {}
@@ -68,6 +82,17 @@ def run_step_on_worker(upstream_events: Sequence[Sequence[dg.DagsterEvent]], rec
     return list(execute_plan(plan, subset_job, instance, dagster_run, run_config=run_config))
 
 
+def feeds_any_worker_step(execution_plan) -> set[str]:
+    """The steps that a step which may run anywhere waits for. Dask runs them first among
+    the steps ready on the writer: the reports' gathering before the publishing, so that
+    the other workers render while the writer publishes."""
+    feeding = set()
+    for step in execution_plan.get_all_steps_in_topo_order():
+        if may_run_anywhere(step.tags):
+            feeding.update(key for step_input in step.step_inputs for key in step_input.dependency_keys)
+    return feeding
+
+
 class WriterRoutedDaskExecutor(DaskExecutor):
     """dagster-dask's executor on an existing scheduler, with the routing and task keys above."""
 
@@ -84,14 +109,22 @@ class WriterRoutedDaskExecutor(DaskExecutor):
         run = plan_context.dagster_run
         instance_ref = plan_context.instance.get_ref()
         with dask.distributed.Client(self.scheduler_address, timeout=30) as client:
+            # A step that may run anywhere goes to a worker that is not the writer while there is
+            # one: the writer runs one step at a time, and a step placed there while the writer
+            # is free would hold up the writer's next step (the checks' step beside publishing).
+            others = other_workers(client)
+            feeds_others = feeds_any_worker_step(execution_plan)
             futures, by_step = [], {}
             for level in execution_plan.get_steps_to_execute_by_level():
                 for step in level:
                     upstream = [by_step[key] for step_input in step.step_inputs for key in step_input.dependency_keys]
+                    placement = ({"workers": others, "allow_other_workers": True}
+                                 if others and may_run_anywhere(step.tags) else {})
                     future = client.submit(
                         run_step_on_worker, upstream, plan_context.reconstructable_job, run, plan_context.run_config,
                         [step.key], instance_ref, execution_plan.known_state,
                         key=f"{step.key}-{run.run_id}", resources=step_resources(step.tags), pure=False,
+                        priority=1 if step.key in feeds_others else 0, **placement,
                     )
                     futures.append(future)
                     by_step[step.key] = future

@@ -157,7 +157,7 @@ class LocalStack:
 @contextlib.contextmanager
 def local_stack(workers: int = 2, landing_dir: Path | None = None, warehouse_dir: Path | None = None,
                 folder: Path | None = None, preload: str | None = None,
-                extra_env: Mapping[str, str] | None = None) -> Iterator[LocalStack]:
+                extra_env: Mapping[str, str] | None = None, pin: bool = False) -> Iterator[LocalStack]:
     """Start a private PostgreSQL (pipelines.distributed.postgres), write DAGSTER_HOME's
     dagster.yaml for it, start a dask scheduler and `workers` workers (the first the
     writer) with the warehouse's settings in their environment; stop all of it on exit.
@@ -165,7 +165,8 @@ def local_stack(workers: int = 2, landing_dir: Path | None = None, warehouse_dir
     The folder must be reachable by the `postgres` user when this runs as root (a new
     folder under the system's temporary folder is, pytest's tmp_path is not): by default
     a new one, removed on exit. `preload`: the modules the workers import before they
-    join (pipelines.distributed.worker_setup; default the code location)."""
+    join (pipelines.distributed.worker_setup; default the code location). `pin`:
+    pipelines.distributed.cluster.start_cluster's."""
     own_folder = folder is None
     folder = Path(folder or tempfile.mkdtemp(prefix="fiscal-distributed-"))
     os.chmod(folder, 0o755)
@@ -174,7 +175,7 @@ def local_stack(workers: int = 2, landing_dir: Path | None = None, warehouse_dir
     write_instance_yaml(dagster_home, server.dsn)
     env = worker_environment(dagster_home, landing_dir, warehouse_dir, preload, **(extra_env or {}))
     # The workers import Dagster and the code location while PostgreSQL initialises.
-    cluster = start_cluster(folder / "dask", workers, env, wait=False)
+    cluster = start_cluster(folder / "dask", workers, env, wait=False, pin=pin)
     try:
         start_postgres(server.folder, server.port)
         wait_for_workers(cluster, workers)

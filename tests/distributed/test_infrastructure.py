@@ -130,3 +130,14 @@ def test_the_worker_environment_carries_the_settings(tmp_path):
     assert env["FISCAL_WORKER_PRELOAD"] == "a,b"
     assert env["PYTHONPATH"].split(os.pathsep)[0] == str(PROJECT_DIR)
     assert Path(env["PYTHONPATH"].split(os.pathsep)[0], "pipelines", "distributed").is_dir()
+
+
+def test_the_writer_first_runs_the_steps_that_other_workers_wait_for():
+    from dagster._core.execution.api import create_execution_plan
+
+    from pipelines.distributed.definitions import defs
+    from pipelines.distributed.executor import feeds_any_worker_step
+
+    plan = create_execution_plan(defs.resolve_job_def("rebuild_unit_years"))
+    # the marts (the checks' step waits for them) and the reports' gathering (their rendering)
+    assert feeds_any_worker_step(plan) == {"marts", "unit_year__reports.gather_report_inputs"}
