@@ -7,8 +7,8 @@ two changes that a warehouse with one writer needs.
    the tag `dagster-dask/resource_requirements` and sends an untagged step anywhere; here
    an untagged step is serialized on the writer, never run beside another writer. An
    explicit `dagster-dask/resource_requirements` tag is still honoured (added to it).
-   A step that may run anywhere prefers the workers that are not the writer (dask's loose
-   worker restrictions), so that it runs beside the writer's next step, not before it; and
+   A step that may run anywhere runs on the workers that are not the writer when there are
+   any (dask worker restrictions), so that it runs beside the writer's next step; and
    of the writer's ready steps, one that such a step waits for goes first (dask priority).
 2. Task keys. dagster-dask names a step's dask task `<job>.<step>`, and dask treats two
    tasks with one key as one: two runs of the same job at once (two partitions) would
@@ -109,17 +109,19 @@ class WriterRoutedDaskExecutor(DaskExecutor):
         run = plan_context.dagster_run
         instance_ref = plan_context.instance.get_ref()
         with dask.distributed.Client(self.scheduler_address, timeout=30) as client:
-            # A step that may run anywhere goes to a worker that is not the writer while there is
-            # one: the writer runs one step at a time, and a step placed there while the writer
-            # is free would hold up the writer's next step (the checks' step beside publishing).
+            # A step that may run anywhere goes to a worker that is not the writer when the run
+            # starts with one: the writer runs one step at a time, and such a step placed there
+            # holds up the writer's next one (the rendering before the publishing, 10 s at a
+            # county). Strictly: with dask's loose restrictions the scheduler placed the
+            # rendering on the writer whenever the other workers were busy for a moment. If all
+            # the other workers are gone, such a step waits for one to join.
             others = other_workers(client)
             feeds_others = feeds_any_worker_step(execution_plan)
             futures, by_step = [], {}
             for level in execution_plan.get_steps_to_execute_by_level():
                 for step in level:
                     upstream = [by_step[key] for step_input in step.step_inputs for key in step_input.dependency_keys]
-                    placement = ({"workers": others, "allow_other_workers": True}
-                                 if others and may_run_anywhere(step.tags) else {})
+                    placement = {"workers": others} if others and may_run_anywhere(step.tags) else {}
                     future = client.submit(
                         run_step_on_worker, upstream, plan_context.reconstructable_job, run, plan_context.run_config,
                         [step.key], instance_ref, execution_plan.known_state,

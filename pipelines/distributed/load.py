@@ -20,7 +20,7 @@ from pipelines.defs.jobs import INGEST_JOB, REBUILD_JOB, TRIGGER_CLI, rebuild_sc
 from pipelines.defs.partitions import rectangles_on
 from pipelines.defs.run_tags import TAG_FULL_REFRESH, TAG_LOAD_ID, TAG_TRIGGER
 from pipelines.distributed.definitions import MODULE
-from pipelines.distributed.runs import reconstructable_job, run_job, run_many
+from pipelines.distributed.runs import orchestrators, reconstructable_job, run_job, run_many
 from pipelines.distributed.tags import WRITER_RESOURCE
 from pipelines.settings import load_settings
 from pipelines.warehouse import load as stages
@@ -60,15 +60,17 @@ def distributed_load(instance: dg.DagsterInstance, scheduler_address: str, *, fu
     load = DistributedLoad(load_id or stages.new_load_id())
     tags = {TAG_LOAD_ID: load.load_id, TAG_TRIGGER: TRIGGER_CLI}
     ingest_tags = {**tags, **({TAG_FULL_REFRESH: "true"} if full_refresh else {})}
-    load.ingest_success = run_job(reconstructable_job(INGEST_JOB, MODULE), instance, scheduler_address,
-                                  ingest_tags).success
-    if not load.ingest_success:
-        return load
-    with Client(scheduler_address, timeout=30) as client:
-        future = client.submit(rebuild_scope_on_writer, load.load_id, resources={WRITER_RESOURCE: 1}, pure=False)
-        load.unit_years, holding_data = future.result()
-    rectangles = rectangles_on(instance, load.unit_years, holding_data)
-    load.rebuild_success = run_many(reconstructable_job(REBUILD_JOB, MODULE), [{**tags, **r.tags()} for r in rectangles],
-                                    instance, scheduler_address, concurrency,
-                                    stop_after_failure=True)
+    rebuild_job = reconstructable_job(REBUILD_JOB, MODULE)
+    # The rebuild runs' orchestrators import Dagster and the code location while the ingest runs.
+    with orchestrators(concurrency, rebuild_job, wait=False) as pool:
+        load.ingest_success = run_job(reconstructable_job(INGEST_JOB, MODULE), instance, scheduler_address,
+                                      ingest_tags).success
+        if not load.ingest_success:
+            return load
+        with Client(scheduler_address, timeout=30) as client:
+            future = client.submit(rebuild_scope_on_writer, load.load_id, resources={WRITER_RESOURCE: 1}, pure=False)
+            load.unit_years, holding_data = future.result()
+        rectangles = rectangles_on(instance, load.unit_years, holding_data)
+        load.rebuild_success = run_many(rebuild_job, [{**tags, **r.tags()} for r in rectangles], instance,
+                                        scheduler_address, concurrency, pool=pool, stop_after_failure=True)
     return load

@@ -109,12 +109,17 @@ def _run_on(pool, arguments: list, concurrency: int, stop_after_failure: bool) -
 
 
 @contextlib.contextmanager
-def orchestrators(count: int, job=None):
+def orchestrators(count: int, job=None, wait: bool = True):
     """`count` orchestrator processes (a process pool), each of which has imported
-    Dagster, dask's client and `job`'s code location before this returns (about 10 s of
-    a first run otherwise), so that they can start while something else runs."""
+    Dagster, dask's client and `job`'s code location (about 10 s of a first run otherwise)
+    before this returns, so that they can start while something else runs; with
+    wait=False they import while the caller goes on (a run submitted meanwhile waits for
+    its process's imports)."""
     with ProcessPoolExecutor(max_workers=max(1, count), mp_context=multiprocessing.get_context("spawn")) as pool:
-        list(pool.map(_warm_orchestrator, [(count, job)] * count))
+        warming = [pool.submit(_warm_orchestrator, (count, job)) for _ in range(count)]
+        if wait:
+            for future in warming:
+                future.result()
         yield pool
 
 
