@@ -4,6 +4,8 @@
     .venv/bin/python bench/bench_distributed.py --scale 30 --reuse --runs 2
     .venv/bin/python bench/bench_distributed.py --scale 30 --reuse --ranged   # one ranged run
     .venv/bin/python bench/bench_distributed.py --scale 30 --reuse --load     # the real load, per step
+    .venv/bin/python bench/bench_distributed.py --scale 300 --reuse --load --runs 2   # the county (README)
+    .venv/bin/python bench/bench_distributed.py --scale 300 --reuse --load --pin      # a CPU a worker
 
 Generates the county shape (bench/county.py: --scale units x 2 years) and loads it once
 with the CLI, in-process, as the default load does (not with --load, which loads it on
@@ -18,7 +20,9 @@ writer whatever the number of workers. With --ranged it is one run over all unit
 (one Dagster step an asset, as the load's ranged runs are) whose render step fans the
 unit-years out over the workers as dask tasks (pipelines.distributed.fanout).
 
-Printed: the wall seconds of the runs (the stack's start and the orchestrators' imports
+With --load: the whole load's seconds, each step's, the rebuild run's timeline (which
+steps ran side by side) and the ratio 1 worker / 2 workers of the whole load and of the
+per-partition stages (everything after the ingest run). Otherwise printed: the wall seconds of the runs (the stack's start and the orchestrators' imports
 excluded), the ratio 1 worker / 2 workers, the CPU the workers and the orchestrators used,
 and the load average. Workers run each in a session of their own (as on their own
 machines), so Linux's per-session CPU share does not cap them together; the machine is
