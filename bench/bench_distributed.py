@@ -34,6 +34,7 @@ import os
 import resource
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -166,38 +167,46 @@ def loadavg() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def step_seconds(instance) -> dict[str, float]:
-    """Each step's wall seconds (STEP_START to STEP_SUCCESS), summed over the instance's runs."""
-    steps: dict[str, float] = {}
-    for run in instance.get_runs():
-        started_at: dict[str, float] = {}
-        for record in instance.all_logs(run.run_id):
-            kind = record.dagster_event.event_type_value if record.dagster_event else None
-            if kind == "STEP_START":
-                started_at[record.step_key] = record.timestamp
-            elif kind == "STEP_SUCCESS" and record.step_key in started_at:
-                steps[record.step_key] = steps.get(record.step_key, 0.0) + record.timestamp - started_at[record.step_key]
-    return steps
+@dataclass
+class RunSpans:
+    job_name: str
+    start: float  # the run's first event
+    end: float  # its last
+    steps: list[tuple[str, float, float]]  # (step key, STEP_START, STEP_SUCCESS), in start order
 
 
-def step_timeline(instance, job_name: str) -> list[str]:
-    """The steps of the job's runs as "step start+seconds", seconds from the run's start, in
-    the order they started: which steps ran side by side."""
-    lines = []
+def run_spans(instance) -> list[RunSpans]:
+    """Each run's first and last event and its succeeded steps' spans: the event log read once."""
+    spans = []
     for run in instance.get_runs():
-        if run.job_name != job_name:
-            continue
         records = list(instance.all_logs(run.run_id))
-        run_start = min(record.timestamp for record in records)
         started_at: dict[str, float] = {}
+        steps = []
         for record in records:
             kind = record.dagster_event.event_type_value if record.dagster_event else None
             if kind == "STEP_START":
                 started_at[record.step_key] = record.timestamp
             elif kind == "STEP_SUCCESS" and record.step_key in started_at:
-                start = started_at[record.step_key]
-                lines.append((start, f"{record.step_key.split('.')[-1]} {start - run_start:.1f}+{record.timestamp - start:.1f}"))
-    return [line for _, line in sorted(lines)]
+                steps.append((record.step_key, started_at[record.step_key], record.timestamp))
+        times = [record.timestamp for record in records]
+        spans.append(RunSpans(run.job_name, min(times), max(times), sorted(steps, key=lambda step: step[1])))
+    return spans
+
+
+def step_seconds(runs: list[RunSpans]) -> dict[str, float]:
+    """Each step's wall seconds (STEP_START to STEP_SUCCESS), summed over the runs."""
+    steps: dict[str, float] = {}
+    for run in runs:
+        for key, start, end in run.steps:
+            steps[key] = steps.get(key, 0.0) + end - start
+    return steps
+
+
+def step_timeline(runs: list[RunSpans], job_name: str) -> list[str]:
+    """The steps of the job's runs as "step start+seconds", seconds from the run's start, in
+    the order they started: which steps ran side by side."""
+    return [f"{key.split('.')[-1]} {start - run.start:.1f}+{end - start:.1f}"
+            for run in runs if run.job_name == job_name for key, start, end in run.steps]
 
 
 def measure(workers: int, landing: Path, warehouse: Path, keys: list[str], concurrency: int,
@@ -229,7 +238,7 @@ def measure(workers: int, landing: Path, warehouse: Path, keys: list[str], concu
                                          pool=pool)
             seconds = time.perf_counter() - started
             cpu = sum(process_cpu(pid) for pid in stack.worker_pids) - cpu_before
-        steps = step_seconds(instance)
+        steps = step_seconds(run_spans(instance))
         print("  steps (wall seconds, summed over runs): " + ", ".join(f"{k} {v:.1f}" for k, v in steps.items()))
         failed = [key for key, ok in outcome.items() if not ok]
         if failed:
@@ -258,14 +267,13 @@ def measure_load(workers: int, landing: Path, warehouse: Path, pin: bool = False
         cpu = sum(process_cpu(pid) for pid in stack.worker_pids) - cpu_before
         if not load.success:
             sys.exit(f"the distributed load failed; logs in {stack.folder}")
-        steps = step_seconds(instance)
+        runs = run_spans(instance)
+        steps = step_seconds(runs)
         # The per-partition stages: everything after the ingest run (what to rebuild, the
         # rebuild run's creation with its planned events, the run itself).
-        ingest_end = max(record.timestamp for run in instance.get_runs() if run.job_name == INGEST_JOB
-                         for record in instance.all_logs(run.run_id))
-        steps["after the ingest"] = ended - ingest_end
+        steps["after the ingest"] = ended - max(run.end for run in runs if run.job_name == INGEST_JOB)
         print("  rebuild run's steps (start+seconds from the run's start): "
-              + ", ".join(step_timeline(instance, REBUILD_JOB)), flush=True)
+              + ", ".join(step_timeline(runs, REBUILD_JOB)), flush=True)
     return seconds, cpu, steps
 
 
