@@ -94,6 +94,7 @@ def start_cluster(folder: Path, workers: int = 2, environment: dict[str, str] | 
     cluster = DaskCluster(folder, address)
     try:
         cluster.processes.append(_spawn(scheduler_command(port, folder / "scheduler.json"), folder / "scheduler.log", env))
+        cpus = sorted(os.sched_getaffinity(0))
         for index in range(workers):
             writer = index == 0
             name = "writer" if writer else f"worker-{index}"
@@ -102,7 +103,6 @@ def start_cluster(folder: Path, workers: int = 2, environment: dict[str, str] | 
             # be: Linux's autogroup scheduling gives a session one CPU share whatever its
             # processes, so workers left in this session would share one share between them.
             # A worker whose scheduler is gone exits by itself (--death-timeout).
-            cpus = sorted(os.sched_getaffinity(0))
             cluster.processes.append(_spawn(worker_command(address, name, folder / name, writer),
                                             folder / f"{name}.log", role_env, own_session=True,
                                             cpus={cpus[index % len(cpus)]} if pin else None))
