@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.distributed.fanout import map_on_workers
+from pipelines.distributed.fanout import map_on_workers, on_dask_worker
 from pipelines.files import remove_empty_folders
 from pipelines.sqltext import sql_paths, sql_string
 from pipelines.warehouse.dictionary import chinese_title, column_labels
@@ -77,18 +77,19 @@ def write_unit_year_exports(warehouse_dir: Path, unit_years, workers: int | None
     relative to the warehouse, in unit-year order."""
     snapshot = Path(os.path.realpath(warehouse_dir / "marts_public"))
     chosen = sorted(unit_years)
-    # On a dask worker (the distributed executor's publishing step) the batches are tasks
-    # over every worker of the cluster, as the reports' rendering is.
-    done = map_on_workers(_write_export_batch, [(warehouse_dir, snapshot, chosen[start:start + EXPORT_BATCH])
-                                                for start in range(0, len(chosen), EXPORT_BATCH)])
-    if done is None:
-        count = workers_for(len(chosen), workers)
-        slices = [chosen[number::count] for number in range(count)]
-        if count == 1:
-            done = [_write_exports(warehouse_dir, snapshot, chosen)]
-        else:
-            with process_pool(count) as pool:
-                done = list(pool.map(_write_exports, [warehouse_dir] * count, [snapshot] * count, slices))
+    # On a dask worker (the distributed executor's publishing step) a task per EXPORT_BATCH
+    # unit-years over every worker of the cluster, as the reports' rendering is; else
+    # FISCAL_WORKERS processes. Either way slices taken in turn, so that they are even.
+    on_dask = on_dask_worker()
+    count = -(-len(chosen) // EXPORT_BATCH) if on_dask else workers_for(len(chosen), workers)
+    slices = [(warehouse_dir, snapshot, chosen[number::count]) for number in range(count)]
+    if on_dask:
+        done = map_on_workers(_write_export_batch, slices)
+    elif count == 1:
+        done = [_write_export_batch(slices[0])]
+    else:
+        with process_pool(count) as pool:
+            done = list(pool.map(_write_export_batch, slices))
     written = {unit_year: path for paths in done for unit_year, path in paths}
     for unit, year in chosen:  # here, once the workers are done: one may be writing another year of the unit
         if (unit, year) not in written:
