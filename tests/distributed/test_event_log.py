@@ -33,6 +33,14 @@ def second(context: dg.AssetExecutionContext) -> None:
     raise RuntimeError(f"{len(context.partition_keys)} partitions")
 
 
+@dg.asset_check(asset=first, partitions_def=letters, blocking=False)
+def first_is_whole(context: dg.AssetCheckExecutionContext) -> None:
+    # as the warehouse's no_blocking_failure: one evaluation per partition, logged; u4 none (stays planned)
+    for key, passed in [("u1", True), ("u2", False), ("u3", True)]:
+        context.op_execution_context.log_event(dg.AssetCheckEvaluation(
+            asset_key=first.key, check_name="first_is_whole", partition=key, passed=passed))
+
+
 @pytest.fixture(scope="module")
 def server():
     # a folder the `postgres` user reaches when the tests run as root (pytest's tmp_path is not)
@@ -76,6 +84,10 @@ def _stored(instance: dg.DagsterInstance) -> dict:
             "materialized": sorted(instance.get_materialized_partitions(key)),
             "last_run_is_the_run": bool(records) and records[0].asset_entry.last_run_id == run_id,
         }
+    history = instance.event_log_storage.get_asset_check_execution_history(
+        dg.AssetCheckKey(first.key, "first_is_whole"), limit=100)
+    stored["first_is_whole"] = sorted(
+        (r.partition, r.status.value, r.run_id == run_id, r.event.dagster_event_type.value) for r in history)
     return stored
 
 
@@ -92,14 +104,16 @@ def test_a_batch_stores_what_single_events_store(server, tmp_path, monkeypatch):
     ranged = {"dagster/asset_partition_range_start": KEYS[0], "dagster/asset_partition_range_end": KEYS[-1]}
 
     with _instance(tmp_path, server, "single", batching=False) as instance:
-        assert not dg.materialize([first, second], instance=instance, tags=ranged, raise_on_error=False).success
+        assert not dg.materialize([first, second, first_is_whole], instance=instance, tags=ranged,
+                                  raise_on_error=False).success
         single = _stored(instance)
     assert planned_batches == []
 
     with _instance(tmp_path, server, "batched", batching=True) as instance:
         assert isinstance(instance.event_log_storage, BatchingPostgresEventLogStorage)
         assert os.environ[BATCH_SIZE_ENV] == str(event_log.BATCH_SIZE)  # set by opening the instance
-        assert not dg.materialize([first, second], instance=instance, tags=ranged, raise_on_error=False).success
+        assert not dg.materialize([first, second, first_is_whole], instance=instance, tags=ranged,
+                                  raise_on_error=False).success
         batched = _stored(instance)
 
     # one INSERT a planned asset, all its partitions: what single events stored, stored at once
@@ -108,6 +122,11 @@ def test_a_batch_stores_what_single_events_store(server, tmp_path, monkeypatch):
     assert single == {
         "first": {"planned": KEYS, "materialized": KEYS, "last_run_is_the_run": True},
         "second": {"planned": KEYS, "materialized": [], "last_run_is_the_run": True},
+        # a row per partition from the one planned event, updated by the evaluations
+        "first_is_whole": [("u1", "SUCCEEDED", True, "ASSET_CHECK_EVALUATION"),
+                           ("u2", "FAILED", True, "ASSET_CHECK_EVALUATION"),
+                           ("u3", "SUCCEEDED", True, "ASSET_CHECK_EVALUATION"),
+                           ("u4", "PLANNED", True, "ASSET_CHECK_EVALUATION_PLANNED")],
     }
 
 
