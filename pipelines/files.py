@@ -20,9 +20,12 @@ def replace_with(temporary: Path, final: Path) -> Path:
 
 
 def write_in_place(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = temporary_beside(path)
-    temporary.write_bytes(data)
+    try:
+        temporary.write_bytes(data)
+    except FileNotFoundError:  # a new folder: made only then, not asked for before each of many files
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(data)
     return replace_with(temporary, path)
 
 
