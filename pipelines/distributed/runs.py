@@ -115,12 +115,17 @@ def orchestrators(count: int, job=None, wait: bool = True):
     before this returns, so that they can start while something else runs; with
     wait=False they import while the caller goes on (a run submitted meanwhile waits for
     its process's imports)."""
-    with ProcessPoolExecutor(max_workers=max(1, count), mp_context=multiprocessing.get_context("spawn")) as pool:
+    pool = ProcessPoolExecutor(max_workers=max(1, count), mp_context=multiprocessing.get_context("spawn"))
+    try:
         warming = [pool.submit(_warm_orchestrator, (count, job)) for _ in range(count)]
         if wait:
             for future in warming:
                 future.result()
         yield pool
+    finally:
+        # The caller's runs are over (or failed): the processes end by themselves. Waiting for
+        # their interpreters to tear Dagster down cost a load 0.9 s after its last run.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _warm_orchestrator(arguments) -> None:
