@@ -22,7 +22,10 @@ unit-years out over the workers as dask tasks (pipelines.distributed.fanout).
 
 With --load: the whole load's seconds, each step's, the rebuild run's timeline (which
 steps ran side by side) and the ratio 1 worker / 2 workers of the whole load and of the
-per-partition stages (everything after the ingest run). Otherwise printed: the wall seconds of the runs (the stack's start and the orchestrators' imports
+per-partition stages (everything after the ingest run); and before each pair, what this
+machine gives two processes at that moment (machine_ceiling: 2.0 on two cores of their
+own, 1.7-2.0 measured on this machine's two virtual CPUs), the most any 2-worker ratio
+could be. Otherwise printed: the wall seconds of the runs (the stack's start and the orchestrators' imports
 excluded), the ratio 1 worker / 2 workers, the CPU the workers and the orchestrators used,
 and the load average. Workers run each in a session of their own (as on their own
 machines), so Linux's per-session CPU share does not cap them together; the machine is
@@ -167,6 +170,37 @@ def loadavg() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+SPIN_LOOPS = 20_000_000
+
+
+def _spin(cpu: int) -> float:
+    """Seconds of a fixed pure-Python loop on one CPU."""
+    os.sched_setaffinity(0, {cpu})
+    started = time.perf_counter()
+    total = 0
+    for i in range(SPIN_LOOPS):
+        total += i * i % 7
+    return time.perf_counter() - started
+
+
+def machine_ceiling() -> float:
+    """The most two workers could gain over one on this machine just now: the same loop alone
+    on one CPU, then at once on two (2 x alone / the slower of the two), the median of three.
+    2.0 on two cores of their own; less on virtual CPUs that share a busy host."""
+    import multiprocessing
+
+    cpus = sorted(os.sched_getaffinity(0))[:2]
+    if len(cpus) < 2:
+        return 1.0
+    ratios = []
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        for _ in range(3):
+            alone = pool.apply(_spin, (cpus[0],))
+            together = pool.map(_spin, cpus)
+            ratios.append(2 * alone / max(together))
+    return sorted(ratios)[1]
+
+
 @dataclass
 class RunSpans:
     job_name: str
@@ -304,7 +338,11 @@ def main() -> None:
     if args.load:
         times: dict[int, list[float]] = {1: [], 2: []}
         after: dict[int, list[float]] = {1: [], 2: []}
+        ceilings = []
         for _ in range(args.runs):
+            ceilings.append(machine_ceiling())
+            print(f"this machine now: two processes do {ceilings[-1]:.2f}x the work of one (machine_ceiling)",
+                  flush=True)
             for workers in (1, 2):
                 seconds, cpu, steps = measure_load(workers, landing, base / f"warehouse-{workers}", args.pin)
                 times[workers].append(seconds)
@@ -315,6 +353,7 @@ def main() -> None:
         print("2 workers vs 1, whole load: " + ", ".join(f"{one / two:.2f}x" for one, two in zip(times[1], times[2])))
         print("2 workers vs 1, the per-partition stages (after the ingest): "
               + ", ".join(f"{one / two:.2f}x" for one, two in zip(after[1], after[2])))
+        print("the machine's ceiling before each pair: " + ", ".join(f"{c:.2f}x" for c in ceilings))
         return
     if not reuse:
         print("loading it in-process ...", flush=True)
