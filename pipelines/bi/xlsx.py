@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.distributed.fanout import map_on_workers, on_dask_worker
+from pipelines.distributed.fanout import in_turn, map_on_workers, on_dask_worker
 from pipelines.files import remove_empty_folders
 from pipelines.sqltext import sql_paths, sql_string
 from pipelines.warehouse.dictionary import chinese_title, column_labels
@@ -82,7 +82,7 @@ def write_unit_year_exports(warehouse_dir: Path, unit_years, workers: int | None
     # FISCAL_WORKERS processes. Either way slices taken in turn, so that they are even.
     on_dask = on_dask_worker()
     count = -(-len(chosen) // EXPORT_BATCH) if on_dask else workers_for(len(chosen), workers)
-    slices = [(warehouse_dir, snapshot, chosen[number::count]) for number in range(count)]
+    slices = [(warehouse_dir, snapshot, part) for part in in_turn(chosen, count)]
     if on_dask:
         done = map_on_workers(_write_export_batch, slices)
     elif count == 1:

@@ -39,7 +39,7 @@ from pipelines.defs.assets import (
 from pipelines.defs.partitions import unit_year_partitions, unit_years_of
 from pipelines.defs.resources import WarehouseResource
 from pipelines.defs.run_tags import load_id_of
-from pipelines.distributed.fanout import map_on_workers, on_dask_worker
+from pipelines.distributed.fanout import map_slices_on_workers, on_dask_worker
 from pipelines.distributed.tags import ANY_WORKER_STEP_TAGS, WRITER_STEP_TAGS
 from pipelines.evaluation.rules import load_rules
 from pipelines.files import write_in_place
@@ -96,11 +96,20 @@ def render_one_file(path: Path) -> list[Path]:
     return render_unit_year(pickle.loads(Path(path).read_bytes()))
 
 
+RENDER_BATCH = 10  # unit-years a dask task renders: 0.3-0.6 s of work (fanout.map_slices_on_workers)
+
+
+def render_files(paths: list[Path]) -> list[list[Path]]:
+    """Several unit-years' outputs, one inputs file each (a task any worker may run)."""
+    return [render_one_file(path) for path in paths]
+
+
 def render_from_files(settings, unit_years, workers: int | None = None) -> list[str]:
     """Render every unit-year whose inputs file is there and that is not rendered yet (its
     list of files written is not there: gather_to_files may have rendered it); never opens
     the DuckDB file. On a dask worker (the distributed executor) the unit-years fan out
-    over every worker of the cluster as plain tasks (pipelines.distributed.fanout); else
+    over every worker of the cluster as plain tasks of RENDER_BATCH unit-years
+    (pipelines.distributed.fanout); else
     `workers` processes (FISCAL_WORKERS) render them, as write_reports does. Returns the
     files written by this call (relative to the warehouse folder), in unit-year order."""
     from pipelines.evaluation.outputs import render_all  # lazy: python-docx, Pillow, lxml (~1.3 s)
@@ -109,7 +118,7 @@ def render_from_files(settings, unit_years, workers: int | None = None) -> list[
     present = [(u, y) for u, y in sorted(unit_years) if inputs_path(settings.warehouse_dir, u, y).exists()
                and not written_path(settings.warehouse_dir, u, y).exists()]
     files = [inputs_path(settings.warehouse_dir, u, y) for u, y in present]
-    results = map_on_workers(render_one_file, files)
+    results = map_slices_on_workers(render_files, files, RENDER_BATCH)
     if results is None:
         results = render_all((pickle.loads(f.read_bytes()) for f in files), workers_for(len(present), workers))
     relative = []

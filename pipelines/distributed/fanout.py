@@ -13,7 +13,9 @@ render a unit-year; a dask task costs milliseconds. So the rendering of a ranged
 out per unit-year here, while Dagster keeps one step per asset and run (and one
 materialization per partition). The tasks carry no resource requirement: any worker,
 the writer included when it is free, takes them; what they get (`items`) is plain data,
-so no task opens warehouse.duckdb.
+so no task opens warehouse.duckdb. Work of tens of milliseconds an item goes in slices
+(map_slices_on_workers): a task costs the scheduler, the worker and the waiting step a few
+milliseconds each, which at a county's 600 unit-years was 5-10 % of the rendering.
 """
 
 from __future__ import annotations
@@ -51,3 +53,23 @@ def map_on_workers(function: Callable[[Any], Any], items: Iterable[Any]) -> list
         return []
     with worker_client() as client:
         return client.gather(client.map(function, items, pure=False))
+
+
+def in_turn(items: list, count: int) -> list[list]:
+    """`items` in `count` slices taken in turn (item i in slice i mod count): their sizes
+    differ by one at most, and each spreads over the whole list."""
+    return [items[number::count] for number in range(count)]
+
+
+def map_slices_on_workers(function: Callable[[list], list], items: Iterable[Any], per_task: int) -> list[Any] | None:
+    """As map_on_workers, a task per slice of about `per_task` items (in_turn): `function`
+    takes a slice and returns its items' results in order; the results come back in the
+    order of `items`. None when not running on a dask worker."""
+    if not on_dask_worker():
+        return None
+    items = list(items)
+    slices = in_turn(items, -(-len(items) // per_task))
+    results: list[Any] = [None] * len(items)
+    for number, slice_results in enumerate(map_on_workers(function, slices)):
+        results[number::len(slices)] = slice_results
+    return results

@@ -95,6 +95,20 @@ def test_a_worker_other_than_the_writer_cannot_open_the_warehouse(stack):
         assert client.submit(_open_warehouse, ":memory:", workers=not_writer, pure=False).result(timeout=60) == 1
 
 
+def test_slices_fan_out_over_both_workers_and_come_back_in_order(stack):
+    from dask.distributed import Client
+
+    from tests.distributed.tiny_defs import fan_out_squares
+
+    running, _ = stack
+    with Client(running.scheduler_address, timeout=30) as client:
+        results = client.submit(fan_out_squares, 23, 5, pure=False).result(timeout=120)
+    assert [square for square, _ in results] == [n * n for n in range(23)]
+    # 5 slices taken in turn (n, n + 5, n + 10 ...: one task, one worker each), on both workers
+    assert all(results[n][1] == results[n % 5][1] for n in range(23))
+    assert len({worker for _, worker in results}) == 2
+
+
 def test_routing_defaults_to_the_writer():
     assert step_resources(WRITER_STEP_TAGS) == {"writer": 1}
     assert step_resources({}) == {"writer": 1}

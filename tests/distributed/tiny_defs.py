@@ -8,6 +8,7 @@ worker process and role that ran it, in the files, for the test to read."""
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -88,6 +89,21 @@ def open_database(path: str) -> int:
         return con.execute("SELECT 1").fetchone()[0]
     finally:
         con.close()
+
+
+def squares_where(numbers: list[int]) -> list[tuple[int, str]]:
+    """Each number squared, with the worker that did it (a slice: one dask task)."""
+    from distributed import get_worker
+
+    time.sleep(0.2)  # long enough that both workers take slices
+    return [(n * n, get_worker().name) for n in numbers]
+
+
+def fan_out_squares(count: int, per_task: int) -> list[tuple[int, str]]:
+    """A task that fans out over the cluster in slices, as the render step does."""
+    from pipelines.distributed.fanout import map_slices_on_workers
+
+    return map_slices_on_workers(squares_where, range(count), per_task)
 
 
 tiny_job = dg.define_asset_job("tiny_partitioned", selection=dg.AssetSelection.groups("tiny"),
