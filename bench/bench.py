@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench.py --shape county --scale 30  # a county of 30 units (default 300)
     .venv/bin/python bench/bench.py --shape files            # per-file cost of small CSV / XLSX exports
     .venv/bin/python bench/bench.py --stages                 # the stages one by one in this process
+    .venv/bin/python bench/bench.py --shape county --distributed --pin --runs 3   # issue 11's scaling
 
 `big` and `county` run `python -m pipelines.cli load` as a new process, as a user does,
 and print (as ratios to a baseline measured in this same run: these machines are noisy):
@@ -18,6 +19,9 @@ line, thousands separators, `code name` classification cells, both books; one Ja
 a unit). `county`: bench/county.py (12 monthly voucher exports a unit-year and the four
 other kinds, CSV and XLSX mixed). `--stages` is the older in-process measurement: ingest vs
 bare read (target <= 2x), core + marts vs ingest, checks' share, BI query, incremental.
+`--shape county --distributed`: the county loaded through the distributed executor with 1
+and then 2 dask workers, the per-partition stages' ratio (target >= 1.7x) beside what the
+machine gives two processes (bench/bench_distributed.py --load, which this runs).
 """
 
 from __future__ import annotations
@@ -423,11 +427,22 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the landing folder of an earlier run of this shape")
     parser.add_argument("--stages", action="store_true", help="big: the stages in this process, without the CLI")
     parser.add_argument("--profile", action="store_true", help="files: cProfile the ingest, print the top functions")
-    parser.add_argument("--runs", type=int, default=1, help="files: measure each this many times")
+    parser.add_argument("--runs", type=int, default=1, help="files, --distributed: measure each this many times")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--skip-quality", action="store_true", help="--stages: leave the quality checks out")
+    parser.add_argument("--distributed", action="store_true",
+                        help="county: the per-partition stages through the distributed executor, 1 vs 2 workers "
+                             "(bench_distributed.py --load; --runs pairs)")
+    parser.add_argument("--pin", action="store_true", help="--distributed: each worker on a CPU of its own")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.distributed:
+        if args.shape != "county":
+            parser.error("--distributed measures the county shape: add --shape county")
+        command = [sys.executable, str(ROOT / "bench" / "bench_distributed.py"), "--load", "--scale",
+                   str(args.scale or 300), "--runs", str(args.runs), "--out", str(args.out)]
+        command += ["--reuse"] * args.reuse + ["--pin"] * args.pin
+        sys.exit(subprocess.run(command, cwd=ROOT, check=False).returncode)
     if args.shape == "county":
         county_main(args)
     elif args.shape == "files":
