@@ -339,11 +339,12 @@ def main() -> None:
         times: dict[int, list[float]] = {1: [], 2: []}
         after: dict[int, list[float]] = {1: [], 2: []}
         ceilings = []
-        for _ in range(args.runs):
+        for pair in range(args.runs):
             ceilings.append(machine_ceiling())
             print(f"this machine now: two processes do {ceilings[-1]:.2f}x the work of one (machine_ceiling)",
                   flush=True)
-            for workers in (1, 2):
+            # 1, 2, then 2, 1: a machine that slows or speeds up over the pairs favours neither side
+            for workers in (1, 2) if pair % 2 == 0 else (2, 1):
                 seconds, cpu, steps = measure_load(workers, landing, base / f"warehouse-{workers}", args.pin)
                 times[workers].append(seconds)
                 after[workers].append(steps["after the ingest"])
