@@ -24,7 +24,7 @@ With --load: the whole load's seconds, each step's, the rebuild run's timeline (
 steps ran side by side) and the ratio 1 worker / 2 workers of the whole load and of the
 per-partition stages (everything after the ingest run); and before each pair, what this
 machine gives two processes at that moment (machine_ceiling: 2.0 on two cores of their
-own, 1.5-2.1 measured on this machine's two virtual CPUs), the most any 2-worker ratio
+own, 1.2-2.1 measured on this machine's two virtual CPUs), the most any 2-worker ratio
 could be. Otherwise printed: the wall seconds of the runs (the stack's start and the orchestrators' imports
 excluded), the ratio 1 worker / 2 workers, the CPU the workers and the orchestrators used,
 and the load average. Workers run each in a session of their own (as on their own
