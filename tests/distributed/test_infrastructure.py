@@ -109,6 +109,21 @@ def test_slices_fan_out_over_both_workers_and_come_back_in_order(stack):
     assert len({worker for _, worker in results}) == 2
 
 
+def test_every_worker_has_imported_what_the_fanned_out_tasks_run(stack):
+    """The rendering's and the exports' modules are imported when a worker starts, not by a
+    run's step (the writer's gathering paid them before any other worker had work)."""
+    from dask.distributed import Client
+
+    from pipelines.distributed.worker_setup import TASK_MODULES
+    from tests.distributed.tiny_defs import imported as imported_on_worker
+
+    running, _ = stack
+    with Client(running.scheduler_address, timeout=30) as client:
+        imported = client.run(imported_on_worker, TASK_MODULES)
+    assert len(imported) == 2
+    assert all(modules == TASK_MODULES for modules in imported.values())
+
+
 def test_routing_defaults_to_the_writer():
     assert step_resources(WRITER_STEP_TAGS) == {"writer": 1}
     assert step_resources({}) == {"writer": 1}

@@ -91,6 +91,13 @@ def open_database(path: str) -> int:
         con.close()
 
 
+def imported(modules: list[str]) -> list[str]:
+    """Those of `modules` this process has imported (run on each worker)."""
+    import sys
+
+    return [module for module in modules if module in sys.modules]
+
+
 def squares_where(numbers: list[int]) -> list[tuple[int, str]]:
     """Each number squared, with the worker that did it (a slice: one dask task)."""
     from distributed import get_worker
