@@ -433,7 +433,9 @@ def main() -> None:
     parser.add_argument("--distributed", action="store_true",
                         help="county: the per-partition stages through the distributed executor, 1 vs 2 workers "
                              "(bench_distributed.py --load; --runs pairs)")
-    parser.add_argument("--pin", action="store_true", help="--distributed: each worker on a CPU of its own")
+    parser.add_argument("--pin", action="store_true",
+                        help="--distributed: as machines of one core (the writer with the services on one CPU, "
+                             "each other worker on one of its own)")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.distributed:

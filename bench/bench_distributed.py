@@ -5,7 +5,7 @@
     .venv/bin/python bench/bench_distributed.py --scale 30 --reuse --ranged   # one ranged run
     .venv/bin/python bench/bench_distributed.py --scale 30 --reuse --load     # the real load, per step
     .venv/bin/python bench/bench_distributed.py --scale 300 --reuse --load --runs 2   # the county (README)
-    .venv/bin/python bench/bench_distributed.py --scale 300 --reuse --load --pin      # a CPU a worker
+    .venv/bin/python bench/bench_distributed.py --scale 300 --reuse --load --pin      # one-core machines
 
 Generates the county shape (bench/county.py: --scale units x 2 years) and loads it once
 with the CLI, in-process, as the default load does (not with --load, which loads it on
@@ -25,7 +25,13 @@ steps ran side by side) and the ratio 1 worker / 2 workers of the whole load and
 per-partition stages (everything after the ingest run); and before each pair, what this
 machine gives two processes at that moment (machine_ceiling: 2.0 on two cores of their
 own, 1.2-2.1 measured on this machine's two virtual CPUs), the most any 2-worker ratio
-could be. Otherwise printed: the wall seconds of the runs (the stack's start and the orchestrators' imports
+could be; and how busy the machine's CPUs were (every process: MachineCpu) until the
+marts are built, while only the writer has work, and after. With 1 worker on this
+machine's two CPUs the second one is not idle: DuckDB's threads, the suites' processes,
+PostgreSQL and the orchestrators use it, so the 1-worker figure already has more than a
+CPU. --pin measures machines of one core instead: the writer with PostgreSQL, the
+scheduler and the orchestrators on one CPU, each other worker on one of its own.
+Otherwise printed: the wall seconds of the runs (the stack's start and the orchestrators' imports
 excluded), the ratio 1 worker / 2 workers, the CPU the workers and the orchestrators used,
 and the load average. Workers run each in a session of their own (as on their own
 machines), so Linux's per-session CPU share does not cap them together; the machine is
@@ -33,9 +39,11 @@ shared all the same, so read the ratio with the load average beside it.
 """
 
 import argparse
+import contextlib
 import os
 import resource
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,6 +178,88 @@ def loadavg() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def machine_cpu_ticks() -> tuple[int, int]:
+    """(busy, all) CPU ticks of the whole machine since it started (/proc/stat; idle and
+    waiting for the disk are not busy)."""
+    with open("/proc/stat") as stat:
+        fields = [int(field) for field in stat.readline().split()[1:]]
+    return sum(fields) - fields[3] - fields[4], sum(fields)
+
+
+class MachineCpu:
+    """How busy the machine's CPUs were, every process counted (the workers, PostgreSQL, the
+    scheduler, the orchestrators, anything else): sampled by a thread while the `with`
+    lasts, read afterwards over any span of it."""
+
+    SAMPLE_SECONDS = 0.25
+
+    def __init__(self):
+        self.samples: list[tuple[float, int, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> "MachineCpu":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while True:
+            self.samples.append((time.time(), *machine_cpu_ticks()))
+            if self._stop.wait(self.SAMPLE_SECONDS):
+                self.samples.append((time.time(), *machine_cpu_ticks()))
+                return
+
+    def busy(self, start: float, end: float) -> float:
+        """The share of all CPUs' time that was busy from `start` to `end` (time.time())."""
+        first = min(self.samples, key=lambda sample: abs(sample[0] - start))
+        last = min(self.samples, key=lambda sample: abs(sample[0] - end))
+        return (last[1] - first[1]) / max(1, last[2] - first[2])
+
+
+def descendants(pid: int) -> list[int]:
+    """`pid` and every process below it (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):  # a process that ended meanwhile
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, waiting = [], [pid]
+    while waiting:
+        found.append(waiting.pop())
+        waiting += children.get(found[-1], [])
+    return found
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # ended meanwhile
+        return b""
+
+
+def pin_services_with_writer(stack) -> set[int]:
+    """--pin: PostgreSQL, the dask scheduler and this process (the orchestrators the load
+    starts are its children) onto the writer's CPU, as they would share the writer's
+    machine: with 1 worker the whole stack is one machine of one core, a second worker adds
+    a second machine. Returns this process's CPUs before, to put back."""
+    writer_cpus = os.sched_getaffinity(stack.worker_pids[0])
+    postmaster = int((stack.folder / "postgres" / "data" / "postmaster.pid").read_text().split()[0])
+    scheduler = [pid for pid in descendants(os.getpid()) if b"dask\x00scheduler" in _cmdline(pid)]
+    for service in [postmaster, *scheduler]:
+        for pid in descendants(service):
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(pid, writer_cpus)
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, writer_cpus)
+    return before
+
+
 SPIN_LOOPS = 20_000_000
 
 
@@ -293,21 +383,35 @@ def measure_load(workers: int, landing: Path, warehouse: Path, pin: bool = False
     shutil.rmtree(warehouse, ignore_errors=True)
     with local_stack(workers=workers, landing_dir=landing, warehouse_dir=warehouse, pin=pin,
                      preload="pipelines.distributed.definitions") as stack, stack.instance() as instance:
-        cpu_before = sum(process_cpu(pid) for pid in stack.worker_pids)
-        started = time.perf_counter()
-        load = distributed_load(instance, stack.scheduler_address)
-        seconds = time.perf_counter() - started
-        ended = time.time()
-        cpu = sum(process_cpu(pid) for pid in stack.worker_pids) - cpu_before
+        own_cpus = pin_services_with_writer(stack) if pin else None
+        try:
+            cpu_before = sum(process_cpu(pid) for pid in stack.worker_pids)
+            started = time.perf_counter()
+            with MachineCpu() as machine:
+                load = distributed_load(instance, stack.scheduler_address)
+            seconds = time.perf_counter() - started
+            ended = time.time()
+            cpu = sum(process_cpu(pid) for pid in stack.worker_pids) - cpu_before
+        finally:
+            if own_cpus is not None:
+                os.sched_setaffinity(0, own_cpus)
         if not load.success:
             sys.exit(f"the distributed load failed; logs in {stack.folder}")
         runs = run_spans(instance)
         steps = step_seconds(runs)
         # The per-partition stages: everything after the ingest run (what to rebuild, the
         # rebuild run's creation with its planned events, the run itself).
-        steps["after the ingest"] = ended - max(run.end for run in runs if run.job_name == INGEST_JOB)
+        ingest_end = max(run.end for run in runs if run.job_name == INGEST_JOB)
+        steps["after the ingest"] = ended - ingest_end
         print("  rebuild run's steps (start+seconds from the run's start): "
               + ", ".join(step_timeline(runs, REBUILD_JOB)), flush=True)
+        # Until the marts are built only the writer has work (and the suites' processes it
+        # starts); after, every worker has (the check, the rendering, the exports).
+        marts_end = max(end for run in runs if run.job_name == REBUILD_JOB
+                        for key, _, end in run.steps if key == "marts")
+        print(f"  the machine's CPUs busy: {machine.busy(ingest_end, marts_end):.0%} from the ingest's end until the "
+              f"marts are built ({marts_end - ingest_end:.1f} s), {machine.busy(marts_end, ended):.0%} after "
+              f"({ended - marts_end:.1f} s)", flush=True)
     return seconds, cpu, steps
 
 
@@ -321,7 +425,8 @@ def main() -> None:
     parser.add_argument("--load", action="store_true",
                         help="the whole load (pipelines.distributed.load) on a fresh warehouse, 1 and 2 workers")
     parser.add_argument("--pin", action="store_true",
-                        help="--load: each worker on a CPU of its own, as a machine of one core would be")
+                        help="--load: as machines of one core: each worker on a CPU of its own, PostgreSQL, the "
+                             "scheduler and the orchestrators on the writer's")
     parser.add_argument("--reuse", action="store_true", help="keep the landing folder and warehouse of an earlier run")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     args = parser.parse_args()
