@@ -116,12 +116,23 @@ def read_limits() -> ReadLimits:
 WORKERS_ENV = "FISCAL_WORKERS"
 
 
+def usable_cpu_count() -> int:
+    """The CPUs this process may run on: its CPU set (a container's, `taskset`'s, a pinned
+    worker's), not the machine's count. Two processes of Python on one such CPU take
+    longer than one doing both (the suites' workers: 2.2 s against 1.8-2.1 s at the county)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def worker_count() -> int:
-    """How many processes per-unit-year work (the reports) fans out to: FISCAL_WORKERS,
-    else one per core. `fiscal-warehouse load --workers N` sets FISCAL_WORKERS."""
+    """How many processes per-unit-year work (the reports, the checks) fans out to:
+    FISCAL_WORKERS, else one per CPU this process may run on (usable_cpu_count).
+    `fiscal-warehouse load --workers N` sets FISCAL_WORKERS."""
     text = os.environ.get(WORKERS_ENV, "").strip()
     if not text:
-        return os.cpu_count() or 1
+        return usable_cpu_count()
     try:
         value = int(text)
     except ValueError:

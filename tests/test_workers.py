@@ -70,3 +70,21 @@ def test_the_fork_server_does_not_outlive_the_command(tmp_path):
     assert [h for h in holders if "forkserver" in h] == [], holders
     assert b"took" in process.stdout.read()
     process.stdout.close()
+
+
+def test_a_process_on_one_cpu_fans_out_to_one_worker():
+    """One per CPU the process may run on (a container's CPU set, a pinned dask worker), not
+    one per CPU of the machine: two processes of Python on one CPU only take longer."""
+    first_cpu = min(os.sched_getaffinity(0))
+    script = ("import os; os.sched_setaffinity(0, {%d}); "
+              "from pipelines.settings import ReadLimits, worker_count; "
+              "from pipelines.landing.workbooks import WorkbookReader; "
+              "print(worker_count(), WorkbookReader(ReadLimits()).size)" % first_cpu)
+    env = {key: value for key, value in os.environ.items() if key != "FISCAL_WORKERS"}
+    pinned = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                            cwd=Path(__file__).resolve().parent.parent, check=True)
+    assert pinned.stdout.split() == ["1", "1"]
+    whole = subprocess.run([sys.executable, "-c", "from pipelines.settings import worker_count; print(worker_count())"],
+                           capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parent.parent,
+                           check=True)
+    assert int(whole.stdout) == len(os.sched_getaffinity(0))

@@ -44,7 +44,7 @@ from pathlib import Path
 from pipelines.landing.headers import HeaderMatch, find_header
 from pipelines.landing.money import UnknownMoneyUnit
 from pipelines.landing.titles import TitleInfo, parse_title_rows
-from pipelines.settings import MAX_SHEET_CELLS_ENV, MAX_UNCOMPRESSED_BYTES_ENV, ReadLimits
+from pipelines.settings import MAX_SHEET_CELLS_ENV, MAX_UNCOMPRESSED_BYTES_ENV, ReadLimits, usable_cpu_count
 
 HEAD_ROWS = 60
 DIMENSION_PEEK_BYTES = 64 * 1024  # <dimension> comes right after <sheetPr>, near the start
@@ -486,7 +486,7 @@ class WorkbookReader:
 
     def __init__(self, limits: ReadLimits, workers: int | None = None):
         self.limits = limits
-        self.size = workers or max(1, min(2, os.cpu_count() or 1))
+        self.size = workers or min(2, usable_cpu_count())
         self.workers: list[_Worker] = []
         self.queue: list[str] = []
         self.ready: dict[str, tuple[bool, object]] = {}  # answers collected before they were asked for
