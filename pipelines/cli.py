@@ -337,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="run the load's steps on this dask scheduler's workers (tcp://host:8786) instead of in "
                            "this process; needs DAGSTER_HOME on PostgreSQL (docs/deploy.md)")
     load.add_argument("--workers", type=_worker_count, help="processes for the per-unit-year work (sets FISCAL_WORKERS; "
-                      "default: $FISCAL_WORKERS, else one per core)")
+                      "default: $FISCAL_WORKERS, else one per CPU it may run on)")
     load.set_defaults(handler=cmd_load)
 
     report = sub.add_parser("report", help="rebuild the evaluation tables and reports from the existing warehouse")
@@ -345,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--unit", action="append", help="only this unit (repeatable)")
     report.add_argument("--year", action="append", type=int, help="only this fiscal year (repeatable)")
     report.add_argument("--workers", type=_worker_count, help="processes for the reports (sets FISCAL_WORKERS; "
-                        "default: $FISCAL_WORKERS, else one per core)")
+                        "default: $FISCAL_WORKERS, else one per CPU it may run on)")
     report.set_defaults(handler=cmd_report)
 
     status = sub.add_parser("status", help="partitions with their last load, row counts, failed checks, stale inputs")

@@ -35,7 +35,7 @@ PRELOADED = ["pipelines.evaluation.outputs", "pipelines.bi.xlsx", "pipelines.qua
 
 def workers_for(unit_years: int, workers: int | None = None) -> int:
     """How many processes do the work of `unit_years`: `workers`, by default
-    `worker_count()` (FISCAL_WORKERS, else one per core) but no more than one per
+    `worker_count()` (FISCAL_WORKERS, else one per usable CPU) but no more than one per
     UNIT_YEARS_PER_WORKER unit-years; at least one, never more than the unit-years."""
     if workers is None:
         workers = min(worker_count(), unit_years // UNIT_YEARS_PER_WORKER)

@@ -16,7 +16,7 @@ Two steps, so that the work fans out over processes while DuckDB keeps one write
   leaves old or new files, never a half-written one.
 
 `write_reports` runs both for a scope: the writer gathers, `worker_count()` processes
-render (FISCAL_WORKERS, default one per core), the writer collects the paths written.
+render (FISCAL_WORKERS, default one per usable CPU), the writer collects the paths written.
 """
 
 from __future__ import annotations

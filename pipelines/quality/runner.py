@@ -44,7 +44,7 @@ once, sorted by file and row, with a summary by rule — is written every time, 
 it is empty, to `reports/quality/<date>_<time>_质量报告.xlsx` and `.csv` (Asia/Shanghai
 time; the same whether the load came from the CLI or the UI).
 
-Where the suites run. In worker processes (pipelines.workers: one per core, at most one
+Where the suites run. In worker processes (pipelines.workers: one per usable CPU, at most one
 per suite), not in the writer: GX's own Python is most of a suite's time, so two workers
 validate a scope's 19 suites in about half the time, and they come from the fork server
 that imported GX on another core while the ingest read. The writer commits the scoped
