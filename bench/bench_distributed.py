@@ -42,6 +42,7 @@ import argparse
 import contextlib
 import os
 import resource
+import statistics
 import sys
 import threading
 import time
@@ -456,9 +457,10 @@ def main() -> None:
                 print(f"{workers} worker(s): whole load {seconds:.1f} s, workers' CPU {cpu:.1f} s; load average "
                       f"{loadavg()}\n  steps (wall seconds): " + ", ".join(f"{k} {v:.1f}" for k, v in steps.items()),
                       flush=True)
-        print("2 workers vs 1, whole load: " + ", ".join(f"{one / two:.2f}x" for one, two in zip(times[1], times[2])))
-        print("2 workers vs 1, the per-partition stages (after the ingest): "
-              + ", ".join(f"{one / two:.2f}x" for one, two in zip(after[1], after[2])))
+        for label, seconds_by_workers in (("whole load", times), ("the per-partition stages (after the ingest)", after)):
+            ratios = [one / two for one, two in zip(seconds_by_workers[1], seconds_by_workers[2])]
+            print(f"2 workers vs 1, {label}: " + ", ".join(f"{ratio:.2f}x" for ratio in ratios)
+                  + f" (median {statistics.median(ratios):.2f}x)")
         print("the machine's ceiling before each pair: " + ", ".join(f"{c:.2f}x" for c in ceilings))
         return
     if not reuse:
