@@ -27,9 +27,12 @@ from multiprocessing import forkserver, get_context
 from pipelines.settings import worker_count
 
 UNIT_YEARS_PER_WORKER = 4
+# What the per-unit-year tasks run: the rendering (python-docx, lxml, Pillow, matplotlib) and
+# the XLSX exports (xlsxwriter), ~1.3 s of one core to import. The dask workers import them
+# when they start too (pipelines.distributed.worker_setup).
+TASK_MODULES = ["pipelines.evaluation.outputs", "pipelines.bi.xlsx"]
 # Not __main__: the writer's script (the CLI imports Dagster) is not the workers' business.
-PRELOADED = ["pipelines.evaluation.outputs", "pipelines.bi.xlsx", "pipelines.quality.runner",
-             "pipelines.quality.gx_duckdb",
+PRELOADED = [*TASK_MODULES, "pipelines.quality.runner", "pipelines.quality.gx_duckdb",
              "pipelines.forkserver_heap"]  # last: it freezes what the others imported
 
 

@@ -4,10 +4,10 @@ pipelines.distributed.worker_setup`).
 - It imports Dagster, dagster-postgres and the code location (FISCAL_WORKER_PRELOAD,
   default pipelines.definitions) before the worker joins the scheduler: otherwise the
   first step each worker runs pays those imports (18 s of a first run here, on a loaded
-  machine), and the first partitions look slow for no reason of their own. It imports what
-  the fanned-out tasks run too (TASK_MODULES: the rendering, the XLSX exports), which the
-  steps import lazily: on the writer that import fell inside the first run's gathering
-  step (0.3-0.7 s), on the others in their first rendering task.
+  machine), and the first partitions look slow for no reason of their own. It imports
+  what the fanned-out tasks run too (pipelines.workers.TASK_MODULES: the rendering, the
+  XLSX exports), which the steps import lazily: on the writer that import fell inside the
+  first run's gathering step (0.3-0.7 s), on the others in their first rendering task.
 - On every worker but the writer (FISCAL_WORKER_ROLE is not `writer`), opening a file
   named warehouse.duckdb raises at once: a step that opens the warehouse and was not
   routed to the writer fails loudly instead of competing for DuckDB's one-writer lock.
@@ -19,11 +19,11 @@ import importlib
 import os
 from pathlib import Path
 
+from pipelines.workers import TASK_MODULES
+
 WAREHOUSE_FILE = "warehouse.duckdb"
 PRELOAD_ENV = "FISCAL_WORKER_PRELOAD"
 ROLE_ENV = "FISCAL_WORKER_ROLE"
-# python-docx, lxml, Pillow, matplotlib, xlsxwriter: ~1.3 s of one core, once a worker.
-TASK_MODULES = ["pipelines.evaluation.outputs", "pipelines.bi.xlsx"]
 
 
 class WarehouseOpenedOffWriter(RuntimeError):

@@ -114,7 +114,7 @@ def test_every_worker_has_imported_what_the_fanned_out_tasks_run(stack):
     run's step (the writer's gathering paid them before any other worker had work)."""
     from dask.distributed import Client
 
-    from pipelines.distributed.worker_setup import TASK_MODULES
+    from pipelines.workers import TASK_MODULES
     from tests.distributed.tiny_defs import imported as imported_on_worker
 
     running, _ = stack
