@@ -237,22 +237,14 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def _cmdline(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:  # ended meanwhile
-        return b""
-
-
 def pin_services_with_writer(stack) -> set[int]:
     """--pin: PostgreSQL, the dask scheduler and this process (the orchestrators the load
     starts are its children) onto the writer's CPU, as they would share the writer's
     machine: with 1 worker the whole stack is one machine of one core, a second worker adds
     a second machine. Returns this process's CPUs before, to put back."""
     writer_cpus = os.sched_getaffinity(stack.worker_pids[0])
-    postmaster = int((stack.folder / "postgres" / "data" / "postmaster.pid").read_text().split()[0])
-    scheduler = [pid for pid in descendants(os.getpid()) if b"dask\x00scheduler" in _cmdline(pid)]
-    for service in [postmaster, *scheduler]:
+    postmaster = int((stack.postgres.data_dir / "postmaster.pid").read_text().split()[0])
+    for service in (postmaster, stack.scheduler_pid):
         for pid in descendants(service):
             with contextlib.suppress(OSError):
                 os.sched_setaffinity(pid, writer_cpus)

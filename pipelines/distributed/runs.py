@@ -154,9 +154,10 @@ class LocalStack:
     """PostgreSQL, the instance's DAGSTER_HOME and a dask cluster, all in one folder on this machine."""
 
     folder: Path
-    dsn: str
+    postgres: PostgresServer  # its dsn, its data folder
     dagster_home: Path
     scheduler_address: str
+    scheduler_pid: int
     workers: int
     worker_pids: list[int]
 
@@ -189,7 +190,7 @@ def local_stack(workers: int = 2, landing_dir: Path | None = None, warehouse_dir
     try:
         start_postgres(server.folder, server.port)
         wait_for_workers(cluster, workers)
-        yield LocalStack(folder, server.dsn, dagster_home, cluster.scheduler_address, workers,
+        yield LocalStack(folder, server, dagster_home, cluster.scheduler_address, cluster.processes[0].pid, workers,
                          [process.pid for process in cluster.processes[1:]])
     finally:
         stop_cluster(cluster)
