@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.distributed.fanout import in_turn, map_on_workers, on_dask_worker
+from pipelines.distributed.fanout import in_turn, map_on_workers, on_dask_worker, slices_of
 from pipelines.files import remove_empty_folders
 from pipelines.sqltext import sql_paths, sql_string
 from pipelines.warehouse.dictionary import chinese_title, column_labels
@@ -81,14 +81,14 @@ def write_unit_year_exports(warehouse_dir: Path, unit_years, workers: int | None
     # unit-years over every worker of the cluster, as the reports' rendering is; else
     # FISCAL_WORKERS processes. Either way slices taken in turn, so that they are even.
     on_dask = on_dask_worker()
-    count = -(-len(chosen) // EXPORT_BATCH) if on_dask else workers_for(len(chosen), workers)
-    slices = [(warehouse_dir, snapshot, part) for part in in_turn(chosen, count)]
+    parts = slices_of(chosen, EXPORT_BATCH) if on_dask else in_turn(chosen, workers_for(len(chosen), workers))
+    slices = [(warehouse_dir, snapshot, part) for part in parts]
     if on_dask:
         done = map_on_workers(_write_export_batch, slices)
-    elif count == 1:
+    elif len(slices) == 1:
         done = [_write_export_batch(slices[0])]
     else:
-        with process_pool(count) as pool:
+        with process_pool(len(slices)) as pool:
             done = list(pool.map(_write_export_batch, slices))
     written = {unit_year: path for paths in done for unit_year, path in paths}
     for unit, year in chosen:  # here, once the workers are done: one may be writing another year of the unit

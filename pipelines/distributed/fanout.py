@@ -61,14 +61,19 @@ def in_turn(items: list, count: int) -> list[list]:
     return [items[number::count] for number in range(count)]
 
 
+def slices_of(items: list, per_task: int) -> list[list]:
+    """`items` in slices of about `per_task` (as many as that takes, in_turn)."""
+    return in_turn(items, -(-len(items) // per_task))
+
+
 def map_slices_on_workers(function: Callable[[list], list], items: Iterable[Any], per_task: int) -> list[Any] | None:
-    """As map_on_workers, a task per slice of about `per_task` items (in_turn): `function`
+    """As map_on_workers, a task per slice of about `per_task` items (slices_of): `function`
     takes a slice and returns its items' results in order; the results come back in the
     order of `items`. None when not running on a dask worker."""
     if not on_dask_worker():
         return None
     items = list(items)
-    slices = in_turn(items, -(-len(items) // per_task))
+    slices = slices_of(items, per_task)
     results: list[Any] = [None] * len(items)
     for number, slice_results in enumerate(map_on_workers(function, slices)):
         results[number::len(slices)] = slice_results
