@@ -81,10 +81,11 @@ def test_a_process_on_one_cpu_fans_out_to_one_worker():
               "from pipelines.landing.workbooks import WorkbookReader; "
               "print(worker_count(), WorkbookReader(ReadLimits()).size)" % first_cpu)
     env = {key: value for key, value in os.environ.items() if key != "FISCAL_WORKERS"}
-    pinned = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
-                            cwd=Path(__file__).resolve().parent.parent, check=True)
-    assert pinned.stdout.split() == ["1", "1"]
-    whole = subprocess.run([sys.executable, "-c", "from pipelines.settings import worker_count; print(worker_count())"],
-                           capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parent.parent,
-                           check=True)
-    assert int(whole.stdout) == len(os.sched_getaffinity(0))
+
+    def printed(code: str) -> list[str]:
+        return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                              cwd=Path(__file__).resolve().parent.parent, check=True).stdout.split()
+
+    assert printed(script) == ["1", "1"]
+    assert printed("from pipelines.settings import worker_count; print(worker_count())") \
+        == [str(len(os.sched_getaffinity(0)))]
