@@ -16,6 +16,9 @@ the writer included when it is free, takes them; what they get (`items`) is plai
 so no task opens warehouse.duckdb. Work of tens of milliseconds an item goes in slices
 (map_slices_on_workers): a task costs the scheduler, the worker and the waiting step a few
 milliseconds each, which at a county's 600 unit-years was 5-10 % of the rendering.
+Work that each worker does best in its own processes (the expectation suites: a pool of
+processes, one per CPU, each keeping a read-only connection) goes as one share a worker
+(map_shares_on_workers), the shares balanced by what each item is expected to cost.
 """
 
 from __future__ import annotations
@@ -77,4 +80,42 @@ def map_slices_on_workers(function: Callable[[list], list], items: Iterable[Any]
     results: list[Any] = [None] * len(items)
     for number, slice_results in enumerate(map_on_workers(function, slices)):
         results[number::len(slices)] = slice_results
+    return results
+
+
+def shares_of(items: list, costs: list[float], count: int) -> list[list]:
+    """`items` in `count` shares of about equal cost (the costliest first, each into the
+    share that costs least so far); each share costliest first, empty shares left out."""
+    shares: list[list] = [[] for _ in range(count)]
+    totals = [0.0] * count
+    for cost, position in sorted(((cost, position) for position, cost in enumerate(costs)), key=lambda c: -c[0]):
+        cheapest = totals.index(min(totals))
+        shares[cheapest].append(items[position])
+        totals[cheapest] += cost
+    return [share for share in shares if share]
+
+
+def map_shares_on_workers(function: Callable[[list], list], items: Iterable[Any],
+                          costs: Iterable[float]) -> list[Any] | None:
+    """`function` over one share of `items` on each worker of this worker's cluster
+    (shares_of, by `costs`), each share placed on a worker of its own: `function` takes a
+    share and returns its items' results in order; the results come back in the order of
+    `items`. None when not running on a dask worker."""
+    if not on_dask_worker():
+        return None
+    from distributed import worker_client
+
+    items, costs = list(items), list(costs)
+    if not items:
+        return []
+    with worker_client() as client:
+        workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
+        shares = shares_of(list(range(len(items))), costs, len(workers))
+        futures = [client.submit(function, [items[i] for i in share], workers=[worker], allow_other_workers=True,
+                                 pure=False)
+                   for share, worker in zip(shares, workers)]
+        results: list[Any] = [None] * len(items)
+        for share, share_results in zip(shares, client.gather(futures)):
+            for position, result in zip(share, share_results):
+                results[position] = result
     return results

@@ -8,9 +8,15 @@ pipelines.distributed.worker_setup`).
   what the fanned-out tasks run too (pipelines.workers.TASK_MODULES: the rendering, the
   XLSX exports), which the steps import lazily: on the writer that import fell inside the
   first run's gathering step (0.3-0.7 s), on the others in their first rendering task.
+- It starts the fork server of the worker's processes (pipelines.workers: Great
+  Expectations imported, seconds of one core): each worker validates a share of the
+  expectation suites in them (pipelines.quality.runner), and would otherwise wait for
+  that import inside the run.
 - On every worker but the writer (FISCAL_WORKER_ROLE is not `writer`), opening a file
   named warehouse.duckdb raises at once: a step that opens the warehouse and was not
   routed to the writer fails loudly instead of competing for DuckDB's one-writer lock.
+  The suites' processes are the fork server's children, not this process: they open the
+  file read-only, while the writer has let go of it (pipelines.warehouse.db.Writer).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import importlib
 import os
 from pathlib import Path
 
-from pipelines.workers import TASK_MODULES
+from pipelines.workers import TASK_MODULES, start_server
 
 WAREHOUSE_FILE = "warehouse.duckdb"
 PRELOAD_ENV = "FISCAL_WORKER_PRELOAD"
@@ -57,3 +63,4 @@ def dask_setup(worker) -> None:  # called by dask when the worker starts, before
                *TASK_MODULES]
     for module in filter(None, (name.strip() for name in modules)):
         importlib.import_module(module)
+    start_server()

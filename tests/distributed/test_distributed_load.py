@@ -69,6 +69,14 @@ def test_a_distributed_load_equals_the_in_process_load(landing, tmp_path_factory
             bi.close()
         assert from_bi and from_bi == sorted_rows(distributed, "marts.spending_by_year")
 
+    # The expectation suites, shared out over both workers, and the rules found what the
+    # in-process load found.
+    checks = ("SELECT check_id, kind, severity, passed, failing, fatal_failing FROM quality.check_runs "
+              "WHERE load_id = (SELECT min(load_id) FROM quality.check_runs) ORDER BY check_id")
+    expected_checks = query(in_process, checks)
+    assert len([c for c in expected_checks if c[1] == "expectation"]) == 19
+    assert query(distributed, checks) == expected_checks
+
     tables = mart_tables(in_process)
     assert tables and mart_tables(distributed) == tables
     for table in tables:

@@ -109,6 +109,28 @@ def test_slices_fan_out_over_both_workers_and_come_back_in_order(stack):
     assert len({worker for _, worker in results}) == 2
 
 
+def test_shares_go_one_to_each_worker_by_cost_and_come_back_in_order(stack):
+    from dask.distributed import Client
+
+    from tests.distributed.tiny_defs import fan_out_shares
+
+    running, _ = stack
+    with Client(running.scheduler_address, timeout=30) as client:
+        results = client.submit(fan_out_shares, [1, 7, 1, 2, 1, 1], pure=False).result(timeout=120)
+    assert [n for n, _ in results] == list(range(6))
+    # 7 against 1 + 2 + 1 + 1 + 1: item 1 alone on one worker, the rest on the other
+    alone, rest = results[1][1], {worker for n, worker in results if n != 1}
+    assert rest == {results[0][1]} and alone != results[0][1]
+
+
+def test_shares_are_balanced_by_cost():
+    from pipelines.distributed.fanout import shares_of
+
+    assert shares_of(list("abcdef"), [1, 7, 1, 2, 1, 1], 2) == [["b"], ["d", "a", "c", "e", "f"]]
+    assert shares_of(list("abcd"), [3, 3, 2, 2], 2) == [["a", "c"], ["b", "d"]]
+    assert shares_of(["a"], [1], 3) == [["a"]]
+
+
 def test_every_worker_has_imported_what_the_fanned_out_tasks_run(stack):
     """The rendering's and the exports' modules are imported when a worker starts, not by a
     run's step (the writer's gathering paid them before any other worker had work)."""

@@ -113,6 +113,20 @@ def fan_out_squares(count: int, per_task: int) -> list[tuple[int, str]]:
     return map_slices_on_workers(squares_where, range(count), per_task)
 
 
+def workers_of(numbers: list[int]) -> list[tuple[int, str]]:
+    """Each number with the worker that got it (a share: one dask task)."""
+    from distributed import get_worker
+
+    return [(n, get_worker().name) for n in numbers]
+
+
+def fan_out_shares(costs: list[float]) -> list[tuple[int, str]]:
+    """A task that shares items out over the cluster by cost, as the marts step's suites are."""
+    from pipelines.distributed.fanout import map_shares_on_workers
+
+    return map_shares_on_workers(workers_of, range(len(costs)), costs)
+
+
 tiny_job = dg.define_asset_job("tiny_partitioned", selection=dg.AssetSelection.groups("tiny"),
                                executor_def=distributed_executor)
 
