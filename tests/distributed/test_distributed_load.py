@@ -5,8 +5,8 @@ PostgreSQL, a dask scheduler and two workers run as separate processes
 partitioned rebuild) are the code location's jobs on the distributed executor
 (pipelines.distributed.definitions). A landing folder of two units × two years in the
 county's shape (bench/county.py) is loaded both ways; every mart and public mart is
-compared row by row, every unit-year's reports by their text (Markdown, DOCX paragraphs
-and tables, XLSX cells). Which steps ran in the writer is read from the run's events.
+compared row by row, every published Parquet file byte by byte, every unit-year's reports
+by their text (Markdown, DOCX paragraphs and tables, XLSX cells). Which steps ran in the writer is read from the run's events.
 """
 
 import duckdb
@@ -83,6 +83,16 @@ def test_a_distributed_load_equals_the_in_process_load(landing, tmp_path_factory
         expected = sorted_rows(in_process, table)
         assert expected, table
         assert sorted_rows(distributed, table) == expected, table
+
+    # The Parquet files, which the workers wrote from the rows the writer handed over: the same bytes.
+    for folder in ("marts", "marts_public"):
+        expected_files = sorted(p.relative_to(in_process / folder) for p in (in_process / folder).rglob("*.parquet"))
+        assert len(expected_files) == 7 * UNITS * len(YEARS), folder
+        assert sorted(p.relative_to(distributed / folder) for p in (distributed / folder).rglob("*.parquet")) \
+            == expected_files
+        for relative in expected_files:
+            assert (distributed / folder / relative).read_bytes() == (in_process / folder / relative).read_bytes(), \
+                relative
 
     expected_reports = report_folders(in_process / "reports")
     actual_reports = report_folders(distributed / "reports")
