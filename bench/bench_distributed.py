@@ -276,7 +276,9 @@ def machine_ceiling() -> float:
     if len(cpus) < 2:
         return 1.0
     ratios = []
-    with multiprocessing.get_context("fork").Pool(2) as pool:
+    # spawn: a child forked from this process, whose threads (the CPU sampler, dask's client)
+    # may hold a lock at that moment, can hang on it (it did once, between two pairs).
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
         for _ in range(3):
             alone = pool.apply(_spin, (cpus[0],))
             together = pool.map(_spin, cpus)
