@@ -44,15 +44,14 @@ once, sorted by file and row, with a summary by rule — is written every time, 
 it is empty, to `reports/quality/<date>_<time>_质量报告.xlsx` and `.csv` (Asia/Shanghai
 time; the same whether the load came from the CLI or the UI).
 
-Where the checks run. In worker processes (pipelines.workers: one per usable CPU, at most
-one per check), not in the writer: GX's own Python is most of a suite's time, so two
-workers run a scope's 19 suites and 19 rules in about half the time, and they come from the
-fork server that imported GX on another core while the ingest read. The writer commits
-the scoped views, lets go of the file (pipelines.warehouse.db.Writer: DuckDB allows one
-writing process or many reading ones), the workers validate and query on read-only
-connections (a rule's offending rows come back as Arrow), and the writer takes the file
-back to attribute critical failures and store the results. On the distributed executor
-every dask worker runs a share of the checks in its own processes (check_in_workers).
+Where the suites run. In worker processes (pipelines.workers: one per usable CPU, at most one
+per suite), not in the writer: GX's own Python is most of a suite's time, so two workers
+validate a scope's 19 suites in about half the time, and they come from the fork server
+that imported GX on another core while the ingest read. The writer commits the scoped
+views, lets go of the file (pipelines.warehouse.db.Writer: DuckDB allows one writing
+process or many reading ones), the workers validate on read-only connections, and the
+writer takes the file back to attribute critical failures, run the rules and store the
+results.
 
 Call with no transaction open: the workers see only committed data.
 """
@@ -124,11 +123,11 @@ def run_quality(writer: Writer, settings: Settings, scope, load_id: str,
         # reason to pay for GX's workers.
         nothing = not con.execute("SELECT count(*) FROM quality.gx_sources").fetchone()[0]
         to_validate = [] if nothing else [s for s in suites if not (s.passes_on_no_rows and is_empty(con, s.view))]
-        found = check_in_workers(writer, [*to_validate, *rules], scope)
+        validated = validate_in_workers(writer, to_validate)
         con = writer.con
         set_scope(con, scope)
         for suite in suites:
-            failed, seconds = found.get(suite.check_id, ([], 0.0))
+            failed, seconds = validated.get(suite.check_id, ([], 0.0))
             t0 = time.perf_counter()
             rows = result_rows(con, suite, failed, scope) if failed else []
             gx_rows += [(load_id, *row, now) for row in rows]
@@ -146,22 +145,18 @@ def run_quality(writer: Writer, settings: Settings, scope, load_id: str,
         )
         con.execute("DELETE FROM quality.check_runs WHERE load_id = ?", [load_id])
         for rule in rules:
-            rows, seconds = found[rule.check_id]
             t0 = time.perf_counter()
-            if rows.num_rows:
-                con.register("_rule_rows", rows)
-                con.execute(
-                    """INSERT INTO quality.results
-                    SELECT ?, ?, 'rule', ?, ?, r.unit_code, r.fiscal_year, r.source_file, r.source_row, r.field,
-                           r.value_provided, r.value_expected, r.difference, ?, r.detail, 1, ?
-                    FROM _rule_rows r""",
-                    [load_id, rule.id, rule.severity, rule.target_table, rule.message_zh, now])
-                con.unregister("_rule_rows")
+            inserted = _execute_rule(con, rule,
+                f"""INSERT INTO quality.results
+                SELECT ?, ?, 'rule', ?, ?, r.unit_code, r.fiscal_year, r.source_file, r.source_row, r.field,
+                       CAST(r.value_provided AS VARCHAR), CAST(r.value_expected AS VARCHAR),
+                       CAST(r.difference AS DECIMAL(18, 2)), ?, CAST(r.detail AS VARCHAR), 1, ?
+                FROM ({rule.sql}) r""",
+                [load_id, rule.id, rule.severity, rule.target_table, rule.message_zh, now])
             runs[rule.id] = {
                 "check_id": rule.id, "kind": "rule", "target_table": rule.target_table, "severity": rule.severity,
-                "passed": rows.num_rows == 0, "failing": rows.num_rows,
-                "fatal_failing": rows.num_rows if rule.severity == "fatal" else 0,
-                "seconds": seconds + time.perf_counter() - t0,
+                "passed": inserted == 0, "failing": inserted,
+                "fatal_failing": inserted if rule.severity == "fatal" else 0, "seconds": time.perf_counter() - t0,
             }
         if gx_rows:
             con.executemany(
@@ -194,83 +189,70 @@ def run_quality(writer: Writer, settings: Settings, scope, load_id: str,
     return outcome
 
 
-def check_in_workers(writer: Writer, checks: list[Suite | Rule], scope) -> dict[str, tuple[object, float]]:
-    """check id -> (what it found, seconds): a suite's failed expectations, a rule's
-    offending rows (Arrow). Each check runs in a worker process on a read-only connection
-    while the writer has let go of the file. On a dask worker (the distributed executor)
-    the checks are shared out over every worker of the cluster, each running its share in
-    its own processes: at a county they are 3 s of the 7-9 s the writer works alone
-    before any other worker has work."""
-    if not checks:
+def validate_in_workers(writer: Writer, suites: list[Suite]) -> dict[str, tuple[list, float]]:
+    """check id -> (the suite's failed expectations, seconds), each suite validated in a
+    worker process on a read-only connection while the writer has let go of the file. On a
+    dask worker (the distributed executor) the suites are shared out over every worker of
+    the cluster, each validating its share in its own processes: the writer's suites are
+    a third of what it does before anything else can start, while the other workers idle."""
+    if not suites:
         return {}
-    costs = expected_seconds(writer.con, checks)
+    costs = expected_seconds(writer.con, suites)
     with writer.let_go() as db_path:
-        check = functools.partial(check_here, str(db_path), sorted(scope))
-        results = map_shares_on_workers(check, checks, costs)
+        validate = functools.partial(validate_here, str(db_path))
+        results = map_shares_on_workers(validate, suites, costs)
         if results is None:
-            results = check(checks)
-    return {c.check_id: result for c, result in zip(checks, results)}
+            results = validate(suites)
+    return {suite.check_id: result for suite, result in zip(suites, results)}
 
 
-def check_here(db_path: str, scope: list[tuple[str, int]], checks: list[Suite | Rule]) -> list[tuple[object, float]]:
-    """Each check's (what it found, seconds), in order, run by this machine's processes
-    (one per usable CPU, at most one a check) on read-only connections, which end with
-    them: the writer takes the file back once every share is done."""
-    with process_pool(max(1, min(worker_count(), len(checks)))) as pool:
-        futures = [pool.submit(_run_check, db_path, scope, check) for check in checks]
+def validate_here(db_path: str, suites: list[Suite]) -> list[tuple[list, float]]:
+    """Each suite's (failed expectations, seconds), in order, validated by this machine's
+    processes (one per usable CPU, at most one a suite) on read-only connections, which end
+    with them: the writer takes the file back once every share is done."""
+    with process_pool(max(1, min(worker_count(), len(suites)))) as pool:
+        futures = [pool.submit(_validate_suite, db_path, suite) for suite in suites]
         return [future.result() for future in futures]
 
 
-# What a check costs when the warehouse has no time of its own for it (its first quality
-# run): measured at the county shape, a suite's GX setup, each expectation's query, its
-# table's rows scanned; a rule's query.
+# What a suite costs when the warehouse has no time of its own for it (its first quality
+# run): measured at the county shape, a suite's GX setup, each expectation's query, and its
+# table's rows scanned.
 SECONDS_PER_SUITE, SECONDS_PER_EXPECTATION, SECONDS_PER_MILLION_ROWS = 0.05, 0.01, 0.1
-SECONDS_PER_RULE = 0.03
 
 
-def expected_seconds(con, checks: list[Suite | Rule]) -> list[float]:
-    """What each check is expected to take, to share them out evenly: its seconds in the
-    warehouse's last quality run, or else an estimate (a suite's from its expectations and
-    its table's size, DuckDB's estimate: no scan)."""
+def expected_seconds(con, suites: list[Suite]) -> list[float]:
+    """What each suite is expected to take, to share them out evenly: its seconds in the
+    warehouse's last quality run, or else an estimate from its expectations and its table's
+    size (DuckDB's estimate, no scan)."""
     last = dict(con.execute(
         """SELECT check_id, seconds FROM quality.check_runs
-           WHERE load_id = (SELECT max(load_id) FROM quality.check_runs)""").fetchall())
-    if all(check.check_id in last for check in checks):
-        return [last[check.check_id] for check in checks]
+           WHERE load_id = (SELECT max(load_id) FROM quality.check_runs WHERE kind = 'expectation')""").fetchall())
+    if all(suite.check_id in last for suite in suites):
+        return [last[suite.check_id] for suite in suites]
     rows = {f"{schema}.{table}": size for schema, table, size in con.execute(
         "SELECT schema_name, table_name, estimated_size FROM duckdb_tables()").fetchall()}
-    return [SECONDS_PER_SUITE + SECONDS_PER_EXPECTATION * len(check.raw["expectations"])
-            + SECONDS_PER_MILLION_ROWS * rows.get(check.table, 0) / 1e6
-            if isinstance(check, Suite) else SECONDS_PER_RULE for check in checks]
+    return [SECONDS_PER_SUITE + SECONDS_PER_EXPECTATION * len(suite.raw["expectations"])
+            + SECONDS_PER_MILLION_ROWS * rows.get(suite.table, 0) / 1e6 for suite in suites]
 
 
-# The worker's read-only connection (with the scope as _scope, which the rules read), kept
-# for the checks it runs next: the pool's processes end with the checks, and the
-# connection with them.
+# The worker's read-only connection, kept for the suites it validates next: the pool's
+# processes end with the validation, and the connection with them.
 _READER: dict[str, duckdb.DuckDBPyConnection] = {}
 
 
-def _run_check(db_path: str, scope: list[tuple[str, int]], check: Suite | Rule) -> tuple[object, float]:
-    """In a worker: a suite's failed expectations on the view the writer made, or a rule's
-    offending rows."""
+def _validate_suite(db_path: str, suite: Suite) -> tuple[list, float]:
+    """In a worker: the suite's failed expectations on the view the writer made."""
     started = time.perf_counter()
     con = _READER.get(db_path)
     if con is None:
         con = _READER[db_path] = connect(Path(db_path), read_only=True)
-        set_scope(con, scope)
-    found = failed_expectations(con, check) if isinstance(check, Suite) else _rule_rows(con, check)
-    return found, time.perf_counter() - started
+    return failed_expectations(con, suite), time.perf_counter() - started
 
 
-def _rule_rows(con, rule: Rule):
-    """The rule's offending rows, as quality.results holds them (Arrow: exact decimals)."""
+def _execute_rule(con, rule: Rule, sql: str, params: list) -> int:
     try:
-        return con.sql(
-            f"""SELECT r.unit_code, r.fiscal_year, r.source_file, r.source_row, r.field,
-                   CAST(r.value_provided AS VARCHAR) AS value_provided,
-                   CAST(r.value_expected AS VARCHAR) AS value_expected,
-                   CAST(r.difference AS DECIMAL(18, 2)) AS difference, CAST(r.detail AS VARCHAR) AS detail
-            FROM ({rule.sql}) r""").to_arrow_table()
+        return con.execute(sql, params).fetchone()[0]
     except duckdb.Error as error:
         raise RuleError(f"rule {rule.id} (sql/rules/{rule.id}.sql) failed: {error}") from error
 

@@ -221,16 +221,3 @@ def test_fatal_rule_fails_on_its_fixture_and_withholds_that_unit_year(fatal_runs
     assert {row[1:] for row in rows} == expected
     assert outcome.withheld == {(u, y) for u, y, _ in expected}
     assert [(f["id"], f["severity"]) for f in outcome.failed] == [(rule_id, "fatal")]
-
-
-def test_a_rule_that_cannot_run_names_its_file_through_the_workers(tmp_path):
-    """The rules run in the checks' worker processes (pipelines.quality.runner.check_here);
-    one that fails (here: a warehouse without the tables it reads) stops the checks with the
-    rule's id and file, not a bare DuckDB error from another process."""
-    from pipelines.quality.runner import RuleError, check_here
-
-    empty = tmp_path / "empty.duckdb"
-    duckdb.connect(str(empty)).close()
-    rule = next(r for r in RULES if r.id == "tieout_year_total")
-    with pytest.raises(RuleError, match=r"rule tieout_year_total \(sql/rules/tieout_year_total\.sql\) failed: .*"):
-        check_here(str(empty), [(UNIT1, 2021)], [rule])
