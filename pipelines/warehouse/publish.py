@@ -6,7 +6,10 @@ folder, the mart's column descriptions in the file's key-value metadata. Publish
 (year, unit) partition: a partition is rewritten only when its content hash changed, a
 partition that lost all its rows is deleted, and all of one publish's changes appear
 together: they go into a new snapshot switched in one rename (pipelines.warehouse.snapshots),
-so readers see the old or the new state, never a mixture and never half a file.
+so readers see the old or the new state, never a mixture and never half a file. On the
+distributed executor the writer hands each mart's rows over in one file and any worker
+writes the partition files from it into the new snapshot (the files are the same bytes);
+the writer records them and switches the snapshot.
 """
 
 from __future__ import annotations
@@ -227,6 +230,8 @@ def _write_files(con, plans: list[_MartPlan], snapshot: Path, staging_dir: Path)
     partitions from it (write_handed_over, a task a mart); elsewhere this process writes
     them from the warehouse."""
     hand_over = on_dask_worker()
+    if hand_over:
+        staging_dir.mkdir(parents=True, exist_ok=True)
     files = []
     for plan in plans:
         unit_year_table(con, "_write", [(u, y) for y, u in plan.to_write])
@@ -239,7 +244,6 @@ def _write_files(con, plans: list[_MartPlan], snapshot: Path, staging_dir: Path)
             files.append(write_partition_files(con, rows, job))
             continue
         handed_over = staging_dir / f"{plan.audience}.{plan.mart}.rows.parquet"
-        staging_dir.mkdir(parents=True, exist_ok=True)
         con.execute(f"COPY ({rows}) TO {sql_string(handed_over.as_posix())} (FORMAT parquet, COMPRESSION uncompressed)")
         files.append(replace(job, handed_over=handed_over))
     if hand_over:
