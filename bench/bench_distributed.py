@@ -276,13 +276,19 @@ def machine_ceiling() -> float:
     if len(cpus) < 2:
         return 1.0
     ratios = []
-    # spawn: a child forked from this process, whose threads (the CPU sampler, dask's client)
-    # may hold a lock at that moment, can hang on it (it did once, between two pairs).
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
+    # Closed and joined, not terminated (the pool's `with`): twice, between two pairs, the
+    # termination waited forever for a child blocked on the pool's queue lock. Spawned, not
+    # forked: a child forked from this process copies its threads' locks (the CPU sampler's,
+    # dask's client's).
+    pool = multiprocessing.get_context("spawn").Pool(2)
+    try:
         for _ in range(3):
             alone = pool.apply(_spin, (cpus[0],))
             together = pool.map(_spin, cpus)
             ratios.append(2 * alone / max(together))
+    finally:
+        pool.close()
+        pool.join()
     return sorted(ratios)[1]
 
 
