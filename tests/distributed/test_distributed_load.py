@@ -5,8 +5,9 @@ PostgreSQL, a dask scheduler and two workers run as separate processes
 partitioned rebuild) are the code location's jobs on the distributed executor
 (pipelines.distributed.definitions). A landing folder of two units × two years in the
 county's shape (bench/county.py) is loaded both ways; every mart and public mart is
-compared row by row, every published Parquet file byte by byte, every unit-year's reports
-by their text (Markdown, DOCX paragraphs and tables, XLSX cells). Which steps ran in the writer is read from the run's events.
+compared row by row, every published Parquet file byte by byte, the checks' outcomes, and
+every unit-year's reports by their text (Markdown, DOCX paragraphs and tables, XLSX
+cells). Which steps ran in the writer is read from the run's events.
 """
 
 import duckdb

@@ -120,3 +120,33 @@ def test_a_table_level_expectation_keeps_the_suite_running_on_no_rows(tmp_path):
     path = tmp_path / f"{SUITES[0].table}.json"
     path.write_text(json.dumps(raw), encoding="utf-8")
     assert not Suite(SUITES[0].table, path).passes_on_no_rows
+
+
+def test_suites_are_expected_to_cost_their_last_seconds_or_an_estimate(tmp_path):
+    """What the distributed executor shares the suites out by (pipelines.quality.runner
+    .expected_seconds): each suite's seconds in the last quality run when every suite has
+    one, else its expectations and its table's rows."""
+    from pipelines.quality.runner import CHECK_RUNS_DDL, expected_seconds
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("CREATE SCHEMA quality")
+    con.execute(CHECK_RUNS_DDL)
+    con.execute("CREATE SCHEMA staging")
+    con.execute("CREATE TABLE staging.voucher_lines AS SELECT range AS n FROM range(2000000)")
+    voucher_lines = next(s for s in SUITES if s.table == "staging.voucher_lines")
+    staffing = next(s for s in SUITES if s.table == "raw.staffing")  # no such table here: no rows
+    estimated = expected_seconds(con, [voucher_lines, staffing])
+    assert estimated == pytest.approx([0.05 + 0.01 * len(voucher_lines.raw["expectations"]) + 0.2,
+                                       0.05 + 0.01 * len(staffing.raw["expectations"])])
+
+    def record(load_id, check_id, seconds):
+        con.execute("INSERT INTO quality.check_runs VALUES (?, ?, 'expectation', 't', 'critical', true, 0, 0, ?, "
+                    "now()::TIMESTAMP)", [load_id, check_id, seconds])
+
+    record("20261101T000000-aaaaaa", voucher_lines.check_id, 0.9)
+    record("20261101T000000-aaaaaa", staffing.check_id, 0.1)
+    record("20261130T000000-bbbbbb", voucher_lines.check_id, 0.4)  # the last run missed a suite: estimates
+    assert expected_seconds(con, [voucher_lines, staffing]) == pytest.approx(estimated)
+    record("20261130T000000-bbbbbb", staffing.check_id, 0.3)
+    assert expected_seconds(con, [voucher_lines, staffing]) == pytest.approx([0.4, 0.3])
+    con.close()
