@@ -13,7 +13,8 @@ render a unit-year; a dask task costs milliseconds. So the rendering of a ranged
 out per unit-year here, while Dagster keeps one step per asset and run (and one
 materialization per partition). The tasks carry no resource requirement: any worker,
 the writer included when it is free, takes them; what they get (`items`) is plain data,
-so no task opens warehouse.duckdb. Work of tens of milliseconds an item goes in slices
+so no task opens warehouse.duckdb (but for the suites' shares below, whose processes read
+it while the writer has let go of it). Work of tens of milliseconds an item goes in slices
 (map_slices_on_workers): a task costs the scheduler, the worker and the waiting step a few
 milliseconds each, which at a county's 600 unit-years was 5-10 % of the rendering.
 Work that each worker does best in its own processes (the expectation suites: a pool of
