@@ -89,10 +89,10 @@ def shares_of(items: list, costs: list[float], count: int) -> list[list]:
     share that costs least so far); each share costliest first, empty shares left out."""
     shares: list[list] = [[] for _ in range(count)]
     totals = [0.0] * count
-    for cost, position in sorted(((cost, position) for position, cost in enumerate(costs)), key=lambda c: -c[0]):
+    for position in sorted(range(len(items)), key=lambda position: -costs[position]):
         cheapest = totals.index(min(totals))
         shares[cheapest].append(items[position])
-        totals[cheapest] += cost
+        totals[cheapest] += costs[position]
     return [share for share in shares if share]
 
 
